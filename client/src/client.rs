@@ -1,0 +1,539 @@
+//! [`Client`]: namespace operations against the namenode, and the entry points for streaming
+//! file bytes to and from datanodes.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hdfs_proto::path::HdfsPath;
+use hdfs_proto::pb::datanode::data_transfer_client::DataTransferClient;
+use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tonic::transport::Channel;
+
+use crate::error::{Error, Result};
+use crate::reader::FileReader;
+use crate::writer::FileWriter;
+
+/// Deadline of each metadata call to the namenode.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often an open writer's lease is renewed (the namenode's hard limit defaults to 60 s).
+const LEASE_RENEW_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A file or directory as `stat` and `ls` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileStatus {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub kind: FileKind,
+    pub length: u64,
+    pub replication: u32,
+    pub block_size: u64,
+    pub modification_time_ms: u64,
+    pub under_construction: bool,
+    /// Entries of a directory (0 for a file).
+    pub children: u64,
+}
+
+impl FileStatus {
+    pub fn is_dir(&self) -> bool {
+        self.kind == FileKind::Directory
+    }
+
+    pub fn modification_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.modification_time_ms)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    File,
+    Directory,
+}
+
+impl TryFrom<pb::FileStatus> for FileStatus {
+    type Error = Error;
+    fn try_from(s: pb::FileStatus) -> Result<Self> {
+        let kind = match pb::FileType::try_from(s.file_type) {
+            Ok(pb::FileType::File) => FileKind::File,
+            Ok(pb::FileType::Directory) => FileKind::Directory,
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "{}: unknown file type {}",
+                    s.path, s.file_type
+                )));
+            }
+        };
+        Ok(FileStatus {
+            path: s.path,
+            kind,
+            length: s.length,
+            replication: s.replication,
+            block_size: s.block_size,
+            modification_time_ms: s.modification_time_ms,
+            under_construction: s.under_construction,
+            children: s.children,
+        })
+    }
+}
+
+/// What a subtree holds (`du`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ContentSummary {
+    pub length: u64,
+    pub file_count: u64,
+    pub directory_count: u64,
+    /// Bytes stored counting every replica.
+    pub space_consumed: u64,
+}
+
+/// Options for [`Client::create`]. Zero replication or block size means the namenode's default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreateOptions {
+    /// Replace an existing file.
+    pub overwrite: bool,
+    /// Create missing parent directories.
+    pub create_parent: bool,
+    pub replication: u32,
+    pub block_size: u64,
+}
+
+impl CreateOptions {
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+    pub fn create_parent(mut self, yes: bool) -> Self {
+        self.create_parent = yes;
+        self
+    }
+    pub fn replication(mut self, n: u32) -> Self {
+        self.replication = n;
+        self
+    }
+    pub fn block_size(mut self, bytes: u64) -> Self {
+        self.block_size = bytes;
+        self
+    }
+
+    /// Checks the options here, for a clear error before any round trip.
+    pub fn validate(&self) -> Result<()> {
+        if self.replication > hdfs_proto::MAX_REPLICATION {
+            return Err(Error::InvalidArgument(format!(
+                "replication {} is out of range (1..={})",
+                self.replication,
+                hdfs_proto::MAX_REPLICATION
+            )));
+        }
+        if self.block_size != 0
+            && !(hdfs_proto::MIN_BLOCK_SIZE..=hdfs_proto::MAX_BLOCK_SIZE).contains(&self.block_size)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "block size {} is out of range ({}..={} bytes)",
+                self.block_size,
+                hdfs_proto::MIN_BLOCK_SIZE,
+                hdfs_proto::MAX_BLOCK_SIZE
+            )));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) namenode: ClientProtocolClient<Channel>,
+    pub(crate) client_name: String,
+    datanodes: Mutex<HashMap<String, Channel>>,
+    open_writers: Mutex<usize>,
+}
+
+/// A connection to a cluster. Cheap to clone; clones share connections.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let cluster = hdfs_tests::MiniCluster::start(1).await?;
+/// # let url = cluster.namenode_url();
+/// use hdfs_client::Client;
+/// let client = Client::connect(&url).await?;
+/// client.mkdirs("/data/logs", true).await?;
+/// assert!(client.stat("/data/logs").await?.is_dir());
+/// assert_eq!(client.list("/data").await?.len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.set_timeout(RPC_TIMEOUT);
+    r
+}
+
+pub(crate) fn path(p: &str) -> Result<HdfsPath> {
+    Ok(HdfsPath::parse(p)?)
+}
+
+impl Client {
+    /// Connects to the namenode at `url` (`http://host:8020`; a bare `host:port` works too).
+    pub async fn connect(url: &str) -> Result<Client> {
+        let connect_err = |e: &dyn std::fmt::Display| Error::Connect {
+            addr: url.to_string(),
+            reason: e.to_string(),
+        };
+        let channel = hdfs_proto::grpc::endpoint(url).map_err(|e| connect_err(&e))?;
+        let channel = channel
+            .connect()
+            .await
+            .map_err(|e| connect_err(&describe_transport(&e)))?;
+        let namenode = ClientProtocolClient::new(channel)
+            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
+        let inner = Arc::new(Inner {
+            namenode,
+            client_name: format!("hdfs-client-{}", uuid::Uuid::new_v4()),
+            datanodes: Mutex::new(HashMap::new()),
+            open_writers: Mutex::new(0),
+        });
+        tokio::spawn(renew_leases(Arc::downgrade(&inner)));
+        Ok(Client { inner })
+    }
+
+    pub(crate) fn namenode(&self) -> ClientProtocolClient<Channel> {
+        self.inner.namenode.clone()
+    }
+
+    /// A data-transfer client for the datanode at `addr`, reusing a connection.
+    pub(crate) async fn datanode(&self, addr: &str) -> Result<DataTransferClient<Channel>> {
+        let cached = self
+            .inner
+            .datanodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(addr)
+            .cloned();
+        let channel = match cached {
+            Some(c) => c,
+            None => {
+                let err = |e: &dyn std::fmt::Display| Error::Connect {
+                    addr: addr.to_string(),
+                    reason: e.to_string(),
+                };
+                let c = hdfs_proto::grpc::endpoint(addr)
+                    .map_err(|e| err(&e))?
+                    .connect()
+                    .await
+                    .map_err(|e| err(&describe_transport(&e)))?;
+                self.inner
+                    .datanodes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(addr.to_string(), c.clone());
+                c
+            }
+        };
+        Ok(DataTransferClient::new(channel)
+            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE))
+    }
+
+    /// Forgets a cached datanode connection after it failed.
+    pub(crate) fn drop_datanode(&self, addr: &str) {
+        self.inner
+            .datanodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(addr);
+    }
+
+    pub(crate) fn writer_opened(&self) {
+        *self
+            .inner
+            .open_writers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+
+    pub(crate) fn writer_closed(&self) {
+        let mut n = self
+            .inner
+            .open_writers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *n = n.saturating_sub(1);
+    }
+
+    /// The name this client's leases are held under.
+    pub fn client_name(&self) -> &str {
+        &self.inner.client_name
+    }
+
+    /// Creates a directory; with `create_parent`, missing parents too and no error if it exists.
+    pub async fn mkdirs(&self, p: &str, create_parent: bool) -> Result<()> {
+        let path = path(p)?.to_string();
+        self.namenode()
+            .mkdirs(request(pb::MkdirsRequest {
+                path,
+                create_parent,
+            }))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn stat(&self, p: &str) -> Result<FileStatus> {
+        let path = path(p)?.to_string();
+        let r = self
+            .namenode()
+            .get_file_info(request(pb::GetFileInfoRequest { path }))
+            .await?
+            .into_inner();
+        r.status
+            .ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?
+            .try_into()
+    }
+
+    /// Entries of a directory in name order (a file lists as itself), fetched page by page.
+    pub async fn list(&self, p: &str) -> Result<Vec<FileStatus>> {
+        let path = path(p)?.to_string();
+        let mut out = Vec::new();
+        let mut start_after = String::new();
+        loop {
+            let req = pb::GetListingRequest {
+                path: path.clone(),
+                start_after: start_after.clone(),
+                limit: 0,
+            };
+            let page = self
+                .namenode()
+                .get_listing(request(req))
+                .await?
+                .into_inner();
+            for e in page.entries {
+                out.push(FileStatus::try_from(e)?);
+            }
+            if !page.has_more {
+                return Ok(out);
+            }
+            start_after = match out.last() {
+                Some(last) => last.path.rsplit('/').next().unwrap_or_default().to_string(),
+                None => return Ok(out),
+            };
+        }
+    }
+
+    /// Deletes a file, or a directory (which must be empty unless `recursive`).
+    pub async fn delete(&self, p: &str, recursive: bool) -> Result<()> {
+        let path = path(p)?.to_string();
+        self.namenode()
+            .delete(request(pb::DeleteRequest { path, recursive }))
+            .await?;
+        Ok(())
+    }
+
+    /// Renames `src` to `dst`; `dst` must not exist.
+    pub async fn rename(&self, src: &str, dst: &str) -> Result<()> {
+        let (src, dst) = (path(src)?.to_string(), path(dst)?.to_string());
+        self.namenode()
+            .rename(request(pb::RenameRequest { src, dst }))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_replication(&self, p: &str, replication: u32) -> Result<()> {
+        let path = path(p)?.to_string();
+        self.namenode()
+            .set_replication(request(pb::SetReplicationRequest { path, replication }))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn content_summary(&self, p: &str) -> Result<ContentSummary> {
+        let path = path(p)?.to_string();
+        let r = self
+            .namenode()
+            .get_content_summary(request(pb::GetContentSummaryRequest { path }))
+            .await?
+            .into_inner();
+        Ok(ContentSummary {
+            length: r.length,
+            file_count: r.file_count,
+            directory_count: r.directory_count,
+            space_consumed: r.space_consumed,
+        })
+    }
+
+    /// The number of live replicas of each block of a file, in order.
+    pub async fn replica_counts(&self, p: &str) -> Result<Vec<usize>> {
+        let path = path(p)?.to_string();
+        let r = self
+            .namenode()
+            .get_block_locations(request(pb::GetBlockLocationsRequest {
+                path,
+                offset: 0,
+                length: 0,
+            }))
+            .await?
+            .into_inner();
+        Ok(r.blocks.iter().map(|b| b.locations.len()).collect())
+    }
+
+    /// Creates a file and returns a writer for it. The file becomes visible, complete, when the
+    /// writer is closed ([`FileWriter::close`] or `AsyncWriteExt::shutdown`).
+    pub async fn create(&self, p: &str, opts: CreateOptions) -> Result<FileWriter> {
+        opts.validate()?;
+        let path = path(p)?;
+        let req = pb::CreateRequest {
+            path: path.to_string(),
+            client_name: self.inner.client_name.clone(),
+            overwrite: opts.overwrite,
+            create_parent: opts.create_parent,
+            replication: opts.replication,
+            block_size: opts.block_size,
+        };
+        let r = self.namenode().create(request(req)).await?.into_inner();
+        let status: FileStatus = r
+            .status
+            .ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?
+            .try_into()?;
+        Ok(FileWriter::new(
+            self.clone(),
+            path,
+            status.replication,
+            status.block_size,
+            r.live_datanodes,
+        ))
+    }
+
+    /// Opens a file for reading from its start.
+    pub async fn open(&self, p: &str) -> Result<FileReader> {
+        self.open_at(p, 0).await
+    }
+
+    /// Opens a file for reading from `offset`.
+    pub async fn open_at(&self, p: &str, offset: u64) -> Result<FileReader> {
+        FileReader::open(self.clone(), path(p)?, offset).await
+    }
+
+    /// Streams everything `reader` yields into a new file; `progress` hears of each piece sent.
+    /// Returns the bytes written.
+    pub async fn upload_from(
+        &self,
+        mut reader: impl AsyncRead + Unpin,
+        remote: &str,
+        opts: CreateOptions,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let mut writer = self.create(remote, opts).await?;
+        let mut buf = vec![0u8; crate::writer::PACKET_SIZE];
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .await
+                .map_err(Error::io("read input"))?;
+            if n == 0 {
+                break;
+            }
+            writer.write_all(&buf[..n]).await?;
+            progress(n as u64);
+        }
+        writer.close().await
+    }
+
+    /// Uploads a local file.
+    pub async fn upload(&self, local: &Path, remote: &str, opts: CreateOptions) -> Result<u64> {
+        let file = tokio::fs::File::open(local)
+            .await
+            .map_err(Error::io(format!("open {}", local.display())))?;
+        self.upload_from(file, remote, opts, |_| {}).await
+    }
+
+    /// Streams a file into `writer`; `progress` hears of each piece received. Returns the bytes
+    /// copied.
+    pub async fn download_to(
+        &self,
+        remote: &str,
+        mut writer: impl AsyncWrite + Unpin,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let mut reader = self.open(remote).await?;
+        let mut total = 0;
+        while let Some(chunk) = reader.next_chunk().await? {
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(Error::io("write output"))?;
+            total += chunk.len() as u64;
+            progress(chunk.len() as u64);
+        }
+        writer.flush().await.map_err(Error::io("write output"))?;
+        Ok(total)
+    }
+
+    /// Downloads a file to a local path, through a temporary file renamed into place at the end,
+    /// so a failed download leaves nothing half-written behind.
+    pub async fn download(&self, remote: &str, local: &Path) -> Result<u64> {
+        let tmp = temp_sibling(local);
+        let file = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(Error::io(format!("create {}", tmp.display())))?;
+        let result = async {
+            let mut file = file;
+            let n = self.download_to(remote, &mut file, |_| {}).await?;
+            file.sync_all()
+                .await
+                .map_err(Error::io(format!("sync {}", tmp.display())))?;
+            tokio::fs::rename(&tmp, local)
+                .await
+                .map_err(Error::io(format!("rename to {}", local.display())))?;
+            Ok(n)
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+}
+
+/// `dir/.name.hdfs-tmp-RANDOM` next to `path`.
+pub fn temp_sibling(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(
+        ".{name}.hdfs-tmp-{}",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
+/// Tonic's transport errors say "transport error"; the cause underneath says what happened.
+fn describe_transport(e: &tonic::transport::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg = s.to_string();
+        src = s.source();
+    }
+    msg
+}
+
+/// Renews this client's leases while it has files open for writing; ends with the client.
+async fn renew_leases(inner: Weak<Inner>) {
+    loop {
+        tokio::time::sleep(LEASE_RENEW_INTERVAL).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let open = *inner.open_writers.lock().unwrap_or_else(|p| p.into_inner());
+        if open > 0 {
+            let req = pb::RenewLeaseRequest {
+                client_name: inner.client_name.clone(),
+            };
+            if let Err(e) = inner.namenode.clone().renew_lease(request(req)).await {
+                tracing::warn!(error = %e.message(), "lease renewal failed");
+            }
+        }
+    }
+}

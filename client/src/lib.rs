@@ -1,0 +1,35 @@
+//! The client library of the file system.
+//!
+//! Metadata goes to the namenode; file bytes go straight to and from datanodes, checksummed
+//! (CRC32C per 64 KiB chunk) end to end. Files are written through [`FileWriter`]
+//! (`tokio::io::AsyncWrite`) and read through [`FileReader`] (`tokio::io::AsyncRead`), both with
+//! bounded memory whatever the file size.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let cluster = hdfs_tests::MiniCluster::start(3).await?;
+//! # let url = cluster.namenode_url();
+//! use hdfs_client::{Client, CreateOptions};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! let client = Client::connect(&url).await?;            // e.g. "http://127.0.0.1:8020"
+//! let mut w = client.create("/reports/2026.csv", CreateOptions::default().create_parent(true)).await?;
+//! w.write_all(b"id,total\n1,42\n").await?;
+//! w.close().await?;                                       // durable on every replica
+//!
+//! let mut text = String::new();
+//! client.open("/reports/2026.csv").await?.read_to_string(&mut text).await?;
+//! assert_eq!(text, "id,total\n1,42\n");
+//! client.delete("/reports", true).await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+mod reader;
+mod writer;
+
+pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus, temp_sibling};
+pub use error::{Error, Result};
+pub use reader::FileReader;
+pub use writer::{FileWriter, PACKET_SIZE};

@@ -1,0 +1,270 @@
+//! [`FileReader`]: an `AsyncRead` over a file's blocks, fetched straight from datanodes.
+//!
+//! A background task asks the namenode where the blocks are, then streams each block (from the
+//! wanted offset) from its best replica, verifying every chunk's CRC32C on receipt. On an error
+//! or a checksum mismatch it reports a bad replica to the namenode, switches to the next replica
+//! and carries on from the same offset. Data reaches the reader through a bounded channel of a
+//! few packets, so memory stays bounded and the next packet is already on its way while the
+//! caller consumes the current one.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hdfs_proto::checksum;
+use hdfs_proto::path::HdfsPath;
+use hdfs_proto::pb::datanode as dpb;
+use hdfs_proto::pb::namenode as pb;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::client::{Client, request};
+use crate::error::{Error, Result};
+
+/// Packets buffered ahead of the reader.
+const QUEUE: usize = 4;
+/// Longest wait for one packet from a datanode before trying another replica.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads a file; see the module docs.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let cluster = hdfs_tests::MiniCluster::start(1).await?;
+/// # let client = hdfs_client::Client::connect(&cluster.namenode_url()).await?;
+/// # let mut w = client.create("/hello.txt", Default::default()).await?;
+/// # tokio::io::AsyncWriteExt::write_all(&mut w, b"hello, world\n").await?;
+/// # w.close().await?;
+/// use tokio::io::AsyncReadExt;
+///
+/// let mut text = String::new();
+/// client.open("/hello.txt").await?.read_to_string(&mut text).await?;
+/// assert_eq!(text, "hello, world\n");
+///
+/// let mut tail = String::new();
+/// client.open_at("/hello.txt", 7).await?.read_to_string(&mut tail).await?;
+/// assert_eq!(tail, "world\n");
+/// # Ok(()) }
+/// ```
+pub struct FileReader {
+    len: u64,
+    rx: mpsc::Receiver<Result<Bytes>>,
+    current: Bytes,
+    task: JoinHandle<()>,
+}
+
+impl FileReader {
+    pub(crate) async fn open(client: Client, path: HdfsPath, offset: u64) -> Result<Self> {
+        let req = pb::GetBlockLocationsRequest {
+            path: path.to_string(),
+            offset,
+            length: 0,
+        };
+        let located = client
+            .namenode()
+            .get_block_locations(request(req))
+            .await?
+            .into_inner();
+        if offset > located.file_length {
+            return Err(Error::InvalidArgument(format!(
+                "{path}: offset {offset} is past the end of the file ({} bytes)",
+                located.file_length
+            )));
+        }
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let fetch = Fetcher { client, path, tx };
+        let task = tokio::spawn(fetch.run(located.blocks, offset));
+        Ok(Self {
+            len: located.file_length,
+            rx,
+            current: Bytes::new(),
+            task,
+        })
+    }
+
+    /// The file's length when it was opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The next piece of the file as it arrived, or `None` at the end: avoids a copy for callers
+    /// that can take `Bytes`.
+    pub async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        if !self.current.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.current)));
+        }
+        self.rx.recv().await.transpose()
+    }
+}
+
+impl Drop for FileReader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl AsyncRead for FileReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        while this.current.is_empty() {
+            match ready!(this.rx.poll_recv(cx)) {
+                Some(Ok(b)) => this.current = b,
+                Some(Err(e)) => return Poll::Ready(Err(e.into())),
+                None => return Poll::Ready(Ok(())),
+            }
+        }
+        let n = this.current.len().min(buf.remaining());
+        buf.put_slice(&this.current.split_to(n));
+        Poll::Ready(Ok(()))
+    }
+}
+
+struct Fetcher {
+    client: Client,
+    path: HdfsPath,
+    tx: mpsc::Sender<Result<Bytes>>,
+}
+
+impl Fetcher {
+    async fn run(self, blocks: Vec<pb::LocatedBlock>, offset: u64) {
+        for b in blocks {
+            let Some(block) = b.block else { continue };
+            let start = offset.saturating_sub(b.offset);
+            if start >= block.num_bytes {
+                continue;
+            }
+            match self.read_block(&block, &b.locations, start).await {
+                Ok(true) => {}
+                Ok(false) => return, // the reader went away
+                Err(e) => {
+                    let _ = self.tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends bytes `start..` of a block, trying replicas in turn. `Ok(false)`: reader gone.
+    async fn read_block(
+        &self,
+        block: &pb::ExtendedBlock,
+        locations: &[pb::DatanodeInfo],
+        start: u64,
+    ) -> Result<bool> {
+        if locations.is_empty() {
+            return Err(Error::Unavailable(format!(
+                "{}: block {} has no live replica (are its datanodes up?)",
+                self.path, block.block_id
+            )));
+        }
+        let mut pos = start;
+        let mut last_error = None;
+        for dn in locations {
+            match self.stream_from(block, dn, &mut pos).await {
+                Ok(sent) => return Ok(sent),
+                Err(e) => {
+                    tracing::warn!(block = block.block_id, datanode = %dn.address, error = %e, offset = pos, "replica failed; trying the next");
+                    if matches!(e, Error::DataLoss(_)) {
+                        self.report_bad(block, dn, &e).await;
+                    } else {
+                        self.client.drop_datanode(&dn.address);
+                    }
+                    last_error = Some(e);
+                }
+            }
+        }
+        let e = last_error.expect("at least one replica was tried");
+        Err(Error::DataLoss(format!(
+            "{}: block {}: every replica failed; last: {e}",
+            self.path, block.block_id
+        )))
+    }
+
+    /// Streams from one replica, advancing `pos` past every byte delivered.
+    async fn stream_from(
+        &self,
+        block: &pb::ExtendedBlock,
+        dn: &pb::DatanodeInfo,
+        pos: &mut u64,
+    ) -> Result<bool> {
+        let mut client = self.client.datanode(&dn.address).await?;
+        let req = dpb::ReadBlockRequest {
+            block: Some(dpb::BlockRef {
+                block_id: block.block_id,
+                generation_stamp: block.generation_stamp,
+            }),
+            offset: *pos,
+            length: block.num_bytes - *pos,
+        };
+        let mut stream = tokio::time::timeout(READ_TIMEOUT, client.read_block(req))
+            .await
+            .map_err(|_| {
+                Error::Unavailable(format!(
+                    "datanode {}: no answer within {READ_TIMEOUT:?}",
+                    dn.address
+                ))
+            })??
+            .into_inner();
+        while *pos < block.num_bytes {
+            let msg = tokio::time::timeout(READ_TIMEOUT, stream.message())
+                .await
+                .map_err(|_| {
+                    Error::Unavailable(format!(
+                        "datanode {}: stalled for {READ_TIMEOUT:?}",
+                        dn.address
+                    ))
+                })??
+                .ok_or_else(|| {
+                    Error::Unavailable(format!(
+                        "datanode {}: stream ended at offset {}",
+                        dn.address, *pos
+                    ))
+                })?;
+            let bpc = msg.bytes_per_checksum as usize;
+            if bpc == 0 || msg.offset > *pos || msg.offset + msg.data.len() as u64 <= *pos {
+                return Err(Error::Remote {
+                    code: tonic::Code::Internal,
+                    message: format!(
+                        "datanode {}: sent offset {} where {} was due",
+                        dn.address, msg.offset, *pos
+                    ),
+                });
+            }
+            checksum::verify(&msg.data, bpc, &msg.checksums).map_err(|e| {
+                Error::DataLoss(format!(
+                    "datanode {}: block {} at {}: {e}",
+                    dn.address, block.block_id, msg.offset
+                ))
+            })?;
+            let skip = (*pos - msg.offset) as usize;
+            let data = msg.data.slice(skip..);
+            *pos += data.len() as u64;
+            if self.tx.send(Ok(data)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    async fn report_bad(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, e: &Error) {
+        let req = pb::ReportBadBlocksRequest {
+            block: Some(*block),
+            datanode_id: dn.datanode_id.clone(),
+            reason: e.to_string(),
+        };
+        if let Err(e) = self.client.namenode().report_bad_blocks(request(req)).await {
+            tracing::warn!(error = %e.message(), "could not report a bad replica");
+        }
+    }
+}

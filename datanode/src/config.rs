@@ -1,0 +1,50 @@
+//! The datanode's validated configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// URL of the namenode's RPC service, e.g. `http://127.0.0.1:8020`.
+    pub namenode: String,
+    /// Where the block store lives.
+    pub data_dir: PathBuf,
+    /// The `host:port` other nodes and clients use to reach this datanode. `None`: derived from
+    /// the listener (its IP, or this host's name when it listens on all interfaces).
+    pub advertise_addr: Option<String>,
+    pub heartbeat_interval: Duration,
+    /// How often a full block report is sent besides the one at registration.
+    pub block_report_interval: Duration,
+}
+
+impl Config {
+    pub fn new(namenode: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            namenode: namenode.into(),
+            data_dir: data_dir.into(),
+            advertise_addr: None,
+            heartbeat_interval: Duration::from_secs(3),
+            block_report_interval: Duration::from_secs(3600),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.heartbeat_interval.is_zero() {
+            return Err("--heartbeat-interval must be positive".into());
+        }
+        if self.block_report_interval < self.heartbeat_interval {
+            return Err(
+                "--block-report-interval must not be shorter than the heartbeat interval".into(),
+            );
+        }
+        hdfs_proto::grpc::endpoint(&self.namenode)
+            .map_err(|e| format!("--namenode {:?}: {e}", self.namenode))?;
+        if let Some(a) = &self.advertise_addr
+            && a.rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+        {
+            return Err(format!("--advertise-addr {a:?}: expected host:port"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,109 @@
+//! The datanode: keeps block replicas and serves them.
+//!
+//! - [`store`]: the block store (sled records, replica files);
+//! - [`transfer`]: the data-transfer gRPC service (pipeline write, ranged read);
+//! - [`reports`]: registration, heartbeats and block reports to the namenode;
+//! - [`run`]: starts all of it on a listener and stops it on shutdown.
+
+pub mod config;
+pub mod reports;
+pub mod store;
+pub mod transfer;
+
+use std::time::Duration;
+
+use hdfs_proto::pb::datanode::data_transfer_server::DataTransferServer;
+use hdfs_proto::pb::namenode::datanode_protocol_client::DatanodeProtocolClient;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use config::Config;
+use reports::{HeartbeatLoop, IncrementalReportLoop, NamenodeLink, ReplicaEvents};
+use store::BlockStore;
+use transfer::TransferService;
+
+/// How long shutdown waits for transfers in flight before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The address to advertise: the configured one, else the listener's, with this host's name in
+/// place of an unspecified IP (so containers advertise a name their peers resolve).
+fn advertise(config: &Config, listener: &TcpListener) -> anyhow::Result<String> {
+    if let Some(a) = &config.advertise_addr {
+        return Ok(a.clone());
+    }
+    let local = listener.local_addr()?;
+    if local.ip().is_unspecified() {
+        let host = rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned();
+        return Ok(format!("{host}:{}", local.port()));
+    }
+    Ok(local.to_string())
+}
+
+/// Serves the datanode on `listener` until `shutdown` is cancelled.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || BlockStore::open(&dir)).await??;
+    let datanode_id = store.datanode_id()?;
+    let address = advertise(&config, &listener)?;
+    tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
+
+    let tracker = TaskTracker::new();
+    let (events, events_rx) = ReplicaEvents::channel();
+    let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address);
+    let channel = hdfs_proto::grpc::endpoint(&config.namenode)?
+        .timeout(reports::RPC_TIMEOUT)
+        .connect_lazy();
+    let link = NamenodeLink {
+        client: DatanodeProtocolClient::new(channel)
+            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
+        datanode_id,
+        address,
+        store: store.clone(),
+        active: transfer.active(),
+    };
+    let heartbeat = HeartbeatLoop {
+        link: link.clone(),
+        events,
+        interval: config.heartbeat_interval,
+        block_report_interval: config.block_report_interval,
+    };
+    tracker.spawn(heartbeat.run(shutdown.clone()));
+    tracker.spawn(
+        IncrementalReportLoop {
+            link,
+            rx: events_rx,
+        }
+        .run(shutdown.clone()),
+    );
+
+    let server = hdfs_proto::grpc::server()
+        .add_service(
+            DataTransferServer::new(transfer)
+                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
+        )
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown.cancelled_owned(),
+        );
+    server.await?;
+    tracker.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("transfers still running at shutdown; abandoning them");
+    }
+    tracing::info!("datanode stopped");
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! `datanode`: parses flags, starts tracing, binds the listener, then runs until Ctrl-C/SIGTERM.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use hdfs_proto::units::parse_duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "A datanode of the file system: stores and serves block replicas"
+)]
+struct Args {
+    /// URL of the namenode.
+    #[arg(
+        long,
+        env = "DATANODE_NAMENODE",
+        default_value = "http://127.0.0.1:8020"
+    )]
+    namenode: String,
+    /// Address of the data-transfer service.
+    #[arg(long, env = "DATANODE_RPC_ADDR", default_value = "0.0.0.0:9866")]
+    rpc_addr: String,
+    /// host:port that clients and other datanodes use to reach this one (default: derived from
+    /// --rpc-addr, with this host's name if it listens on all interfaces).
+    #[arg(long, env = "DATANODE_ADVERTISE_ADDR")]
+    advertise_addr: Option<String>,
+    /// Directory of the block store.
+    #[arg(long, env = "DATANODE_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Interval between heartbeats to the namenode.
+    #[arg(long, env = "DATANODE_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = parse_duration)]
+    heartbeat_interval: Duration,
+    /// Interval between full block reports.
+    #[arg(long, env = "DATANODE_BLOCK_REPORT_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    block_report_interval: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = serve(Args::parse()).await {
+        eprintln!("datanode: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let mut config = hdfs_datanode::Config::new(args.namenode, args.data_dir);
+    config.advertise_addr = args.advertise_addr;
+    config.heartbeat_interval = args.heartbeat_interval;
+    config.block_report_interval = args.block_report_interval;
+    config.validate().map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("bind --rpc-addr {}: {e}", args.rpc_addr))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    hdfs_datanode::run(config, listener, shutdown).await
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,267 @@
+//! The datanode's side of its conversation with the namenode: registration, heartbeats (whose
+//! replies carry commands), full block reports and incremental reports.
+//!
+//! Two named loops share one channel to the namenode:
+//! - [`HeartbeatLoop`] registers (then sends a full block report), heartbeats every interval,
+//!   runs the commands it is given, and sends a full report again every `block_report_interval`.
+//!   A namenode that answers "unknown datanode" (it restarted) gets a new registration and a full
+//!   report, as HDFS datanodes do.
+//! - [`IncrementalReportLoop`] tells the namenode about each replica finalized or deleted as soon
+//!   as it happens (batched with whatever else is pending), so a client's `complete` need not wait
+//!   for the next heartbeat.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use hdfs_proto::pb::namenode::{
+    self as pb, datanode_command::Command, datanode_protocol_client::DatanodeProtocolClient,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use crate::store::{BlockStore, ReplicaInfo};
+
+/// Deadline of every call to the namenode.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Wait before resending an incremental report that failed.
+const IBR_RETRY: Duration = Duration::from_millis(300);
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Received(ReplicaInfo),
+    Deleted(ReplicaInfo),
+}
+
+/// Where the block store's users announce finalized and deleted replicas.
+#[derive(Clone)]
+pub struct ReplicaEvents(mpsc::UnboundedSender<Event>);
+
+impl ReplicaEvents {
+    pub fn channel() -> (Self, ReplicaEventsRx) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), ReplicaEventsRx(rx))
+    }
+
+    pub fn received(&self, info: ReplicaInfo) {
+        let _ = self.0.send(Event::Received(info));
+    }
+
+    pub fn deleted(&self, info: ReplicaInfo) {
+        let _ = self.0.send(Event::Deleted(info));
+    }
+}
+
+pub struct ReplicaEventsRx(mpsc::UnboundedReceiver<Event>);
+
+fn ext(i: &ReplicaInfo) -> pb::ExtendedBlock {
+    pb::ExtendedBlock {
+        block_id: i.block,
+        generation_stamp: i.generation_stamp,
+        num_bytes: i.len,
+    }
+}
+
+/// What both loops need to talk to the namenode.
+#[derive(Clone)]
+pub struct NamenodeLink {
+    pub client: DatanodeProtocolClient<Channel>,
+    pub datanode_id: String,
+    pub address: String,
+    pub store: BlockStore,
+    pub active: Arc<AtomicU32>,
+}
+
+impl NamenodeLink {
+    fn storage(&self) -> pb::StorageReport {
+        let used = self.store.used_bytes();
+        let (capacity, remaining) = match rustix::fs::statvfs(self.store.dir()) {
+            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
+            Err(_) => (0, 0),
+        };
+        pb::StorageReport {
+            capacity,
+            dfs_used: used,
+            remaining,
+            active_transfers: self.active.load(Ordering::Relaxed),
+        }
+    }
+
+    fn request<T>(msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        r.set_timeout(RPC_TIMEOUT);
+        r
+    }
+
+    async fn register(&mut self) -> Result<(), Status> {
+        let datanode = pb::DatanodeInfo {
+            datanode_id: self.datanode_id.clone(),
+            address: self.address.clone(),
+        };
+        let req = pb::RegisterRequest {
+            datanode: Some(datanode),
+            storage: Some(self.storage()),
+        };
+        self.client.register(Self::request(req)).await?;
+        tracing::info!(datanode = %self.datanode_id, address = %self.address, "registered with the namenode");
+        self.full_report().await
+    }
+
+    async fn full_report(&mut self) -> Result<(), Status> {
+        let store = self.store.clone();
+        let replicas = tokio::task::spawn_blocking(move || store.list())
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        let n = replicas.len();
+        let req = pb::BlockReportRequest {
+            datanode_id: self.datanode_id.clone(),
+            blocks: replicas.iter().map(ext).collect(),
+        };
+        self.client.block_report(Self::request(req)).await?;
+        tracing::debug!(replicas = n, "full block report sent");
+        Ok(())
+    }
+}
+
+pub struct HeartbeatLoop {
+    pub link: NamenodeLink,
+    pub events: ReplicaEvents,
+    pub interval: Duration,
+    pub block_report_interval: Duration,
+}
+
+impl HeartbeatLoop {
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut registered = false;
+        let mut last_report = Instant::now();
+        loop {
+            if !registered {
+                match self.link.register().await {
+                    Ok(()) => {
+                        registered = true;
+                        last_report = Instant::now();
+                    }
+                    Err(e) => tracing::warn!(error = %e.message(), "registration failed; retrying"),
+                }
+            } else {
+                let req = pb::HeartbeatRequest {
+                    datanode_id: self.link.datanode_id.clone(),
+                    storage: Some(self.link.storage()),
+                };
+                match self.link.client.heartbeat(NamenodeLink::request(req)).await {
+                    Ok(reply) => {
+                        for cmd in reply.into_inner().commands {
+                            self.execute(cmd).await;
+                        }
+                    }
+                    Err(e) if e.code() == Code::NotFound => {
+                        tracing::info!(
+                            "namenode does not know this datanode (restarted?); registering again"
+                        );
+                        registered = false;
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(error = %e.message(), "heartbeat failed"),
+                }
+                if last_report.elapsed() >= self.block_report_interval {
+                    match self.link.full_report().await {
+                        Ok(()) => last_report = Instant::now(),
+                        Err(e) => tracing::warn!(error = %e.message(), "block report failed"),
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.interval) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    async fn execute(&self, cmd: pb::DatanodeCommand) {
+        match cmd.command {
+            Some(Command::DeleteBlocks(d)) => {
+                let store = self.link.store.clone();
+                let events = self.events.clone();
+                let blocks: Vec<u64> = d.blocks.iter().map(|b| b.block_id).collect();
+                let r = tokio::task::spawn_blocking(move || {
+                    for b in blocks {
+                        match store.delete(b) {
+                            Ok(Some(info)) => events.deleted(info),
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::warn!(block = b, error = %e, "could not delete replica")
+                            }
+                        }
+                    }
+                })
+                .await;
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "delete task failed");
+                }
+                tracing::debug!(
+                    count = d.blocks.len(),
+                    "replicas deleted as the namenode asked"
+                );
+            }
+            None => tracing::warn!("empty command from the namenode"),
+        }
+    }
+}
+
+pub struct IncrementalReportLoop {
+    pub link: NamenodeLink,
+    pub rx: ReplicaEventsRx,
+}
+
+impl IncrementalReportLoop {
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let (mut received, mut deleted) = (Vec::new(), Vec::new());
+        loop {
+            if received.is_empty() && deleted.is_empty() {
+                let ev = tokio::select! {
+                    ev = self.rx.0.recv() => ev,
+                    _ = shutdown.cancelled() => return,
+                };
+                let Some(ev) = ev else { return };
+                push(ev, &mut received, &mut deleted);
+            }
+            while let Ok(ev) = self.rx.0.try_recv() {
+                push(ev, &mut received, &mut deleted);
+            }
+            let req = pb::BlockReceivedAndDeletedRequest {
+                datanode_id: self.link.datanode_id.clone(),
+                received: received.clone(),
+                deleted: deleted.clone(),
+            };
+            match self
+                .link
+                .client
+                .block_received_and_deleted(NamenodeLink::request(req))
+                .await
+            {
+                Ok(_) => {}
+                // Not registered (yet, or any more): the full report after registration covers these.
+                Err(e) if e.code() == Code::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(error = %e.message(), "incremental block report failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(IBR_RETRY) => continue,
+                        _ = shutdown.cancelled() => return,
+                    }
+                }
+            }
+            received.clear();
+            deleted.clear();
+        }
+    }
+}
+
+fn push(ev: Event, received: &mut Vec<pb::ExtendedBlock>, deleted: &mut Vec<pb::ExtendedBlock>) {
+    match ev {
+        Event::Received(i) => received.push(ext(&i)),
+        Event::Deleted(i) => deleted.push(ext(&i)),
+    }
+}

@@ -1,0 +1,420 @@
+//! The data-transfer service: pipeline writes and ranged reads of replicas.
+//!
+//! **Write.** The first message names the block and the rest of the pipeline. Each packet is
+//! forwarded downstream first (so the next node works in parallel), then handed to a blocking
+//! writer thread that verifies its checksums and appends it. An ack goes upstream for a packet
+//! only when it is written here *and* acked downstream; the ack of the last packet is sent only
+//! after the replica is finalized (fsync + durable record) here and downstream, so the client's
+//! final ack means durable on every node of the pipeline.
+//!
+//! **Read.** A blocking reader thread reads chunk-aligned pieces of up to one packet, verifies
+//! each chunk against the stored checksums, and streams them with their checksums so that the
+//! client checks them again after the network. A bounded channel provides backpressure.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use bytes::Bytes;
+use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
+use hdfs_proto::pb::datanode::{
+    self as pb, data_transfer_client::DataTransferClient, write_block_request::Msg,
+};
+use tokio::sync::mpsc;
+use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tokio_util::task::TaskTracker;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::reports::ReplicaEvents;
+use crate::store::{BlockStore, ReplicaInfo, StoreError};
+
+/// Largest data in one read response: 1 MiB messages gave the best throughput here.
+pub const READ_PACKET: usize = 1 << 20;
+/// Packets in flight between the network and the disk thread of one write.
+const WRITE_QUEUE: usize = 8;
+/// Read responses buffered ahead of the network.
+const READ_QUEUE: usize = 4;
+
+pub(crate) fn store_status(e: StoreError) -> Status {
+    match e {
+        StoreError::NotFound(_) => Status::not_found(e.to_string()),
+        StoreError::WrongGeneration { .. } | StoreError::AlreadyExists(_) => {
+            Status::failed_precondition(e.to_string())
+        }
+        StoreError::OutOfOrder { .. }
+        | StoreError::AfterPartialChunk { .. }
+        | StoreError::TooLarge { .. }
+        | StoreError::OffsetPastEnd { .. } => Status::invalid_argument(e.to_string()),
+        StoreError::Checksum { .. } | StoreError::BadRecord { .. } => {
+            Status::data_loss(e.to_string())
+        }
+        StoreError::Io { .. } | StoreError::Sled(_) => Status::internal(e.to_string()),
+    }
+}
+
+#[derive(Clone)]
+pub struct TransferService {
+    store: BlockStore,
+    events: ReplicaEvents,
+    tracker: TaskTracker,
+    /// This node's address, named in errors so a client knows which node of a pipeline failed.
+    me: Arc<str>,
+    active: Arc<AtomicU32>,
+}
+
+impl TransferService {
+    pub fn new(store: BlockStore, events: ReplicaEvents, tracker: TaskTracker, me: &str) -> Self {
+        Self {
+            store,
+            events,
+            tracker,
+            me: me.into(),
+            active: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Transfers in progress, reported in heartbeats as load.
+    pub fn active(&self) -> Arc<AtomicU32> {
+        self.active.clone()
+    }
+}
+
+/// Counts a transfer as active for as long as it lives.
+struct ActiveGuard(Arc<AtomicU32>);
+
+impl ActiveGuard {
+    fn new(c: &Arc<AtomicU32>) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Self(c.clone())
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+/// A packet validated at the edge.
+struct Packet {
+    seqno: u64,
+    offset: u64,
+    data: Bytes,
+    checksums: Vec<u32>,
+    last: bool,
+}
+
+impl TryFrom<pb::WriteBlockRequest> for Packet {
+    type Error = Status;
+    fn try_from(m: pb::WriteBlockRequest) -> Result<Self, Status> {
+        match m.msg {
+            Some(Msg::Packet(p)) => {
+                if p.data.len() > hdfs_proto::grpc::MAX_MESSAGE_SIZE {
+                    return Err(Status::invalid_argument("packet too large"));
+                }
+                Ok(Packet {
+                    seqno: p.seqno,
+                    offset: p.offset_in_block,
+                    data: p.data,
+                    checksums: p.checksums,
+                    last: p.last,
+                })
+            }
+            Some(Msg::Header(_)) => Err(Status::invalid_argument("a second header in one write")),
+            None => Err(Status::invalid_argument("empty write message")),
+        }
+    }
+}
+
+/// What the disk thread reports for each packet: its seqno, and the replica once finalized.
+type Written = Result<(u64, Option<ReplicaInfo>), Status>;
+
+#[tonic::async_trait]
+impl pb::data_transfer_server::DataTransfer for TransferService {
+    type WriteBlockStream = BoxStream<pb::WriteBlockAck>;
+    type ReadBlockStream = BoxStream<pb::ReadBlockResponse>;
+
+    async fn write_block(
+        &self,
+        req: Request<Streaming<pb::WriteBlockRequest>>,
+    ) -> Result<Response<Self::WriteBlockStream>, Status> {
+        let mut inbound = req.into_inner();
+        let header = match inbound.message().await? {
+            Some(pb::WriteBlockRequest {
+                msg: Some(Msg::Header(h)),
+            }) => h,
+            _ => return Err(Status::invalid_argument("a write must start with a header")),
+        };
+        let block = header
+            .block
+            .ok_or_else(|| Status::invalid_argument("header without block"))?;
+        if header.bytes_per_checksum as usize != BYTES_PER_CHECKSUM {
+            return Err(Status::invalid_argument(format!(
+                "bytes_per_checksum {} unsupported (this datanode uses {BYTES_PER_CHECKSUM})",
+                header.bytes_per_checksum
+            )));
+        }
+        let store = self.store.clone();
+        let (id, gen_stamp) = (block.block_id, block.generation_stamp);
+        let writer = tokio::task::spawn_blocking(move || store.create(id, gen_stamp))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(store_status)?;
+
+        // Connect downstream before acknowledging the header, so a dead next node fails fast.
+        let downstream = match header.downstream.split_first() {
+            None => None,
+            Some((next, rest)) => {
+                let h = pb::WriteHeader {
+                    block: Some(block),
+                    downstream: rest.to_vec(),
+                    bytes_per_checksum: header.bytes_per_checksum,
+                    client_name: header.client_name.clone(),
+                };
+                Some(connect_downstream(next, h).await?)
+            }
+        };
+
+        let (ack_tx, ack_rx) = mpsc::channel(WRITE_QUEUE * 2);
+        let (pkt_tx, pkt_rx) = mpsc::channel::<Packet>(WRITE_QUEUE);
+        let (done_tx, done_rx) = mpsc::channel::<Written>(WRITE_QUEUE * 2);
+        let guard = ActiveGuard::new(&self.active);
+        let me = self.me.clone();
+
+        // The disk thread: verify and append each packet; finalize on the last.
+        let disk_me = me.clone();
+        let events = self.events.clone();
+        self.tracker.spawn_blocking(move || {
+            let mut writer = Some(writer);
+            let mut pkt_rx = pkt_rx;
+            while let Some(p) = pkt_rx.blocking_recv() {
+                let Some(w) = writer.as_mut() else { break };
+                let mut r = w
+                    .append(p.offset, &p.data, &p.checksums)
+                    .map(|()| (p.seqno, None));
+                if p.last && r.is_ok() {
+                    r = writer
+                        .take()
+                        .expect("present")
+                        .finalize()
+                        .map(|info| (p.seqno, Some(info)));
+                }
+                if let Ok((_, Some(info))) = &r {
+                    events.received(*info);
+                }
+                let failed = r.is_err();
+                let _ = done_tx.blocking_send(r.map_err(|e| {
+                    tracing::warn!(block = id, error = %e, "write failed");
+                    with_node(&disk_me, store_status(e))
+                }));
+                if failed || p.last {
+                    break;
+                }
+            }
+        });
+
+        // The network side: forward each packet, queue it for the disk, and pair up the acks.
+        // Each side reports its own failure upstream at once: the client then tears the stream
+        // down, which ends the other side.
+        let (down_tx, down_acks) = match downstream {
+            Some((tx, acks)) => (Some(tx), Some(acks)),
+            None => (None, None),
+        };
+        self.tracker.spawn(async move {
+            let _guard = guard;
+            let recv = async {
+                let r = forward_packets(&mut inbound, down_tx, pkt_tx).await;
+                if let Err(e) = r {
+                    let _ = ack_tx.send(Err(e)).await;
+                }
+            };
+            let acks = async {
+                if let Err(e) = pair_acks(done_rx, down_acks, &ack_tx, &me).await {
+                    let _ = ack_tx.send(Err(e)).await;
+                }
+            };
+            tokio::join!(recv, acks);
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(ack_rx))))
+    }
+
+    async fn read_block(
+        &self,
+        req: Request<pb::ReadBlockRequest>,
+    ) -> Result<Response<Self::ReadBlockStream>, Status> {
+        let r = req.into_inner();
+        let block = r
+            .block
+            .ok_or_else(|| Status::invalid_argument("read without block"))?;
+        let store = self.store.clone();
+        let (id, gen_stamp) = (block.block_id, block.generation_stamp);
+        let mut reader = tokio::task::spawn_blocking(move || store.open_reader(id, gen_stamp))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(|e| with_node(&self.me, store_status(e)))?;
+        if r.offset > reader.len() {
+            return Err(Status::out_of_range(format!(
+                "block {id}: offset {} is past the replica's end ({})",
+                r.offset,
+                reader.len()
+            )));
+        }
+        let end = if r.length == 0 {
+            reader.len()
+        } else {
+            r.offset.saturating_add(r.length).min(reader.len())
+        };
+        let (tx, rx) = mpsc::channel(READ_QUEUE);
+        let guard = ActiveGuard::new(&self.active);
+        let me = self.me.clone();
+        self.tracker.spawn_blocking(move || {
+            let _guard = guard;
+            let mut pos = reader.align(r.offset);
+            while pos < end {
+                let msg = reader
+                    .read_chunks(pos, READ_PACKET.min((end - pos) as usize))
+                    .map(|(data, checksums)| {
+                        let n = data.len() as u64;
+                        let resp = pb::ReadBlockResponse {
+                            offset: pos,
+                            data: data.into(),
+                            checksums,
+                            bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
+                        };
+                        pos += n;
+                        resp
+                    });
+                let failed = msg.is_err();
+                if let Err(e) = &msg {
+                    tracing::warn!(block = id, error = %e, "read failed");
+                }
+                if tx
+                    .blocking_send(msg.map_err(|e| with_node(&me, store_status(e))))
+                    .is_err()
+                    || failed
+                {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Reads packets from upstream, forwards each downstream, then queues it for the disk thread.
+async fn forward_packets(
+    inbound: &mut Streaming<pb::WriteBlockRequest>,
+    down: Option<mpsc::Sender<pb::WriteBlockRequest>>,
+    disk: mpsc::Sender<Packet>,
+) -> Result<(), Status> {
+    while let Some(m) = inbound.message().await? {
+        let p = Packet::try_from(m)?;
+        if let Some(tx) = &down {
+            let fwd = pb::Packet {
+                seqno: p.seqno,
+                offset_in_block: p.offset,
+                data: p.data.clone(),
+                checksums: p.checksums.clone(),
+                last: p.last,
+            };
+            // A closed downstream shows up as an error on its ack stream.
+            let _ = tx
+                .send(pb::WriteBlockRequest {
+                    msg: Some(Msg::Packet(fwd)),
+                })
+                .await;
+        }
+        let last = p.last;
+        if disk.send(p).await.is_err() || last {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Prefixes a status message with this node's address.
+fn with_node(me: &str, s: Status) -> Status {
+    Status::new(s.code(), format!("datanode {me}: {}", s.message()))
+}
+
+type Downstream = (
+    mpsc::Sender<pb::WriteBlockRequest>,
+    Streaming<pb::WriteBlockAck>,
+);
+
+async fn connect_downstream(addr: &str, header: pb::WriteHeader) -> Result<Downstream, Status> {
+    let unavailable =
+        |e: &dyn std::fmt::Display| Status::unavailable(format!("downstream datanode {addr}: {e}"));
+    let channel = hdfs_proto::grpc::endpoint(addr)
+        .map_err(|e| unavailable(&e))?
+        .connect()
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let mut client = DataTransferClient::new(channel)
+        .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
+    let (tx, rx) = mpsc::channel(WRITE_QUEUE);
+    tx.send(pb::WriteBlockRequest {
+        msg: Some(Msg::Header(header)),
+    })
+    .await
+    .map_err(|e| unavailable(&e))?;
+    let acks = client
+        .write_block(ReceiverStream::new(rx))
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_inner();
+    Ok((tx, acks))
+}
+
+/// Sends an ack upstream for each packet written here and acked downstream, in order, until the
+/// last one (acked only once finalized here and downstream).
+async fn pair_acks(
+    mut done: mpsc::Receiver<Written>,
+    mut down: Option<Streaming<pb::WriteBlockAck>>,
+    up: &mpsc::Sender<Result<pb::WriteBlockAck, Status>>,
+    me: &str,
+) -> Result<(), Status> {
+    while let Some(written) = done.recv().await {
+        let (seqno, finalized) = written?;
+        if let Some(down) = down.as_mut() {
+            let ack = down
+                .message()
+                .await
+                .map_err(|e| {
+                    Status::new(
+                        e.code(),
+                        format!("datanode {me}: downstream: {}", e.message()),
+                    )
+                })?
+                .ok_or_else(|| {
+                    Status::unavailable(format!(
+                        "datanode {me}: downstream closed before acking {seqno}"
+                    ))
+                })?;
+            if ack.seqno != seqno {
+                return Err(Status::internal(format!(
+                    "datanode {me}: downstream acked {} for {seqno}",
+                    ack.seqno
+                )));
+            }
+        }
+        let block_length = finalized.map_or(0, |i| i.len);
+        if up
+            .send(Ok(pb::WriteBlockAck {
+                seqno,
+                block_length,
+            }))
+            .await
+            .is_err()
+        {
+            return Err(Status::cancelled("upstream went away"));
+        }
+        if finalized.is_some() {
+            break;
+        }
+    }
+    Ok(())
+}

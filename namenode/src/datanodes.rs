@@ -1,0 +1,136 @@
+//! Datanodes as the namenode sees them: identity, address, storage, liveness, pending commands.
+//!
+//! A datanode's identity is the UUID it keeps in its data dir; its address may change between
+//! restarts (a container's IP does). Liveness is a pure function of the time since the last
+//! heartbeat, so it is tested without a clock.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// Index of a datanode in the manager: small and `Copy`, for the block map.
+pub type NodeIdx = u32;
+
+/// Heartbeats a node may miss before it is stale (HDFS: 30 s at 3 s heartbeats is 10; we are
+/// quicker to avoid a slow node for new writes).
+pub const STALE_AFTER_MISSED: u32 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Storage {
+    pub capacity: u64,
+    pub used: u64,
+    pub remaining: u64,
+    pub active_transfers: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Liveness {
+    Live,
+    /// Missed a few heartbeats: no new replicas, read last.
+    Stale,
+    Dead,
+}
+
+/// The liveness of a node last heard from `since` ago.
+pub fn liveness(since: Duration, heartbeat: Duration, dead_after: Duration) -> Liveness {
+    if since >= dead_after {
+        Liveness::Dead
+    } else if since >= heartbeat * STALE_AFTER_MISSED {
+        Liveness::Stale
+    } else {
+        Liveness::Live
+    }
+}
+
+#[derive(Debug)]
+pub struct Datanode {
+    pub id: String,
+    pub address: String,
+    pub storage: Storage,
+    pub last_heartbeat: Instant,
+    /// Blocks this node holds a replica of, per its reports.
+    pub blocks: HashSet<u64>,
+    /// Replicas to delete, sent with the next heartbeat reply.
+    pub pending_deletes: Vec<(u64, u64)>,
+    /// Blocks placed on it whose replica is not reported yet: counts as load for placement,
+    /// since heartbeats lag behind allocation.
+    pub scheduled: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct DatanodeManager {
+    nodes: Vec<Datanode>,
+    by_id: HashMap<String, NodeIdx>,
+}
+
+impl DatanodeManager {
+    /// Registers a node, or refreshes its address and storage if it is known.
+    pub fn register(&mut self, id: &str, address: &str, storage: Storage, now: Instant) -> NodeIdx {
+        if let Some(&idx) = self.by_id.get(id) {
+            let n = &mut self.nodes[idx as usize];
+            if n.address != address {
+                tracing::info!(datanode = id, old = %n.address, new = address, "datanode address changed");
+            }
+            n.address = address.to_string();
+            n.storage = storage;
+            n.last_heartbeat = now;
+            return idx;
+        }
+        let idx = self.nodes.len() as NodeIdx;
+        self.nodes.push(Datanode {
+            id: id.to_string(),
+            address: address.to_string(),
+            storage,
+            last_heartbeat: now,
+            blocks: HashSet::new(),
+            pending_deletes: Vec::new(),
+            scheduled: 0,
+        });
+        self.by_id.insert(id.to_string(), idx);
+        idx
+    }
+
+    pub fn lookup(&self, id: &str) -> Option<NodeIdx> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn get(&self, idx: NodeIdx) -> &Datanode {
+        &self.nodes[idx as usize]
+    }
+
+    pub fn get_mut(&mut self, idx: NodeIdx) -> &mut Datanode {
+        &mut self.nodes[idx as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (NodeIdx, &Datanode)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i as NodeIdx, n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liveness_thresholds() {
+        let hb = Duration::from_secs(3);
+        let dead = Duration::from_secs(30);
+        assert_eq!(liveness(Duration::from_secs(0), hb, dead), Liveness::Live);
+        assert_eq!(liveness(Duration::from_secs(8), hb, dead), Liveness::Live);
+        assert_eq!(liveness(Duration::from_secs(9), hb, dead), Liveness::Stale);
+        assert_eq!(liveness(Duration::from_secs(30), hb, dead), Liveness::Dead);
+    }
+
+    #[test]
+    fn re_registration_keeps_the_index_and_takes_the_new_address() {
+        let mut m = DatanodeManager::default();
+        let now = Instant::now();
+        let a = m.register("u1", "h1:1", Storage::default(), now);
+        let b = m.register("u2", "h2:1", Storage::default(), now);
+        assert_ne!(a, b);
+        assert_eq!(m.register("u1", "h9:1", Storage::default(), now), a);
+        assert_eq!(m.get(a).address, "h9:1");
+    }
+}

@@ -1,0 +1,90 @@
+//! The namenode's errors, and their one mapping to gRPC status codes.
+
+use hdfs_proto::path::{HdfsPath, PathError};
+use tonic::{Code, Status};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    #[error("missing field {0}")]
+    MissingField(&'static str),
+    #[error("{0}: no such file or directory")]
+    NotFound(HdfsPath),
+    #[error("{0}: parent directory does not exist (use -p to create it)")]
+    ParentNotFound(HdfsPath),
+    #[error("{0}: already exists")]
+    AlreadyExists(HdfsPath),
+    #[error("{0}: not a directory")]
+    NotADirectory(HdfsPath),
+    #[error("{0}: is a directory")]
+    IsADirectory(HdfsPath),
+    #[error("{0}: directory is not empty (delete it recursively)")]
+    DirectoryNotEmpty(HdfsPath),
+    #[error("{0}: the root directory cannot be deleted or renamed")]
+    RootOperation(HdfsPath),
+    #[error("cannot move {src} into itself ({dst})")]
+    RenameIntoSelf { src: HdfsPath, dst: HdfsPath },
+    #[error("replication {0} is out of range (1..={max})", max = hdfs_proto::MAX_REPLICATION)]
+    InvalidReplication(u32),
+    #[error(
+        "block size {0} is out of range ({min}..={max} bytes)",
+        min = hdfs_proto::MIN_BLOCK_SIZE,
+        max = hdfs_proto::MAX_BLOCK_SIZE
+    )]
+    InvalidBlockSize(u64),
+    #[error("{path}: being written by another client ({holder})")]
+    LeaseHeldByOther { path: HdfsPath, holder: String },
+    #[error("{path}: client {client} holds no lease on it (was it deleted or overwritten?)")]
+    NoLease { path: HdfsPath, client: String },
+    #[error("{0}: file is not open for writing")]
+    NotUnderConstruction(HdfsPath),
+    #[error("{path}: block {got} is not the file's last block ({expected})")]
+    BlockMismatch {
+        path: HdfsPath,
+        expected: String,
+        got: u64,
+    },
+    #[error("{0}: blocks not yet reported by any datanode; retry")]
+    BlocksNotReported(HdfsPath),
+    #[error("no live datanodes to place a block on")]
+    NoLiveDatanodes,
+    #[error("datanode {0} is not registered (register again)")]
+    UnknownDatanode(String),
+    #[error("edit log: {0}")]
+    Storage(#[from] sled::Error),
+    #[error("edit log record {index}: {reason}")]
+    CorruptLog { index: u64, reason: String },
+    #[error("fsimage: {0}")]
+    Image(String),
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Status {
+        let code = match &e {
+            Error::InvalidPath(_)
+            | Error::MissingField(_)
+            | Error::RootOperation(_)
+            | Error::RenameIntoSelf { .. }
+            | Error::InvalidReplication(_)
+            | Error::InvalidBlockSize(_)
+            | Error::BlockMismatch { .. } => Code::InvalidArgument,
+            Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) => {
+                Code::NotFound
+            }
+            Error::AlreadyExists(_) => Code::AlreadyExists,
+            Error::NotADirectory(_)
+            | Error::IsADirectory(_)
+            | Error::DirectoryNotEmpty(_)
+            | Error::LeaseHeldByOther { .. }
+            | Error::NoLease { .. }
+            | Error::NotUnderConstruction(_)
+            | Error::BlocksNotReported(_) => Code::FailedPrecondition,
+            Error::NoLiveDatanodes => Code::Unavailable,
+            Error::Storage(_) | Error::CorruptLog { .. } | Error::Image(_) => Code::Internal,
+        };
+        Status::new(code, e.to_string())
+    }
+}

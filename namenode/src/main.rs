@@ -1,0 +1,78 @@
+//! `namenode`: parses flags, starts tracing, binds the listener, then runs until Ctrl-C/SIGTERM.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use hdfs_proto::units::{parse_duration, parse_size};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "The namenode of the file system: namespace, block map, datanode liveness"
+)]
+struct Args {
+    /// Address of the gRPC service (clients and datanodes).
+    #[arg(long, env = "NAMENODE_RPC_ADDR", default_value = "0.0.0.0:8020")]
+    rpc_addr: String,
+    /// Directory of the edit log and the fsimage.
+    #[arg(long, env = "NAMENODE_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Replication of files created without an explicit factor.
+    #[arg(long, env = "NAMENODE_REPLICATION", default_value_t = 3)]
+    replication: u32,
+    /// Block size of files created without an explicit one (e.g. 128MiB).
+    #[arg(long, env = "NAMENODE_BLOCK_SIZE", default_value = "128MiB", value_parser = parse_size)]
+    block_size: u64,
+    /// Expected interval between datanode heartbeats.
+    #[arg(long, env = "NAMENODE_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = parse_duration)]
+    heartbeat_interval: Duration,
+    /// A datanode silent for this long is declared dead.
+    #[arg(long, env = "NAMENODE_DEAD_AFTER", default_value = "30s", value_parser = parse_duration)]
+    dead_after: Duration,
+    /// A writer's lease is lost after this long without renewal.
+    #[arg(long, env = "NAMENODE_LEASE_HARD_LIMIT", default_value = "60s", value_parser = parse_duration)]
+    lease_hard_limit: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = serve(Args::parse()).await {
+        eprintln!("namenode: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let mut config = hdfs_namenode::Config::new(args.data_dir);
+    config.default_replication = args.replication;
+    config.default_block_size = args.block_size;
+    config.heartbeat_interval = args.heartbeat_interval;
+    config.dead_after = args.dead_after;
+    config.lease_hard_limit = args.lease_hard_limit;
+    config.validate().map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("bind --rpc-addr {}: {e}", args.rpc_addr))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    hdfs_namenode::run(config, listener, shutdown).await
+}
+
+async fn cancel_on_signal(token: CancellationToken) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,52 @@
+//! Transport settings shared by every gRPC channel and server.
+//!
+//! Measured on this machine kind (notes/grpc-and-storage.md): raising HTTP/2's frame size from
+//! 16 KiB to 1 MiB on both ends gave 1.5-2x single-stream throughput and 30-50% less CPU with
+//! 1 MiB messages; 16/64 MiB stream/connection windows added 5-15%; the adaptive window did not
+//! help. The default 4 MiB message limit is raised so a full packet plus framing always fits.
+
+use std::time::Duration;
+
+use tonic::transport::{Endpoint, Server};
+
+/// HTTP/2 frame size on both ends.
+pub const MAX_FRAME_SIZE: u32 = 1 << 20;
+/// Per-stream flow-control window.
+pub const STREAM_WINDOW: u32 = 16 << 20;
+/// Per-connection flow-control window.
+pub const CONNECTION_WINDOW: u32 = 64 << 20;
+/// Largest message either end accepts: packets carry at most 1 MiB of data plus checksums, and a
+/// block report of a datanode with millions of replicas stays well under this.
+pub const MAX_MESSAGE_SIZE: usize = 64 << 20;
+/// Deadline for establishing a connection, name lookup included. A killed container's address
+/// makes a connect hang rather than fail (notes/containers.md), so every connect needs one.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An endpoint with the shared tuning. `url` is `http://host:port` (a bare `host:port` is
+/// accepted too).
+pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
+    let url = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    };
+    Ok(Endpoint::from_shared(url)?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .tcp_nodelay(true)
+        .max_frame_size(MAX_FRAME_SIZE)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .http2_keep_alive_interval(Duration::from_secs(10))
+        .keep_alive_timeout(Duration::from_secs(20)))
+}
+
+/// A server builder with the shared tuning.
+pub fn server() -> Server {
+    Server::builder()
+        .tcp_nodelay(true)
+        .max_frame_size(MAX_FRAME_SIZE)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .http2_keepalive_interval(Some(Duration::from_secs(10)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+}

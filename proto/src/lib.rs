@@ -1,0 +1,35 @@
+//! The wire protocol of the file system and the few small types every component shares.
+//!
+//! - [`pb`]: the generated protobuf/gRPC types (`namenode` and `datanode` packages). They stop
+//!   at the edge of each crate: handlers convert them to domain types on receipt.
+//! - [`path`]: validated absolute paths, checked identically by the client and the namenode.
+//! - [`checksum`]: CRC32C over fixed-size chunks, the unit every byte is verified in.
+//! - [`units`]: human-readable sizes and durations for flags (`128MiB`, `3s`).
+//! - [`grpc`]: transport tuning shared by every channel and server (frame and message sizes).
+
+pub mod checksum;
+pub mod grpc;
+pub mod path;
+pub mod units;
+
+/// Generated protobuf and gRPC code.
+pub mod pb {
+    /// Namenode services: `ClientProtocol` and `DatanodeProtocol`.
+    pub mod namenode {
+        tonic::include_proto!("hdfs.namenode");
+    }
+    /// The datanode's `DataTransfer` service.
+    pub mod datanode {
+        tonic::include_proto!("hdfs.datanode");
+    }
+}
+
+/// Replication factors are limited as in HDFS (`dfs.replication.max`).
+pub const MAX_REPLICATION: u32 = 512;
+/// The smallest block size accepted (HDFS's `dfs.namenode.fs-limits.min-block-size` is 1 MiB).
+pub const MIN_BLOCK_SIZE: u64 = 1 << 20;
+/// The largest block size accepted: a replica must fit comfortably in one file and one sled record
+/// of checksums (2 GiB / 64 KiB chunks = 32 Ki checksums = 128 KiB).
+pub const MAX_BLOCK_SIZE: u64 = 2 << 30;
+/// The default block size, as HDFS.
+pub const DEFAULT_BLOCK_SIZE: u64 = 128 << 20;

@@ -1,0 +1,365 @@
+//! An in-process cluster for tests: a namenode and N datanodes on loopback port 0, each with its
+//! own temp dir, all removed when the cluster is dropped.
+//!
+//! Nodes are started with the same `run` functions the binaries call. A test can stop, restart
+//! or kill (no graceful shutdown) any node, and waits on conditions with [`wait_until`], never on
+//! fixed sleeps. The harness talks to the namenode over its public gRPC API only, so it does not
+//! depend on the client library it is used to test.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Short intervals so that tests run quickly; stale after three missed heartbeats.
+pub const TEST_HEARTBEAT: Duration = Duration::from_millis(250);
+/// Longest a test waits for the cluster to settle.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Sets up logging once for the test process (`RUST_LOG` chooses the level; quiet by default).
+pub fn init_tracing() {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
+/// Polls `cond` until it is true or `timeout` passes; the error names `what` was awaited.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        if cond().await {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    pub datanodes: usize,
+    pub replication: u32,
+    pub block_size: u64,
+    pub heartbeat: Duration,
+    pub dead_after: Duration,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            datanodes: 3,
+            replication: 3,
+            block_size: hdfs_proto::MIN_BLOCK_SIZE,
+            heartbeat: TEST_HEARTBEAT,
+            dead_after: Duration::from_secs(10),
+        }
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Graceful stop, bounded; a node that does not stop in time is aborted.
+    async fn stop(self) {
+        self.shutdown.cancel();
+        let abort = self.task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+
+    /// Stops at once, as a crash would: no shutdown path runs.
+    async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// A namenode and datanodes running in this process.
+pub struct MiniCluster {
+    opts: ClusterOptions,
+    root: tempfile::TempDir,
+    namenode_addr: SocketAddr,
+    namenode: Option<Running>,
+    datanodes: Vec<Option<Running>>,
+}
+
+impl MiniCluster {
+    /// A cluster of `datanodes` datanodes, replication up to 3, 1 MiB blocks; returns once every
+    /// datanode is registered.
+    pub async fn start(datanodes: usize) -> anyhow::Result<Self> {
+        Self::with_options(ClusterOptions {
+            datanodes,
+            replication: datanodes.clamp(1, 3) as u32,
+            ..Default::default()
+        })
+        .await
+    }
+
+    pub async fn with_options(opts: ClusterOptions) -> anyhow::Result<Self> {
+        init_tracing();
+        let root = tempfile::Builder::new()
+            .prefix("hdfs-minicluster-")
+            .tempdir()?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let namenode_addr = listener.local_addr()?;
+        let mut cluster = Self {
+            opts,
+            root,
+            namenode_addr,
+            namenode: None,
+            datanodes: Vec::new(),
+        };
+        cluster.namenode = Some(cluster.spawn_namenode(listener));
+        for i in 0..cluster.opts.datanodes {
+            let dn = cluster.spawn_datanode(i).await?;
+            cluster.datanodes.push(Some(dn));
+        }
+        cluster.wait_live_datanodes(cluster.opts.datanodes).await?;
+        Ok(cluster)
+    }
+
+    pub fn options(&self) -> &ClusterOptions {
+        &self.opts
+    }
+
+    /// `http://127.0.0.1:PORT` of the namenode.
+    pub fn namenode_url(&self) -> String {
+        format!("http://{}", self.namenode_addr)
+    }
+
+    pub fn namenode_dir(&self) -> PathBuf {
+        self.root.path().join("namenode")
+    }
+
+    pub fn datanode_dir(&self, i: usize) -> PathBuf {
+        self.root.path().join(format!("datanode-{i}"))
+    }
+
+    /// Where datanode `i` keeps the bytes of `block`.
+    pub fn replica_path(&self, i: usize, block: u64) -> PathBuf {
+        hdfs_datanode::store::replica_path(&self.datanode_dir(i), block)
+    }
+
+    /// The data-transfer address of datanode `i`, if it runs.
+    pub fn datanode_addr(&self, i: usize) -> Option<SocketAddr> {
+        self.datanodes.get(i)?.as_ref().map(|r| r.addr)
+    }
+
+    fn spawn_namenode(&self, listener: TcpListener) -> Running {
+        let mut config = hdfs_namenode::Config::new(self.namenode_dir());
+        config.default_replication = self.opts.replication;
+        config.default_block_size = self.opts.block_size;
+        config.heartbeat_interval = self.opts.heartbeat;
+        config.dead_after = self.opts.dead_after;
+        let shutdown = CancellationToken::new();
+        let addr = self.namenode_addr;
+        let task = tokio::spawn(hdfs_namenode::run(config, listener, shutdown.clone()));
+        Running {
+            addr,
+            shutdown,
+            task,
+        }
+    }
+
+    async fn spawn_datanode(&self, i: usize) -> anyhow::Result<Running> {
+        let dir = self.datanode_dir(i);
+        wait_store_unlocked(&dir).await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let mut config = hdfs_datanode::Config::new(self.namenode_url(), dir);
+        config.heartbeat_interval = self.opts.heartbeat;
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(hdfs_datanode::run(config, listener, shutdown.clone()));
+        Ok(Running {
+            addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// Stops datanode `i` gracefully; its data stays.
+    pub async fn stop_datanode(&mut self, i: usize) {
+        if let Some(r) = self.datanodes.get_mut(i).and_then(Option::take) {
+            r.stop().await;
+        }
+    }
+
+    /// Kills datanode `i` with no shutdown path.
+    pub async fn kill_datanode(&mut self, i: usize) {
+        if let Some(r) = self.datanodes.get_mut(i).and_then(Option::take) {
+            r.kill().await;
+        }
+    }
+
+    /// Starts datanode `i` again on its old data (on a new port).
+    pub async fn restart_datanode(&mut self, i: usize) -> anyhow::Result<()> {
+        self.stop_datanode(i).await;
+        let r = self.spawn_datanode(i).await?;
+        self.datanodes[i] = Some(r);
+        Ok(())
+    }
+
+    /// Kills the namenode (no checkpoint, as a `kill -9` would) and starts it again on the same
+    /// address and data dir.
+    pub async fn restart_namenode(&mut self, graceful: bool) -> anyhow::Result<()> {
+        if let Some(r) = self.namenode.take() {
+            if graceful {
+                r.stop().await
+            } else {
+                r.kill().await
+            }
+        }
+        wait_store_unlocked_at(&self.namenode_dir().join("editlog")).await?;
+        let listener = bind_again(self.namenode_addr).await?;
+        self.namenode = Some(self.spawn_namenode(listener));
+        Ok(())
+    }
+
+    /// A raw gRPC client of the namenode.
+    pub async fn namenode_client(
+        &self,
+    ) -> anyhow::Result<ClientProtocolClient<tonic::transport::Channel>> {
+        let channel = hdfs_proto::grpc::endpoint(&self.namenode_url())?
+            .connect()
+            .await?;
+        Ok(ClientProtocolClient::new(channel))
+    }
+
+    /// The namenode's view of the datanodes.
+    pub async fn datanode_report(&self) -> anyhow::Result<Vec<pb::DatanodeReport>> {
+        let mut c = self.namenode_client().await?;
+        Ok(c.get_datanode_report(pb::GetDatanodeReportRequest {})
+            .await?
+            .into_inner()
+            .datanodes)
+    }
+
+    /// Waits until the namenode counts `n` live datanodes.
+    pub async fn wait_live_datanodes(&self, n: usize) -> anyhow::Result<()> {
+        wait_until(&format!("{n} live datanodes"), SETTLE_TIMEOUT, || async {
+            self.datanode_report().await.is_ok_and(|r| {
+                r.iter()
+                    .filter(|d| d.state == pb::DatanodeState::Live as i32)
+                    .count()
+                    >= n
+            })
+        })
+        .await
+    }
+
+    /// Block locations of a file, as the namenode gives them to readers.
+    pub async fn block_locations(&self, path: &str) -> anyhow::Result<Vec<pb::LocatedBlock>> {
+        let mut c = self.namenode_client().await?;
+        let req = pb::GetBlockLocationsRequest {
+            path: path.to_string(),
+            offset: 0,
+            length: 0,
+        };
+        Ok(c.get_block_locations(req).await?.into_inner().blocks)
+    }
+
+    /// Waits until every block of `path` has at least `n` reported replicas.
+    pub async fn wait_replicas(&self, path: &str, n: usize) -> anyhow::Result<()> {
+        wait_until(
+            &format!("{n} replicas of every block of {path}"),
+            SETTLE_TIMEOUT,
+            || async {
+                self.block_locations(path)
+                    .await
+                    .is_ok_and(|b| b.iter().all(|b| b.locations.len() >= n))
+            },
+        )
+        .await
+    }
+
+    /// Index of the running datanode whose address is `addr`.
+    pub fn datanode_index(&self, addr: &str) -> Option<usize> {
+        self.datanodes
+            .iter()
+            .position(|d| d.as_ref().is_some_and(|r| r.addr.to_string() == addr))
+    }
+}
+
+/// Waits until a stopped node's sled store can be opened again (its lock is released once the
+/// last task holding it has ended).
+async fn wait_store_unlocked(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    wait_until(
+        &format!("block store {} to be released", dir.display()),
+        SETTLE_TIMEOUT,
+        || async {
+            let d = dir.to_path_buf();
+            tokio::task::spawn_blocking(move || hdfs_datanode::store::BlockStore::open(&d).is_ok())
+                .await
+                .unwrap_or(false)
+        },
+    )
+    .await
+}
+
+async fn wait_store_unlocked_at(db: &Path) -> anyhow::Result<()> {
+    wait_until(
+        &format!("{} to be released", db.display()),
+        SETTLE_TIMEOUT,
+        || async {
+            let d = db.to_path_buf();
+            tokio::task::spawn_blocking(move || sled::Config::new().path(&d).open().is_ok())
+                .await
+                .unwrap_or(false)
+        },
+    )
+    .await
+}
+
+async fn bind_again(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let mut last = None;
+    for _ in 0..100 {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(last
+        .map(anyhow::Error::from)
+        .unwrap_or_else(|| anyhow::anyhow!("bind failed")))
+    .with_context(|| format!("bind {addr} again"))
+}
+
+impl Drop for MiniCluster {
+    fn drop(&mut self) {
+        if let Some(r) = self.namenode.take() {
+            r.task.abort();
+        }
+        for r in self.datanodes.iter_mut().filter_map(Option::take) {
+            r.task.abort();
+        }
+    }
+}
