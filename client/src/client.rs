@@ -10,7 +10,7 @@ use hdfs_proto::path::HdfsPath;
 use hdfs_proto::pb::datanode::data_transfer_client::DataTransferClient;
 use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tonic::transport::Channel;
 
 use crate::error::{Error, Result};
@@ -421,50 +421,29 @@ impl Client {
     /// Returns the bytes written.
     pub async fn upload_from(
         &self,
-        mut reader: impl AsyncRead + Unpin,
+        reader: impl AsyncRead + Unpin,
         remote: &str,
         opts: CreateOptions,
-        mut progress: impl FnMut(u64),
+        progress: impl FnMut(u64),
     ) -> Result<u64> {
         let mut writer = self.create(remote, opts).await?;
-        let mut buf = vec![0u8; crate::writer::PACKET_SIZE];
-        loop {
-            let n = reader
-                .read(&mut buf)
-                .await
-                .map_err(Error::io("read input"))?;
-            if n == 0 {
-                break;
-            }
-            writer.write_all(&buf[..n]).await?;
-            progress(n as u64);
-        }
+        writer.write_from(reader, progress).await?;
         writer.close().await
     }
 
-    /// Uploads a local file.
-    pub async fn upload(&self, local: &Path, remote: &str, opts: CreateOptions) -> Result<u64> {
-        let file = tokio::fs::File::open(local)
-            .await
-            .map_err(Error::io(format!("open {}", local.display())))?;
-        self.upload_from(file, remote, opts, |_| {}).await
+    /// Uploads a local file; `progress` hears of each piece sent.
+    pub async fn upload(&self, local: &Path, remote: &str, opts: CreateOptions, progress: impl FnMut(u64)) -> Result<u64> {
+        let file = tokio::fs::File::open(local).await.map_err(Error::io(format!("open {}", local.display())))?;
+        self.upload_from(file, remote, opts, progress).await
     }
 
     /// Streams a file into `writer`; `progress` hears of each piece received. Returns the bytes
     /// copied.
-    pub async fn download_to(
-        &self,
-        remote: &str,
-        mut writer: impl AsyncWrite + Unpin,
-        mut progress: impl FnMut(u64),
-    ) -> Result<u64> {
+    pub async fn download_to(&self, remote: &str, mut writer: impl AsyncWrite + Unpin, mut progress: impl FnMut(u64)) -> Result<u64> {
         let mut reader = self.open(remote).await?;
         let mut total = 0;
         while let Some(chunk) = reader.next_chunk().await? {
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(Error::io("write output"))?;
+            writer.write_all(&chunk).await.map_err(Error::io("write output"))?;
             total += chunk.len() as u64;
             progress(chunk.len() as u64);
         }
@@ -474,20 +453,14 @@ impl Client {
 
     /// Downloads a file to a local path, through a temporary file renamed into place at the end,
     /// so a failed download leaves nothing half-written behind.
-    pub async fn download(&self, remote: &str, local: &Path) -> Result<u64> {
+    pub async fn download(&self, remote: &str, local: &Path, progress: impl FnMut(u64)) -> Result<u64> {
         let tmp = temp_sibling(local);
-        let file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(Error::io(format!("create {}", tmp.display())))?;
+        let file = tokio::fs::File::create(&tmp).await.map_err(Error::io(format!("create {}", tmp.display())))?;
         let result = async {
             let mut file = file;
-            let n = self.download_to(remote, &mut file, |_| {}).await?;
-            file.sync_all()
-                .await
-                .map_err(Error::io(format!("sync {}", tmp.display())))?;
-            tokio::fs::rename(&tmp, local)
-                .await
-                .map_err(Error::io(format!("rename to {}", local.display())))?;
+            let n = self.download_to(remote, &mut file, progress).await?;
+            file.sync_all().await.map_err(Error::io(format!("sync {}", tmp.display())))?;
+            tokio::fs::rename(&tmp, local).await.map_err(Error::io(format!("rename to {}", local.display())))?;
             Ok(n)
         }
         .await;
@@ -499,7 +472,7 @@ impl Client {
 }
 
 /// `dir/.name.hdfs-tmp-RANDOM` next to `path`.
-pub fn temp_sibling(path: &Path) -> std::path::PathBuf {
+fn temp_sibling(path: &Path) -> std::path::PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -29,7 +29,7 @@ mod error;
 mod reader;
 mod writer;
 
-pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus, temp_sibling};
+pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
 pub use reader::FileReader;
 pub use writer::{FileWriter, PACKET_SIZE};

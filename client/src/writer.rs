@@ -23,7 +23,7 @@ use hdfs_proto::checksum::{BYTES_PER_CHECKSUM, chunk_checksums};
 use hdfs_proto::path::HdfsPath;
 use hdfs_proto::pb::datanode::{self as dpb, write_block_request::Msg};
 use hdfs_proto::pb::namenode as pb;
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -206,6 +206,22 @@ impl FileWriter {
         })??;
         self.closed = Some(n);
         Poll::Ready(Ok(n))
+    }
+
+    /// Copies everything `reader` yields into the file (without closing it); `progress` hears
+    /// of each piece. Returns the bytes copied.
+    pub async fn write_from(&mut self, mut reader: impl AsyncRead + Unpin, mut progress: impl FnMut(u64)) -> Result<u64> {
+        let mut buf = vec![0u8; PACKET_SIZE];
+        let mut total = 0;
+        loop {
+            let n = reader.read(&mut buf).await.map_err(|e| Error::Io { context: "read input".into(), source: e })?;
+            if n == 0 {
+                return Ok(total);
+            }
+            self.write_all(&buf[..n]).await?;
+            total += n as u64;
+            progress(n as u64);
+        }
     }
 
     /// Closes the file: see [`poll_close`](Self::poll_close).

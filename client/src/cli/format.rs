@@ -1,0 +1,82 @@
+//! How the commands print things for people.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hdfs_client::FileStatus;
+use hdfs_proto::units::format_size;
+
+/// Byte counts as plain numbers, or for people (`-H`).
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    human: bool,
+}
+
+impl Sizes {
+    pub fn new(human: bool) -> Self {
+        Self { human }
+    }
+
+    pub fn show(&self, bytes: u64) -> String {
+        if self.human { format_size(bytes) } else { bytes.to_string() }
+    }
+}
+
+/// `d  -  0  2026-11-28 07:04  /path` (type, replication, size, modification time, path).
+pub fn ls_line(e: &FileStatus, sizes: Sizes) -> String {
+    let (kind, rep) = if e.is_dir() { ('d', "-".to_string()) } else { ('-', e.replication.to_string()) };
+    let size = if e.is_dir() { "0".to_string() } else { sizes.show(e.length) };
+    format!("{kind} {rep:>3} {size:>12} {} {}", utc_minutes(e.modification_time()), e.path)
+}
+
+pub fn stat_text(s: &FileStatus) -> String {
+    let mut out = format!("path: {}\ntype: {}\n", s.path, if s.is_dir() { "directory" } else { "file" });
+    if s.is_dir() {
+        out += &format!("children: {}\n", s.children);
+    } else {
+        out += &format!(
+            "length: {} ({})\nreplication: {}\nblock_size: {} ({})\nunder_construction: {}\n",
+            s.length,
+            format_size(s.length),
+            s.replication,
+            s.block_size,
+            format_size(s.block_size),
+            s.under_construction
+        );
+    }
+    out += &format!("modified: {} UTC\n", utc_minutes(s.modification_time()));
+    out
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC, without a time-zone database.
+pub fn utc_minutes(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_minutes(UNIX_EPOCH), "1970-01-01 00:00");
+        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)), "2000-02-29 01:01");
+        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)), "2026-11-28 00:00");
+    }
+}

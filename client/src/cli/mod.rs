@@ -1,0 +1,359 @@
+//! The `hdfs` commands: argument definitions and their implementations.
+
+mod format;
+mod progress;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use hdfs_client::{Client, CreateOptions, Error, FileStatus, Result};
+use hdfs_proto::units::parse_size;
+
+use format::{Sizes, ls_line};
+use progress::Progress;
+
+#[derive(Parser, Debug)]
+#[command(name = "hdfs", version, about = "Move files in and out of the cluster, and look around it")]
+pub struct Args {
+    /// URL of the namenode.
+    #[arg(long, global = true, env = "HDFS_NAMENODE", default_value = "http://127.0.0.1:8020")]
+    pub namenode: String,
+    /// No progress bars or warnings.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    /// Log what the client does (to stderr).
+    #[arg(long, global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Upload a local file (`-` reads stdin).
+    #[command(visible_alias = "copyFromLocal")]
+    Put {
+        /// Overwrite REMOTE if it exists.
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        /// Replicas of each block (default: the namenode's).
+        #[arg(long, short = 'r')]
+        replication: Option<u32>,
+        /// Block size, e.g. 128MiB (default: the namenode's).
+        #[arg(long, short = 'b', value_parser = parse_size)]
+        block_size: Option<u64>,
+        local: PathBuf,
+        remote: String,
+    },
+    /// Download a file (`-` writes stdout); checksums are verified.
+    #[command(visible_alias = "copyToLocal")]
+    Get {
+        /// Overwrite LOCAL if it exists.
+        #[arg(short = 'f', long = "force")]
+        force: bool,
+        remote: String,
+        local: PathBuf,
+    },
+    /// Print files to stdout.
+    Cat {
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// List a directory.
+    Ls {
+        /// Recurse into subdirectories.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// Sizes for people (1.5 GiB).
+        #[arg(short = 'H', long = "human")]
+        human: bool,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        #[arg(default_value = "/")]
+        path: String,
+    },
+    /// Create directories.
+    Mkdir {
+        /// Create parents as needed; no error if it exists.
+        #[arg(short = 'p', long)]
+        parents: bool,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Delete files or directories.
+    Rm {
+        /// Delete directories and their contents.
+        #[arg(short = 'r', short_alias = 'R', long)]
+        recursive: bool,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Rename or move; into DST if it is a directory.
+    Mv { src: String, dst: String },
+    /// Show a file's or directory's details.
+    Stat {
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        path: String,
+    },
+    /// Space used: per entry of a directory, or with -s in total.
+    Du {
+        /// One total for PATH.
+        #[arg(short = 's', long)]
+        summary: bool,
+        /// Sizes for people (1.5 GiB).
+        #[arg(short = 'H', long = "human")]
+        human: bool,
+        #[arg(default_value = "/")]
+        path: String,
+    },
+    /// Change a file's replication (every file below a directory).
+    Setrep {
+        /// Wait until every block has N replicas.
+        #[arg(short = 'w', long)]
+        wait: bool,
+        replication: u32,
+        path: String,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Put { .. } => "put",
+            Command::Get { .. } => "get",
+            Command::Cat { .. } => "cat",
+            Command::Ls { .. } => "ls",
+            Command::Mkdir { .. } => "mkdir",
+            Command::Rm { .. } => "rm",
+            Command::Mv { .. } => "mv",
+            Command::Stat { .. } => "stat",
+            Command::Du { .. } => "du",
+            Command::Setrep { .. } => "setrep",
+        }
+    }
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let client = Client::connect(&args.namenode).await.map_err(|e| match e {
+        Error::Connect { addr, reason } => {
+            Error::Unavailable(format!("cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE)"))
+        }
+        e => e,
+    })?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    match args.command {
+        Command::Put { force, replication, block_size, local, remote } => {
+            let opts = CreateOptions::default()
+                .overwrite(force)
+                .replication(replication.map_or(Ok(0), check_replication)?)
+                .block_size(block_size.unwrap_or(0));
+            put(&client, &local, &remote, opts, show_progress, args.quiet).await
+        }
+        Command::Get { force, remote, local } => get(&client, &remote, &local, force, show_progress).await,
+        Command::Cat { paths } => {
+            for p in paths {
+                client.download_to(&p, tokio::io::stdout(), |_| {}).await?;
+            }
+            Ok(())
+        }
+        Command::Ls { recursive, human, json, path } => ls(&client, &path, recursive, Sizes::new(human), json).await,
+        Command::Mkdir { parents, paths } => {
+            for p in paths {
+                client.mkdirs(&p, parents).await?;
+            }
+            Ok(())
+        }
+        Command::Rm { recursive, paths } => {
+            for p in paths {
+                let st = client.stat(&p).await?;
+                if st.is_dir() && !recursive {
+                    return Err(Error::FailedPrecondition(format!("{p}: is a directory (use -r to delete it)")));
+                }
+                client.delete(&p, recursive).await?;
+            }
+            Ok(())
+        }
+        Command::Mv { src, dst } => {
+            let dst = match client.stat(&dst).await {
+                Ok(st) if st.is_dir() => join(&dst, basename(&src))?,
+                _ => dst,
+            };
+            client.rename(&src, &dst).await
+        }
+        Command::Stat { json, path } => {
+            let st = client.stat(&path).await?;
+            if json { print_json(&st) } else { print!("{}", format::stat_text(&st)) }
+            Ok(())
+        }
+        Command::Du { summary, human, path } => du(&client, &path, summary, Sizes::new(human)).await,
+        Command::Setrep { wait, replication, path } => {
+            setrep(&client, &path, check_replication(replication)?, wait, show_progress).await
+        }
+    }
+}
+
+fn check_replication(n: u32) -> Result<u32> {
+    if n == 0 || n > hdfs_proto::MAX_REPLICATION {
+        return Err(Error::InvalidArgument(format!("replication {n} is out of range (1..={})", hdfs_proto::MAX_REPLICATION)));
+    }
+    Ok(n)
+}
+
+fn basename(p: &str) -> &str {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
+}
+
+fn join(dir: &str, name: &str) -> Result<String> {
+    if name.is_empty() {
+        return Err(Error::InvalidArgument(format!("cannot name a file after {dir:?}")));
+    }
+    Ok(format!("{}/{name}", dir.trim_end_matches('/')))
+}
+
+fn print_json(v: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("hdfs: cannot encode JSON: {e}"),
+    }
+}
+
+async fn put(client: &Client, local: &Path, remote: &str, opts: CreateOptions, show_progress: bool, quiet: bool) -> Result<()> {
+    let from_stdin = local.as_os_str() == "-";
+    // `put a.txt /dir` puts /dir/a.txt, as `hdfs dfs -put` does.
+    let remote = match client.stat(remote).await {
+        Ok(st) if st.is_dir() => {
+            if from_stdin {
+                return Err(Error::InvalidArgument(format!("{remote}: is a directory; name the file to create")));
+            }
+            let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            join(remote, &name)?
+        }
+        Ok(_) if !opts.overwrite => return Err(Error::AlreadyExists(format!("{remote}: already exists (use -f to overwrite)"))),
+        _ => remote.to_string(),
+    };
+    let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin {
+        (Box::new(tokio::io::stdin()), None)
+    } else {
+        let f = tokio::fs::File::open(local).await.map_err(|e| io_error(local, "open", e))?;
+        let meta = f.metadata().await.map_err(|e| io_error(local, "stat", e))?;
+        if meta.is_dir() {
+            return Err(Error::InvalidArgument(format!("{}: is a directory (put takes files)", local.display())));
+        }
+        (Box::new(f), Some(meta.len()))
+    };
+    let progress = Progress::new(show_progress, size, &remote);
+    let mut writer = client.create(&remote, opts).await.map_err(|e| match e {
+        Error::AlreadyExists(m) => Error::AlreadyExists(format!("{m} (use -f to overwrite)")),
+        e => e,
+    })?;
+    if !quiet && writer.live_datanodes() < writer.replication() {
+        eprintln!(
+            "hdfs: put: warning: replication {} but only {} live datanode(s): {remote} stays under-replicated until more join",
+            writer.replication(),
+            writer.live_datanodes()
+        );
+    }
+    writer.write_from(reader, |n| progress.add(n)).await.map_err(|e| match e {
+        Error::Io { source, .. } => io_error(local, "read", source),
+        e => e,
+    })?;
+    writer.close().await?;
+    progress.finish();
+    Ok(())
+}
+
+fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+    Error::InvalidArgument(format!("{}: cannot {what}: {e}", path.display()))
+}
+
+async fn get(client: &Client, remote: &str, local: &Path, force: bool, show_progress: bool) -> Result<()> {
+    let st = client.stat(remote).await?;
+    if st.is_dir() {
+        return Err(Error::InvalidArgument(format!("{remote}: is a directory (get takes files)")));
+    }
+    if local.as_os_str() == "-" {
+        let progress = Progress::new(show_progress, Some(st.length), remote);
+        client.download_to(remote, tokio::io::stdout(), |n| progress.add(n)).await?;
+        progress.finish();
+        return Ok(());
+    }
+    let local = if local.is_dir() { local.join(basename(remote)) } else { local.to_path_buf() };
+    if local.exists() && !force {
+        return Err(Error::AlreadyExists(format!("{}: already exists (use -f to overwrite)", local.display())));
+    }
+    // Into a temporary sibling renamed at the end: a failed get leaves no partial file.
+    let progress = Progress::new(show_progress, Some(st.length), remote);
+    client.download(remote, &local, |n| progress.add(n)).await?;
+    progress.finish();
+    Ok(())
+}
+
+async fn ls(client: &Client, path: &str, recursive: bool, sizes: Sizes, json: bool) -> Result<()> {
+    // Depth first in name order: each directory is followed by what it holds, as `ls -R` does.
+    let mut entries: Vec<FileStatus> = Vec::new();
+    let mut stack: Vec<FileStatus> = client.list(path).await?.into_iter().rev().collect();
+    while let Some(e) = stack.pop() {
+        if recursive && e.is_dir() {
+            stack.extend(client.list(&e.path).await?.into_iter().rev());
+        }
+        entries.push(e);
+    }
+    if json {
+        print_json(&entries);
+    } else {
+        for e in &entries {
+            println!("{}", ls_line(e, sizes));
+        }
+    }
+    Ok(())
+}
+
+async fn du(client: &Client, path: &str, summary: bool, sizes: Sizes) -> Result<()> {
+    let targets = if summary { vec![path.to_string()] } else { client.list(path).await?.into_iter().map(|e| e.path).collect() };
+    for t in targets {
+        let s = client.content_summary(&t).await?;
+        println!("{:>10}  {:>10}  {t}", sizes.show(s.length), sizes.show(s.space_consumed));
+    }
+    Ok(())
+}
+
+async fn setrep(client: &Client, path: &str, replication: u32, wait: bool, show_progress: bool) -> Result<()> {
+    let mut files = Vec::new();
+    let mut stack = vec![path.to_string()];
+    while let Some(p) = stack.pop() {
+        let st = client.stat(&p).await?;
+        if st.is_dir() {
+            stack.extend(client.list(&p).await?.into_iter().map(|e| e.path));
+        } else {
+            files.push(p);
+        }
+    }
+    for f in &files {
+        client.set_replication(f, replication).await?;
+        println!("Replication {replication} set: {f}");
+    }
+    if !wait {
+        return Ok(());
+    }
+    for f in &files {
+        if show_progress {
+            eprint!("Waiting for {f} ...");
+        }
+        loop {
+            let counts = client.replica_counts(f).await?;
+            if counts.iter().all(|&c| c == replication as usize) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        if show_progress {
+            eprintln!(" done");
+        }
+    }
+    Ok(())
+}
