@@ -344,7 +344,7 @@ impl ReplicaWriter {
         if data.is_empty() {
             return Ok(());
         }
-        if self.rec.len % BYTES_PER_CHECKSUM as u64 != 0 {
+        if !self.rec.len.is_multiple_of(BYTES_PER_CHECKSUM as u64) {
             return Err(StoreError::AfterPartialChunk { block });
         }
         if self.rec.len + data.len() as u64 > hdfs_proto::MAX_BLOCK_SIZE {
