@@ -5,6 +5,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={f}");
     }
     let fds = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure().bytes(".").compile_fds(fds)?;
+    // Our codec: malformed messages are InvalidArgument (see src/codec.rs).
+    tonic_prost_build::configure()
+        .bytes(".")
+        .codec_path("crate::codec::StrictCodec")
+        .compile_fds(fds)?;
     Ok(())
 }

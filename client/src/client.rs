@@ -432,18 +432,34 @@ impl Client {
     }
 
     /// Uploads a local file; `progress` hears of each piece sent.
-    pub async fn upload(&self, local: &Path, remote: &str, opts: CreateOptions, progress: impl FnMut(u64)) -> Result<u64> {
-        let file = tokio::fs::File::open(local).await.map_err(Error::io(format!("open {}", local.display())))?;
+    pub async fn upload(
+        &self,
+        local: &Path,
+        remote: &str,
+        opts: CreateOptions,
+        progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let file = tokio::fs::File::open(local)
+            .await
+            .map_err(Error::io(format!("open {}", local.display())))?;
         self.upload_from(file, remote, opts, progress).await
     }
 
     /// Streams a file into `writer`; `progress` hears of each piece received. Returns the bytes
     /// copied.
-    pub async fn download_to(&self, remote: &str, mut writer: impl AsyncWrite + Unpin, mut progress: impl FnMut(u64)) -> Result<u64> {
+    pub async fn download_to(
+        &self,
+        remote: &str,
+        mut writer: impl AsyncWrite + Unpin,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
         let mut reader = self.open(remote).await?;
         let mut total = 0;
         while let Some(chunk) = reader.next_chunk().await? {
-            writer.write_all(&chunk).await.map_err(Error::io("write output"))?;
+            writer
+                .write_all(&chunk)
+                .await
+                .map_err(Error::io("write output"))?;
             total += chunk.len() as u64;
             progress(chunk.len() as u64);
         }
@@ -453,14 +469,25 @@ impl Client {
 
     /// Downloads a file to a local path, through a temporary file renamed into place at the end,
     /// so a failed download leaves nothing half-written behind.
-    pub async fn download(&self, remote: &str, local: &Path, progress: impl FnMut(u64)) -> Result<u64> {
+    pub async fn download(
+        &self,
+        remote: &str,
+        local: &Path,
+        progress: impl FnMut(u64),
+    ) -> Result<u64> {
         let tmp = temp_sibling(local);
-        let file = tokio::fs::File::create(&tmp).await.map_err(Error::io(format!("create {}", tmp.display())))?;
+        let file = tokio::fs::File::create(&tmp)
+            .await
+            .map_err(Error::io(format!("create {}", tmp.display())))?;
         let result = async {
             let mut file = file;
             let n = self.download_to(remote, &mut file, progress).await?;
-            file.sync_all().await.map_err(Error::io(format!("sync {}", tmp.display())))?;
-            tokio::fs::rename(&tmp, local).await.map_err(Error::io(format!("rename to {}", local.display())))?;
+            file.sync_all()
+                .await
+                .map_err(Error::io(format!("sync {}", tmp.display())))?;
+            tokio::fs::rename(&tmp, local)
+                .await
+                .map_err(Error::io(format!("rename to {}", local.display())))?;
             Ok(n)
         }
         .await;

@@ -104,6 +104,14 @@ impl FileReader {
     }
 }
 
+impl std::fmt::Debug for FileReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileReader")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for FileReader {
     fn drop(&mut self) {
         self.task.abort();

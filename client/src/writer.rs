@@ -210,11 +210,18 @@ impl FileWriter {
 
     /// Copies everything `reader` yields into the file (without closing it); `progress` hears
     /// of each piece. Returns the bytes copied.
-    pub async fn write_from(&mut self, mut reader: impl AsyncRead + Unpin, mut progress: impl FnMut(u64)) -> Result<u64> {
+    pub async fn write_from(
+        &mut self,
+        mut reader: impl AsyncRead + Unpin,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
         let mut buf = vec![0u8; PACKET_SIZE];
         let mut total = 0;
         loop {
-            let n = reader.read(&mut buf).await.map_err(|e| Error::Io { context: "read input".into(), source: e })?;
+            let n = reader.read(&mut buf).await.map_err(|e| Error::Io {
+                context: "read input".into(),
+                source: e,
+            })?;
             if n == 0 {
                 return Ok(total);
             }
@@ -235,6 +242,15 @@ impl FileWriter {
         if std::mem::take(&mut self.counted) {
             self.client.writer_closed();
         }
+    }
+}
+
+impl std::fmt::Debug for FileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileWriter")
+            .field("path", &self.path)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,41 +1,11 @@
 //! Files of awkward sizes go in and come back byte for byte, with replicas on distinct nodes.
 
-use hdfs_client::{Client, CreateOptions};
+mod common;
+
+use common::{MIB, get, put, random_bytes};
+use hdfs_client::Client;
 use hdfs_tests::MiniCluster;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const MIB: usize = 1 << 20;
-
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let mut v = vec![0u8; len];
-    rng.fill(&mut v);
-    v
-}
-
-async fn put(client: &Client, path: &str, data: &[u8], replication: u32) -> u64 {
-    let opts = CreateOptions::default()
-        .replication(replication)
-        .block_size(MIB as u64);
-    let mut w = client.create(path, opts).await.unwrap();
-    // Odd-sized writes, so packets are cut by the writer, not by the caller.
-    for piece in data.chunks(100_003) {
-        w.write_all(piece).await.unwrap();
-    }
-    w.close().await.unwrap()
-}
-
-async fn get(client: &Client, path: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    client
-        .open(path)
-        .await
-        .unwrap()
-        .read_to_end(&mut out)
-        .await
-        .unwrap();
-    out
-}
+use tokio::io::AsyncReadExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sizes_around_block_boundaries_round_trip_at_replication_1_and_3() {

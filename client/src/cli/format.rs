@@ -17,19 +17,39 @@ impl Sizes {
     }
 
     pub fn show(&self, bytes: u64) -> String {
-        if self.human { format_size(bytes) } else { bytes.to_string() }
+        if self.human {
+            format_size(bytes)
+        } else {
+            bytes.to_string()
+        }
     }
 }
 
 /// `d  -  0  2026-11-28 07:04  /path` (type, replication, size, modification time, path).
 pub fn ls_line(e: &FileStatus, sizes: Sizes) -> String {
-    let (kind, rep) = if e.is_dir() { ('d', "-".to_string()) } else { ('-', e.replication.to_string()) };
-    let size = if e.is_dir() { "0".to_string() } else { sizes.show(e.length) };
-    format!("{kind} {rep:>3} {size:>12} {} {}", utc_minutes(e.modification_time()), e.path)
+    let (kind, rep) = if e.is_dir() {
+        ('d', "-".to_string())
+    } else {
+        ('-', e.replication.to_string())
+    };
+    let size = if e.is_dir() {
+        "0".to_string()
+    } else {
+        sizes.show(e.length)
+    };
+    format!(
+        "{kind} {rep:>3} {size:>12} {} {}",
+        utc_minutes(e.modification_time()),
+        e.path
+    )
 }
 
 pub fn stat_text(s: &FileStatus) -> String {
-    let mut out = format!("path: {}\ntype: {}\n", s.path, if s.is_dir() { "directory" } else { "file" });
+    let mut out = format!(
+        "path: {}\ntype: {}\n",
+        s.path,
+        if s.is_dir() { "directory" } else { "file" }
+    );
     if s.is_dir() {
         out += &format!("children: {}\n", s.children);
     } else {
@@ -52,7 +72,11 @@ pub fn utc_minutes(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
@@ -76,7 +100,13 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(utc_minutes(UNIX_EPOCH), "1970-01-01 00:00");
-        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)), "2000-02-29 01:01");
-        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)), "2026-11-28 00:00");
+        assert_eq!(
+            utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)),
+            "2000-02-29 01:01"
+        );
+        assert_eq!(
+            utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)),
+            "2026-11-28 00:00"
+        );
     }
 }
