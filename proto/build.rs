@@ -6,9 +6,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let fds = protox::compile(files, ["proto"])?;
     // Our codec: malformed messages are InvalidArgument (see src/codec.rs).
-    tonic_prost_build::configure()
-        .bytes(".")
-        .codec_path("crate::codec::StrictCodec")
-        .compile_fds(fds)?;
+    tonic_prost_build::configure().bytes(".").codec_path("crate::codec::StrictCodec").compile_fds(fds)?;
     Ok(())
 }

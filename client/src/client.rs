@@ -61,10 +61,7 @@ impl TryFrom<pb::FileStatus> for FileStatus {
             Ok(pb::FileType::File) => FileKind::File,
             Ok(pb::FileType::Directory) => FileKind::Directory,
             _ => {
-                return Err(Error::InvalidArgument(format!(
-                    "{}: unknown file type {}",
-                    s.path, s.file_type
-                )));
+                return Err(Error::InvalidArgument(format!("{}: unknown file type {}", s.path, s.file_type)));
             }
         };
         Ok(FileStatus {
@@ -128,8 +125,7 @@ impl CreateOptions {
                 hdfs_proto::MAX_REPLICATION
             )));
         }
-        if self.block_size != 0
-            && !(hdfs_proto::MIN_BLOCK_SIZE..=hdfs_proto::MAX_BLOCK_SIZE).contains(&self.block_size)
+        if self.block_size != 0 && !(hdfs_proto::MIN_BLOCK_SIZE..=hdfs_proto::MAX_BLOCK_SIZE).contains(&self.block_size)
         {
             return Err(Error::InvalidArgument(format!(
                 "block size {} is out of range ({}..={} bytes)",
@@ -180,15 +176,9 @@ pub(crate) fn path(p: &str) -> Result<HdfsPath> {
 impl Client {
     /// Connects to the namenode at `url` (`http://host:8020`; a bare `host:port` works too).
     pub async fn connect(url: &str) -> Result<Client> {
-        let connect_err = |e: &dyn std::fmt::Display| Error::Connect {
-            addr: url.to_string(),
-            reason: e.to_string(),
-        };
+        let connect_err = |e: &dyn std::fmt::Display| Error::Connect { addr: url.to_string(), reason: e.to_string() };
         let channel = hdfs_proto::grpc::endpoint(url).map_err(|e| connect_err(&e))?;
-        let channel = channel
-            .connect()
-            .await
-            .map_err(|e| connect_err(&describe_transport(&e)))?;
+        let channel = channel.connect().await.map_err(|e| connect_err(&describe_transport(&e)))?;
         let namenode = ClientProtocolClient::new(channel)
             .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
@@ -208,30 +198,17 @@ impl Client {
 
     /// A data-transfer client for the datanode at `addr`, reusing a connection.
     pub(crate) async fn datanode(&self, addr: &str) -> Result<DataTransferClient<Channel>> {
-        let cached = self
-            .inner
-            .datanodes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(addr)
-            .cloned();
+        let cached = self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).get(addr).cloned();
         let channel = match cached {
             Some(c) => c,
             None => {
-                let err = |e: &dyn std::fmt::Display| Error::Connect {
-                    addr: addr.to_string(),
-                    reason: e.to_string(),
-                };
+                let err = |e: &dyn std::fmt::Display| Error::Connect { addr: addr.to_string(), reason: e.to_string() };
                 let c = hdfs_proto::grpc::endpoint(addr)
                     .map_err(|e| err(&e))?
                     .connect()
                     .await
                     .map_err(|e| err(&describe_transport(&e)))?;
-                self.inner
-                    .datanodes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(addr.to_string(), c.clone());
+                self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).insert(addr.to_string(), c.clone());
                 c
             }
         };
@@ -242,27 +219,15 @@ impl Client {
 
     /// Forgets a cached datanode connection after it failed.
     pub(crate) fn drop_datanode(&self, addr: &str) {
-        self.inner
-            .datanodes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(addr);
+        self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
     }
 
     pub(crate) fn writer_opened(&self) {
-        *self
-            .inner
-            .open_writers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) += 1;
+        *self.inner.open_writers.lock().unwrap_or_else(|p| p.into_inner()) += 1;
     }
 
     pub(crate) fn writer_closed(&self) {
-        let mut n = self
-            .inner
-            .open_writers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut n = self.inner.open_writers.lock().unwrap_or_else(|p| p.into_inner());
         *n = n.saturating_sub(1);
     }
 
@@ -274,25 +239,14 @@ impl Client {
     /// Creates a directory; with `create_parent`, missing parents too and no error if it exists.
     pub async fn mkdirs(&self, p: &str, create_parent: bool) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode()
-            .mkdirs(request(pb::MkdirsRequest {
-                path,
-                create_parent,
-            }))
-            .await?;
+        self.namenode().mkdirs(request(pb::MkdirsRequest { path, create_parent })).await?;
         Ok(())
     }
 
     pub async fn stat(&self, p: &str) -> Result<FileStatus> {
         let path = path(p)?.to_string();
-        let r = self
-            .namenode()
-            .get_file_info(request(pb::GetFileInfoRequest { path }))
-            .await?
-            .into_inner();
-        r.status
-            .ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?
-            .try_into()
+        let r = self.namenode().get_file_info(request(pb::GetFileInfoRequest { path })).await?.into_inner();
+        r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()
     }
 
     /// Entries of a directory in name order (a file lists as itself), fetched page by page.
@@ -301,16 +255,8 @@ impl Client {
         let mut out = Vec::new();
         let mut start_after = String::new();
         loop {
-            let req = pb::GetListingRequest {
-                path: path.clone(),
-                start_after: start_after.clone(),
-                limit: 0,
-            };
-            let page = self
-                .namenode()
-                .get_listing(request(req))
-                .await?
-                .into_inner();
+            let req = pb::GetListingRequest { path: path.clone(), start_after: start_after.clone(), limit: 0 };
+            let page = self.namenode().get_listing(request(req)).await?.into_inner();
             for e in page.entries {
                 out.push(FileStatus::try_from(e)?);
             }
@@ -327,36 +273,26 @@ impl Client {
     /// Deletes a file, or a directory (which must be empty unless `recursive`).
     pub async fn delete(&self, p: &str, recursive: bool) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode()
-            .delete(request(pb::DeleteRequest { path, recursive }))
-            .await?;
+        self.namenode().delete(request(pb::DeleteRequest { path, recursive })).await?;
         Ok(())
     }
 
     /// Renames `src` to `dst`; `dst` must not exist.
     pub async fn rename(&self, src: &str, dst: &str) -> Result<()> {
         let (src, dst) = (path(src)?.to_string(), path(dst)?.to_string());
-        self.namenode()
-            .rename(request(pb::RenameRequest { src, dst }))
-            .await?;
+        self.namenode().rename(request(pb::RenameRequest { src, dst })).await?;
         Ok(())
     }
 
     pub async fn set_replication(&self, p: &str, replication: u32) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode()
-            .set_replication(request(pb::SetReplicationRequest { path, replication }))
-            .await?;
+        self.namenode().set_replication(request(pb::SetReplicationRequest { path, replication })).await?;
         Ok(())
     }
 
     pub async fn content_summary(&self, p: &str) -> Result<ContentSummary> {
         let path = path(p)?.to_string();
-        let r = self
-            .namenode()
-            .get_content_summary(request(pb::GetContentSummaryRequest { path }))
-            .await?
-            .into_inner();
+        let r = self.namenode().get_content_summary(request(pb::GetContentSummaryRequest { path })).await?.into_inner();
         Ok(ContentSummary {
             length: r.length,
             file_count: r.file_count,
@@ -370,11 +306,7 @@ impl Client {
         let path = path(p)?.to_string();
         let r = self
             .namenode()
-            .get_block_locations(request(pb::GetBlockLocationsRequest {
-                path,
-                offset: 0,
-                length: 0,
-            }))
+            .get_block_locations(request(pb::GetBlockLocationsRequest { path, offset: 0, length: 0 }))
             .await?
             .into_inner();
         Ok(r.blocks.iter().map(|b| b.locations.len()).collect())
@@ -394,17 +326,9 @@ impl Client {
             block_size: opts.block_size,
         };
         let r = self.namenode().create(request(req)).await?.into_inner();
-        let status: FileStatus = r
-            .status
-            .ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?
-            .try_into()?;
-        Ok(FileWriter::new(
-            self.clone(),
-            path,
-            status.replication,
-            status.block_size,
-            r.live_datanodes,
-        ))
+        let status: FileStatus =
+            r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
+        Ok(FileWriter::new(self.clone(), path, status.replication, status.block_size, r.live_datanodes))
     }
 
     /// Opens a file for reading from its start.
@@ -439,9 +363,7 @@ impl Client {
         opts: CreateOptions,
         progress: impl FnMut(u64),
     ) -> Result<u64> {
-        let file = tokio::fs::File::open(local)
-            .await
-            .map_err(Error::io(format!("open {}", local.display())))?;
+        let file = tokio::fs::File::open(local).await.map_err(Error::io(format!("open {}", local.display())))?;
         self.upload_from(file, remote, opts, progress).await
     }
 
@@ -456,10 +378,7 @@ impl Client {
         let mut reader = self.open(remote).await?;
         let mut total = 0;
         while let Some(chunk) = reader.next_chunk().await? {
-            writer
-                .write_all(&chunk)
-                .await
-                .map_err(Error::io("write output"))?;
+            writer.write_all(&chunk).await.map_err(Error::io("write output"))?;
             total += chunk.len() as u64;
             progress(chunk.len() as u64);
         }
@@ -469,25 +388,14 @@ impl Client {
 
     /// Downloads a file to a local path, through a temporary file renamed into place at the end,
     /// so a failed download leaves nothing half-written behind.
-    pub async fn download(
-        &self,
-        remote: &str,
-        local: &Path,
-        progress: impl FnMut(u64),
-    ) -> Result<u64> {
+    pub async fn download(&self, remote: &str, local: &Path, progress: impl FnMut(u64)) -> Result<u64> {
         let tmp = temp_sibling(local);
-        let file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(Error::io(format!("create {}", tmp.display())))?;
+        let file = tokio::fs::File::create(&tmp).await.map_err(Error::io(format!("create {}", tmp.display())))?;
         let result = async {
             let mut file = file;
             let n = self.download_to(remote, &mut file, progress).await?;
-            file.sync_all()
-                .await
-                .map_err(Error::io(format!("sync {}", tmp.display())))?;
-            tokio::fs::rename(&tmp, local)
-                .await
-                .map_err(Error::io(format!("rename to {}", local.display())))?;
+            file.sync_all().await.map_err(Error::io(format!("sync {}", tmp.display())))?;
+            tokio::fs::rename(&tmp, local).await.map_err(Error::io(format!("rename to {}", local.display())))?;
             Ok(n)
         }
         .await;
@@ -500,14 +408,8 @@ impl Client {
 
 /// `dir/.name.hdfs-tmp-RANDOM` next to `path`.
 fn temp_sibling(path: &Path) -> std::path::PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(
-        ".{name}.hdfs-tmp-{}",
-        uuid::Uuid::new_v4().simple()
-    ))
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.hdfs-tmp-{}", uuid::Uuid::new_v4().simple()))
 }
 
 /// Tonic's transport errors say "transport error"; the cause underneath says what happened.
@@ -528,9 +430,7 @@ async fn renew_leases(inner: Weak<Inner>) {
         let Some(inner) = inner.upgrade() else { return };
         let open = *inner.open_writers.lock().unwrap_or_else(|p| p.into_inner());
         if open > 0 {
-            let req = pb::RenewLeaseRequest {
-                client_name: inner.client_name.clone(),
-            };
+            let req = pb::RenewLeaseRequest { client_name: inner.client_name.clone() };
             if let Err(e) = inner.namenode.clone().renew_lease(request(req)).await {
                 tracing::warn!(error = %e.message(), "lease renewal failed");
             }

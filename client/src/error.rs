@@ -31,10 +31,7 @@ pub enum Error {
     #[error("{message} ({code:?})")]
     Remote { code: Code, message: String },
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
 }
 
 impl Error {
@@ -53,11 +50,7 @@ impl From<Status> for Error {
             Code::AlreadyExists => Error::AlreadyExists(message),
             Code::FailedPrecondition => Error::FailedPrecondition(message),
             Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted => {
-                Error::Unavailable(if message.is_empty() {
-                    "service unavailable".into()
-                } else {
-                    message
-                })
+                Error::Unavailable(if message.is_empty() { "service unavailable".into() } else { message })
             }
             Code::DataLoss => Error::DataLoss(message),
             code => Error::Remote { code, message },
@@ -79,15 +72,8 @@ impl From<Error> for std::io::Error {
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-            return *e
-                .into_inner()
-                .expect("checked")
-                .downcast::<Error>()
-                .expect("checked");
+            return *e.into_inner().expect("checked").downcast::<Error>().expect("checked");
         }
-        Error::Io {
-            context: "i/o".into(),
-            source: e,
-        }
+        Error::Io { context: "i/o".into(), source: e }
     }
 }

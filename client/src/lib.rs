@@ -24,11 +24,13 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod client;
 mod error;
 mod reader;
 mod writer;
 
+pub use admin::{DatanodeReport, FsckBlock, FsckFile, FsckReport, SafeModeAction};
 pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
 pub use reader::FileReader;

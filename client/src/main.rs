@@ -15,15 +15,10 @@ fn main() -> ExitCode {
     let args = cli::Args::parse_from(hadoop_spelling(std::env::args_os()));
     let filter = if args.verbose { "info" } else { "error" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hdfs: cannot start: {e}");
@@ -45,10 +40,7 @@ fn hadoop_spelling(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
     let mut args: Vec<OsString> = args.collect();
     if args.get(1).is_some_and(|a| a == "dfs") {
         args.remove(1);
-        if let Some(cmd) = args
-            .get(1)
-            .and_then(|a| a.to_str())
-            .and_then(|a| a.strip_prefix('-'))
+        if let Some(cmd) = args.get(1).and_then(|a| a.to_str()).and_then(|a| a.strip_prefix('-'))
             && !cmd.starts_with('-')
             && !cmd.is_empty()
         {
@@ -63,26 +55,14 @@ mod tests {
     use super::*;
 
     fn spell(args: &[&str]) -> Vec<String> {
-        hadoop_spelling(args.iter().map(OsString::from))
-            .into_iter()
-            .map(|a| a.into_string().unwrap())
-            .collect()
+        hadoop_spelling(args.iter().map(OsString::from)).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
     fn hadoop_dfs_spelling_maps_to_commands() {
-        assert_eq!(
-            spell(&["hdfs", "dfs", "-put", "a", "/b"]),
-            ["hdfs", "put", "a", "/b"]
-        );
-        assert_eq!(
-            spell(&["hdfs", "dfs", "-mkdir", "-p", "/x"]),
-            ["hdfs", "mkdir", "-p", "/x"]
-        );
-        assert_eq!(
-            spell(&["hdfs", "put", "a", "/b"]),
-            ["hdfs", "put", "a", "/b"]
-        );
+        assert_eq!(spell(&["hdfs", "dfs", "-put", "a", "/b"]), ["hdfs", "put", "a", "/b"]);
+        assert_eq!(spell(&["hdfs", "dfs", "-mkdir", "-p", "/x"]), ["hdfs", "mkdir", "-p", "/x"]);
+        assert_eq!(spell(&["hdfs", "put", "a", "/b"]), ["hdfs", "put", "a", "/b"]);
         assert_eq!(spell(&["hdfs", "dfs", "--help"]), ["hdfs", "--help"]);
     }
 }

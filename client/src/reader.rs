@@ -58,16 +58,8 @@ pub struct FileReader {
 
 impl FileReader {
     pub(crate) async fn open(client: Client, path: HdfsPath, offset: u64) -> Result<Self> {
-        let req = pb::GetBlockLocationsRequest {
-            path: path.to_string(),
-            offset,
-            length: 0,
-        };
-        let located = client
-            .namenode()
-            .get_block_locations(request(req))
-            .await?
-            .into_inner();
+        let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
+        let located = client.namenode().get_block_locations(request(req)).await?.into_inner();
         if offset > located.file_length {
             return Err(Error::InvalidArgument(format!(
                 "{path}: offset {offset} is past the end of the file ({} bytes)",
@@ -77,12 +69,7 @@ impl FileReader {
         let (tx, rx) = mpsc::channel(QUEUE);
         let fetch = Fetcher { client, path, tx };
         let task = tokio::spawn(fetch.run(located.blocks, offset));
-        Ok(Self {
-            len: located.file_length,
-            rx,
-            current: Bytes::new(),
-            task,
-        })
+        Ok(Self { len: located.file_length, rx, current: Bytes::new(), task })
     }
 
     /// The file's length when it was opened.
@@ -106,9 +93,7 @@ impl FileReader {
 
 impl std::fmt::Debug for FileReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileReader")
-            .field("len", &self.len)
-            .finish_non_exhaustive()
+        f.debug_struct("FileReader").field("len", &self.len).finish_non_exhaustive()
     }
 }
 
@@ -119,11 +104,7 @@ impl Drop for FileReader {
 }
 
 impl AsyncRead for FileReader {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         while this.current.is_empty() {
             match ready!(this.rx.poll_recv(cx)) {
@@ -164,12 +145,7 @@ impl Fetcher {
     }
 
     /// Sends bytes `start..` of a block, trying replicas in turn. `Ok(false)`: reader gone.
-    async fn read_block(
-        &self,
-        block: &pb::ExtendedBlock,
-        locations: &[pb::DatanodeInfo],
-        start: u64,
-    ) -> Result<bool> {
+    async fn read_block(&self, block: &pb::ExtendedBlock, locations: &[pb::DatanodeInfo], start: u64) -> Result<bool> {
         if locations.is_empty() {
             return Err(Error::Unavailable(format!(
                 "{}: block {} has no live replica (are its datanodes up?)",
@@ -193,67 +169,37 @@ impl Fetcher {
             }
         }
         let e = last_error.expect("at least one replica was tried");
-        Err(Error::DataLoss(format!(
-            "{}: block {}: every replica failed; last: {e}",
-            self.path, block.block_id
-        )))
+        Err(Error::DataLoss(format!("{}: block {}: every replica failed; last: {e}", self.path, block.block_id)))
     }
 
     /// Streams from one replica, advancing `pos` past every byte delivered.
-    async fn stream_from(
-        &self,
-        block: &pb::ExtendedBlock,
-        dn: &pb::DatanodeInfo,
-        pos: &mut u64,
-    ) -> Result<bool> {
+    async fn stream_from(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, pos: &mut u64) -> Result<bool> {
         let mut client = self.client.datanode(&dn.address).await?;
         let req = dpb::ReadBlockRequest {
-            block: Some(dpb::BlockRef {
-                block_id: block.block_id,
-                generation_stamp: block.generation_stamp,
-            }),
+            block: Some(dpb::BlockRef { block_id: block.block_id, generation_stamp: block.generation_stamp }),
             offset: *pos,
             length: block.num_bytes - *pos,
         };
         let mut stream = tokio::time::timeout(READ_TIMEOUT, client.read_block(req))
             .await
-            .map_err(|_| {
-                Error::Unavailable(format!(
-                    "datanode {}: no answer within {READ_TIMEOUT:?}",
-                    dn.address
-                ))
-            })??
+            .map_err(|_| Error::Unavailable(format!("datanode {}: no answer within {READ_TIMEOUT:?}", dn.address)))??
             .into_inner();
         while *pos < block.num_bytes {
             let msg = tokio::time::timeout(READ_TIMEOUT, stream.message())
                 .await
-                .map_err(|_| {
-                    Error::Unavailable(format!(
-                        "datanode {}: stalled for {READ_TIMEOUT:?}",
-                        dn.address
-                    ))
-                })??
+                .map_err(|_| Error::Unavailable(format!("datanode {}: stalled for {READ_TIMEOUT:?}", dn.address)))??
                 .ok_or_else(|| {
-                    Error::Unavailable(format!(
-                        "datanode {}: stream ended at offset {}",
-                        dn.address, *pos
-                    ))
+                    Error::Unavailable(format!("datanode {}: stream ended at offset {}", dn.address, *pos))
                 })?;
             let bpc = msg.bytes_per_checksum as usize;
             if bpc == 0 || msg.offset > *pos || msg.offset + msg.data.len() as u64 <= *pos {
                 return Err(Error::Remote {
                     code: tonic::Code::Internal,
-                    message: format!(
-                        "datanode {}: sent offset {} where {} was due",
-                        dn.address, msg.offset, *pos
-                    ),
+                    message: format!("datanode {}: sent offset {} where {} was due", dn.address, msg.offset, *pos),
                 });
             }
             checksum::verify(&msg.data, bpc, &msg.checksums).map_err(|e| {
-                Error::DataLoss(format!(
-                    "datanode {}: block {} at {}: {e}",
-                    dn.address, block.block_id, msg.offset
-                ))
+                Error::DataLoss(format!("datanode {}: block {} at {}: {e}", dn.address, block.block_id, msg.offset))
             })?;
             let skip = (*pos - msg.offset) as usize;
             let data = msg.data.slice(skip..);

@@ -26,7 +26,6 @@ use hdfs_proto::pb::namenode as pb;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::PollSender;
 use tonic::Streaming;
 
@@ -81,22 +80,10 @@ pub struct FileWriter {
 }
 
 impl FileWriter {
-    pub(crate) fn new(
-        client: Client,
-        path: HdfsPath,
-        replication: u32,
-        block_size: u64,
-        live_datanodes: u32,
-    ) -> Self {
+    pub(crate) fn new(client: Client, path: HdfsPath, replication: u32, block_size: u64, live_datanodes: u32) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         client.writer_opened();
-        let task = BlockWriter {
-            client: client.clone(),
-            path: path.clone(),
-            block_size,
-            previous: None,
-            block: None,
-        };
+        let task = BlockWriter { client: client.clone(), path: path.clone(), block_size, previous: None, block: None };
         let task = tokio::spawn(task.run(rx));
         let mut w = Self {
             path,
@@ -139,28 +126,18 @@ impl FileWriter {
     /// The background task's error, once it has stopped.
     fn poll_task_error(&mut self, cx: &mut Context<'_>) -> Poll<Error> {
         let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(Error::FailedPrecondition(format!(
-                "{}: writer already closed",
-                self.path
-            )));
+            return Poll::Ready(Error::FailedPrecondition(format!("{}: writer already closed", self.path)));
         };
         let r = ready!(Pin::new(task).poll(cx));
         self.task = None;
         Poll::Ready(match r {
             Ok(Err(e)) => e,
             Ok(Ok(_)) => Error::FailedPrecondition(format!("{}: writer stopped early", self.path)),
-            Err(e) => Error::Remote {
-                code: tonic::Code::Internal,
-                message: format!("writer task: {e}"),
-            },
+            Err(e) => Error::Remote { code: tonic::Code::Internal, message: format!("writer task: {e}") },
         })
     }
 
-    fn poll_send(
-        &mut self,
-        cx: &mut Context<'_>,
-        item: impl FnOnce(&mut Self) -> Item,
-    ) -> Poll<Result<()>> {
+    fn poll_send(&mut self, cx: &mut Context<'_>, item: impl FnOnce(&mut Self) -> Item) -> Poll<Result<()>> {
         if ready!(self.tx.poll_reserve(cx)).is_err() {
             return Poll::Ready(Err(ready!(self.poll_task_error(cx))));
         }
@@ -192,18 +169,13 @@ impl FileWriter {
             self.tx.close();
         }
         let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(Err(Error::FailedPrecondition(format!(
-                "{}: writer failed earlier",
-                self.path
-            ))));
+            return Poll::Ready(Err(Error::FailedPrecondition(format!("{}: writer failed earlier", self.path))));
         };
         let r = ready!(Pin::new(task).poll(cx));
         self.task = None;
         self.uncount();
-        let n = r.map_err(|e| Error::Remote {
-            code: tonic::Code::Internal,
-            message: format!("writer task: {e}"),
-        })??;
+        let n =
+            r.map_err(|e| Error::Remote { code: tonic::Code::Internal, message: format!("writer task: {e}") })??;
         self.closed = Some(n);
         Poll::Ready(Ok(n))
     }
@@ -218,10 +190,7 @@ impl FileWriter {
         let mut buf = vec![0u8; PACKET_SIZE];
         let mut total = 0;
         loop {
-            let n = reader.read(&mut buf).await.map_err(|e| Error::Io {
-                context: "read input".into(),
-                source: e,
-            })?;
+            let n = reader.read(&mut buf).await.map_err(|e| Error::Io { context: "read input".into(), source: e })?;
             if n == 0 {
                 return Ok(total);
             }
@@ -247,10 +216,7 @@ impl FileWriter {
 
 impl std::fmt::Debug for FileWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileWriter")
-            .field("path", &self.path)
-            .field("written", &self.written)
-            .finish_non_exhaustive()
+        f.debug_struct("FileWriter").field("path", &self.path).field("written", &self.written).finish_non_exhaustive()
     }
 }
 
@@ -263,18 +229,10 @@ impl Drop for FileWriter {
 }
 
 impl AsyncWrite for FileWriter {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if this.closed.is_some() {
-            return Poll::Ready(Err(Error::FailedPrecondition(format!(
-                "{}: write after close",
-                this.path
-            ))
-            .into()));
+            return Poll::Ready(Err(Error::FailedPrecondition(format!("{}: write after close", this.path)).into()));
         }
         let target = this.packet_target();
         if this.buf.len() >= target {
@@ -293,9 +251,7 @@ impl AsyncWrite for FileWriter {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut()
-            .poll_close(cx)
-            .map(|r| r.map(|_| ()).map_err(Into::into))
+        self.get_mut().poll_close(cx).map(|r| r.map(|_| ()).map_err(Into::into))
     }
 }
 
@@ -309,6 +265,9 @@ struct BlockWriter {
     block: Option<Pipeline>,
 }
 
+/// Times an allocation is retried with the failed datanodes excluded before giving up.
+const SETUP_ATTEMPTS: usize = 3;
+
 impl BlockWriter {
     async fn run(mut self, mut rx: mpsc::Receiver<Item>) -> Result<u64> {
         let mut total = 0u64;
@@ -319,19 +278,15 @@ impl BlockWriter {
                     if self.block.is_none() {
                         self.block = Some(self.next_block().await?);
                     }
-                    let block = self.block.as_mut().expect("opened above");
-                    block.send(data).await?;
-                    if block.len == self.block_size {
+                    self.send(data, false).await?;
+                    if self.block.as_ref().is_some_and(|b| b.len == self.block_size) {
                         self.finish_block().await?;
                     }
                 }
                 Some(Item::Close) => break,
                 None => {
                     tracing::debug!(path = %self.path, "writer dropped without close; file left open");
-                    return Err(Error::FailedPrecondition(format!(
-                        "{}: writer dropped before close",
-                        self.path
-                    )));
+                    return Err(Error::FailedPrecondition(format!("{}: writer dropped before close", self.path)));
                 }
             }
         }
@@ -342,28 +297,100 @@ impl BlockWriter {
         Ok(total)
     }
 
+    fn pipeline(&mut self) -> &mut Pipeline {
+        self.block.as_mut().expect("a block is open")
+    }
+
+    /// Sends a packet, recovering the pipeline as often as it breaks.
+    async fn send(&mut self, data: Bytes, last: bool) -> Result<()> {
+        match self.pipeline().send(data, last).await {
+            Ok(()) => Ok(()),
+            // The packet is queued in the window: recovery sends it again.
+            Err(broken) => self.recover(broken).await,
+        }
+    }
+
     async fn finish_block(&mut self) -> Result<()> {
-        let block = self.block.take().expect("a block is open");
-        self.previous = Some(block.finish().await?);
+        self.send(Bytes::new(), true).await?;
+        let final_len = loop {
+            match self.pipeline().wait_all().await {
+                Ok(len) => break len,
+                Err(broken) => self.recover(broken).await?,
+            }
+        };
+        let p = self.block.take().expect("a block is open");
+        if final_len != p.len {
+            return Err(Error::Remote {
+                code: tonic::Code::Internal,
+                message: format!("block {}: datanodes stored {final_len} bytes of {}", p.block.block_id, p.len),
+            });
+        }
+        self.previous = Some(pb::ExtendedBlock { num_bytes: p.len, ..p.block });
         Ok(())
     }
 
+    /// Drops the failed node and continues the block with the others under a new generation
+    /// stamp: they cut their replicas back to what every node acknowledged, and the unacked
+    /// packets are sent again. Fails only when no node is left.
+    async fn recover(&mut self, mut broken: Broken) -> Result<()> {
+        loop {
+            let (path, client) = (self.path.to_string(), self.client.client_name().to_string());
+            let p = self.block.as_mut().expect("a block is open");
+            p.nodes.retain(|n| n.address != broken.bad);
+            tracing::warn!(path, block = p.block.block_id, bad = %broken.bad, left = p.nodes.len(), error = %broken.error, "pipeline broke; recovering");
+            if p.nodes.is_empty() {
+                return Err(broken.error);
+            }
+            self.client.drop_datanode(&broken.bad);
+            let req = pb::UpdatePipelineRequest { path, client_name: client, block_id: p.block.block_id };
+            p.block.generation_stamp =
+                self.client.namenode().update_pipeline(request(req)).await?.into_inner().generation_stamp;
+            let from = p.acked_len();
+            match p.connect(&self.client, Some(from)).await {
+                Ok(()) => return Ok(()),
+                Err(b) => broken = b,
+            }
+        }
+    }
+
+    /// Allocates the next block and opens its pipeline; a pipeline that fails at setup is
+    /// abandoned and the block allocated again without the failed node.
     async fn next_block(&mut self) -> Result<Pipeline> {
-        let req = pb::AddBlockRequest {
-            path: self.path.to_string(),
-            client_name: self.client.client_name().to_string(),
-            previous: self.previous.take(),
-            exclude_datanodes: Vec::new(),
-        };
-        let located = self
-            .client
-            .namenode()
-            .add_block(request(req))
-            .await?
-            .into_inner()
-            .block
-            .ok_or_else(|| Error::InvalidArgument("namenode sent no block".into()))?;
-        Pipeline::open(&self.client, located).await
+        let mut exclude = Vec::new();
+        for attempt in 1..=SETUP_ATTEMPTS {
+            // Committing the previous block again on a retry is harmless: same length.
+            let req = pb::AddBlockRequest {
+                path: self.path.to_string(),
+                client_name: self.client.client_name().to_string(),
+                previous: self.previous,
+                exclude_datanodes: exclude.clone(),
+            };
+            let located = self
+                .client
+                .namenode()
+                .add_block(request(req))
+                .await?
+                .into_inner()
+                .block
+                .ok_or_else(|| Error::InvalidArgument("namenode sent no block".into()))?;
+            let mut p = Pipeline::new(located)?;
+            match p.connect(&self.client, None).await {
+                Ok(()) => return Ok(p),
+                Err(broken) if attempt < SETUP_ATTEMPTS => {
+                    tracing::warn!(bad = %broken.bad, error = %broken.error, "pipeline setup failed; abandoning the block");
+                    self.client.drop_datanode(&broken.bad);
+                    let req = pb::AbandonBlockRequest {
+                        path: self.path.to_string(),
+                        client_name: self.client.client_name().to_string(),
+                        block_id: p.block.block_id,
+                    };
+                    self.client.namenode().abandon_block(request(req)).await?;
+                    exclude.push(broken.bad);
+                }
+                Err(broken) => return Err(broken.error),
+            }
+        }
+        unreachable!("the last attempt returns")
     }
 
     async fn complete(&mut self) -> Result<()> {
@@ -375,14 +402,7 @@ impl BlockWriter {
                 client_name: self.client.client_name().to_string(),
                 last: self.previous,
             };
-            if self
-                .client
-                .namenode()
-                .complete(request(req))
-                .await?
-                .into_inner()
-                .completed
-            {
+            if self.client.namenode().complete(request(req)).await?.into_inner().completed {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
@@ -397,146 +417,175 @@ impl BlockWriter {
     }
 }
 
+/// A pipeline failure: the datanode to drop, and why.
+struct Broken {
+    bad: String,
+    error: Error,
+}
+
+impl Broken {
+    /// From a status: the node it names, else `first` (the node we talk to directly).
+    fn from_status(s: tonic::Status, first: &str) -> Self {
+        Self { bad: hdfs_proto::grpc::bad_node(&s).unwrap_or_else(|| first.to_string()), error: s.into() }
+    }
+}
+
+/// A packet kept until acknowledged, to be sent again after a recovery.
+struct Packet {
+    seqno: u64,
+    offset: u64,
+    data: Bytes,
+    checksums: Vec<u32>,
+    last: bool,
+}
+
+impl Packet {
+    fn message(&self) -> dpb::WriteBlockRequest {
+        let p = dpb::Packet {
+            seqno: self.seqno,
+            offset_in_block: self.offset,
+            data: self.data.clone(),
+            checksums: self.checksums.clone(),
+            last: self.last,
+        };
+        dpb::WriteBlockRequest { msg: Some(Msg::Packet(p)) }
+    }
+}
+
+struct Stream {
+    tx: mpsc::Sender<dpb::WriteBlockRequest>,
+    acks: Streaming<dpb::WriteBlockAck>,
+}
+
 /// One block's write pipeline.
 struct Pipeline {
     block: pb::ExtendedBlock,
-    first: String,
-    tx: mpsc::Sender<dpb::WriteBlockRequest>,
-    acks: Streaming<dpb::WriteBlockAck>,
-    unacked: VecDeque<u64>,
+    nodes: Vec<pb::DatanodeInfo>,
+    stream: Option<Stream>,
+    unacked: VecDeque<Packet>,
     seqno: u64,
+    /// Bytes sent.
     len: u64,
 }
 
 impl Pipeline {
-    async fn open(client: &Client, located: pb::LocatedBlock) -> Result<Self> {
-        let block = located
-            .block
-            .ok_or_else(|| Error::InvalidArgument("located block without block".into()))?;
-        let mut addrs = located.locations.into_iter().map(|l| l.address);
-        let first = addrs
-            .next()
-            .ok_or_else(|| Error::Unavailable("namenode gave no datanode for the block".into()))?;
-        let header = dpb::WriteHeader {
-            block: Some(dpb::BlockRef {
-                block_id: block.block_id,
-                generation_stamp: block.generation_stamp,
-            }),
-            downstream: addrs.collect(),
-            bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
-            client_name: client.client_name().to_string(),
-        };
-        let (tx, rx) = mpsc::channel(WINDOW);
-        tx.send(dpb::WriteBlockRequest {
-            msg: Some(Msg::Header(header)),
-        })
-        .await
-        .map_err(|_| Error::Unavailable("pipeline closed".into()))?;
-        let mut dn = client.datanode(&first).await?;
-        let acks = match dn.write_block(ReceiverStream::new(rx)).await {
-            Ok(r) => r.into_inner(),
-            Err(e) => {
-                client.drop_datanode(&first);
-                return Err(e.into());
-            }
-        };
-        tracing::debug!(block = block.block_id, first = %first, "pipeline open");
-        Ok(Self {
-            block,
-            first,
-            tx,
-            acks,
-            unacked: VecDeque::new(),
-            seqno: 0,
-            len: 0,
-        })
+    fn new(located: pb::LocatedBlock) -> Result<Self> {
+        let block = located.block.ok_or_else(|| Error::InvalidArgument("located block without block".into()))?;
+        if located.locations.is_empty() {
+            return Err(Error::Unavailable("namenode gave no datanode for the block".into()));
+        }
+        Ok(Self { block, nodes: located.locations, stream: None, unacked: VecDeque::new(), seqno: 0, len: 0 })
     }
 
-    async fn send(&mut self, data: Bytes) -> Result<()> {
+    fn first(&self) -> &str {
+        self.nodes.first().map_or("", |n| n.address.as_str())
+    }
+
+    /// Bytes every node has acknowledged.
+    fn acked_len(&self) -> u64 {
+        self.unacked.front().map_or(self.len, |p| p.offset)
+    }
+
+    /// Opens the stream to the first node (which connects the rest), resuming at `recover_from`
+    /// in a recovery, and sends the unacked packets again.
+    async fn connect(&mut self, client: &Client, recover_from: Option<u64>) -> Result<(), Broken> {
+        let first = self.first().to_string();
+        let header = dpb::WriteHeader {
+            block: Some(dpb::BlockRef { block_id: self.block.block_id, generation_stamp: self.block.generation_stamp }),
+            downstream: self.nodes[1..].iter().map(|n| n.address.clone()).collect(),
+            bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
+            client_name: client.client_name().to_string(),
+            recovery: recover_from.is_some(),
+            recover_from: recover_from.unwrap_or(0),
+        };
+        let (tx, rx) = mpsc::channel(WINDOW + 1);
+        let _ = tx.send(dpb::WriteBlockRequest { msg: Some(Msg::Header(header)) }).await;
+        let broken = |error| Broken { bad: first.clone(), error };
+        let mut dn = client.datanode(&first).await.map_err(broken)?;
+        let acks =
+            match tokio::time::timeout(ACK_TIMEOUT, dn.write_block(tokio_stream::wrappers::ReceiverStream::new(rx)))
+                .await
+            {
+                Ok(Ok(r)) => r.into_inner(),
+                Ok(Err(s)) => return Err(Broken::from_status(s, &first)),
+                Err(_) => {
+                    return Err(broken(Error::Unavailable(format!(
+                        "datanode {first}: no answer within {ACK_TIMEOUT:?}"
+                    ))));
+                }
+            };
+        for p in &self.unacked {
+            if tx.send(p.message()).await.is_err() {
+                break; // the reason shows on the ack stream
+            }
+        }
+        tracing::debug!(block = self.block.block_id, first = %first, nodes = self.nodes.len(), ?recover_from, "pipeline open");
+        self.stream = Some(Stream { tx, acks });
+        Ok(())
+    }
+
+    /// Queues a packet in the window (waiting for room) and sends it.
+    async fn send(&mut self, data: Bytes, last: bool) -> Result<(), Broken> {
         while self.unacked.len() >= WINDOW {
             self.wait_ack().await?;
         }
-        self.send_packet(data, false).await
-    }
-
-    async fn send_packet(&mut self, data: Bytes, last: bool) -> Result<()> {
         let checksums = chunk_checksums(&data, BYTES_PER_CHECKSUM);
-        let n = data.len() as u64;
-        let packet = dpb::Packet {
-            seqno: self.seqno,
-            offset_in_block: self.len,
-            data,
-            checksums,
-            last,
-        };
-        if self
-            .tx
-            .send(dpb::WriteBlockRequest {
-                msg: Some(Msg::Packet(packet)),
-            })
-            .await
-            .is_err()
-        {
-            // The stream ended: the reason is on the ack stream.
-            return self.wait_ack().await.and(Err(Error::Unavailable(format!(
-                "pipeline to {} closed",
-                self.first
-            ))));
-        }
-        self.unacked.push_back(self.seqno);
+        let p = Packet { seqno: self.seqno, offset: self.len, checksums, last, data };
         self.seqno += 1;
-        self.len += n;
+        self.len += p.data.len() as u64;
+        let msg = p.message();
+        self.unacked.push_back(p);
+        let sent = match &self.stream {
+            Some(s) => s.tx.send(msg).await.is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The stream ended: the reason is on the ack stream.
+            self.wait_ack().await?;
+        }
         Ok(())
     }
 
     /// Waits for the oldest unacked packet's ack; returns the block length it carries.
-    async fn wait_ack(&mut self) -> Result<u64> {
-        let ack = tokio::time::timeout(ACK_TIMEOUT, self.acks.message())
-            .await
-            .map_err(|_| {
-                Error::Unavailable(format!(
-                    "pipeline from {}: no ack within {ACK_TIMEOUT:?}",
-                    self.first
-                ))
-            })??
-            .ok_or_else(|| {
-                Error::Unavailable(format!(
-                    "pipeline from {} closed before all acks",
-                    self.first
-                ))
-            })?;
+    async fn wait_ack(&mut self) -> Result<u64, Broken> {
+        let first = self.first().to_string();
+        let Some(stream) = self.stream.as_mut() else {
+            return Err(Broken { bad: first, error: Error::Unavailable("pipeline not connected".into()) });
+        };
+        let ack = match tokio::time::timeout(ACK_TIMEOUT, stream.acks.message()).await {
+            Ok(Ok(Some(ack))) => ack,
+            Ok(Ok(None)) => {
+                let e = Error::Unavailable(format!("pipeline from {first} closed before all acks"));
+                return Err(Broken { bad: first, error: e });
+            }
+            Ok(Err(s)) => return Err(Broken::from_status(s, &first)),
+            Err(_) => {
+                let e = Error::Unavailable(format!("pipeline from {first}: no ack within {ACK_TIMEOUT:?}"));
+                return Err(Broken { bad: first, error: e });
+            }
+        };
         match self.unacked.pop_front() {
-            Some(s) if s == ack.seqno => Ok(ack.block_length),
-            expected => Err(Error::Remote {
-                code: tonic::Code::Internal,
-                message: format!(
-                    "pipeline from {}: ack {} where {expected:?} was due",
-                    self.first, ack.seqno
-                ),
+            Some(p) if p.seqno == ack.seqno => Ok(ack.block_length),
+            expected => Err(Broken {
+                bad: first.clone(),
+                error: Error::Remote {
+                    code: tonic::Code::Internal,
+                    message: format!(
+                        "pipeline from {first}: ack {} where {:?} was due",
+                        ack.seqno,
+                        expected.map(|p| p.seqno)
+                    ),
+                },
             }),
         }
     }
 
-    /// Sends the end-of-block packet and waits for every ack; the block is then durable on
-    /// every node of the pipeline.
-    async fn finish(mut self) -> Result<pb::ExtendedBlock> {
-        self.send_packet(Bytes::new(), true).await?;
-        let mut final_len = 0;
+    /// Waits for every outstanding ack; returns the length the last one carries.
+    async fn wait_all(&mut self) -> Result<u64, Broken> {
+        let mut len = 0;
         while !self.unacked.is_empty() {
-            final_len = self.wait_ack().await?;
+            len = self.wait_ack().await?;
         }
-        if final_len != self.len {
-            return Err(Error::Remote {
-                code: tonic::Code::Internal,
-                message: format!(
-                    "block {}: datanodes stored {final_len} bytes of {}",
-                    self.block.block_id, self.len
-                ),
-            });
-        }
-        Ok(pb::ExtendedBlock {
-            num_bytes: self.len,
-            ..self.block
-        })
+        Ok(len)
     }
 }

@@ -15,17 +15,10 @@ impl Hdfs {
     /// Runs `hdfs ARGS` with `stdin` as its input, off the async runtime.
     async fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdfs"));
-        cmd.args(args)
-            .env("HDFS_NAMENODE", &self.namenode)
-            .env_remove("RUST_LOG");
+        cmd.args(args).env("HDFS_NAMENODE", &self.namenode).env_remove("RUST_LOG");
         let input = stdin.to_vec();
         tokio::task::spawn_blocking(move || {
-            let mut child = cmd
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
+            let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
             child.stdin.take().unwrap().write_all(&input).unwrap();
             child.wait_with_output().unwrap()
         })
@@ -35,11 +28,7 @@ impl Hdfs {
 
     async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args, b"").await;
-        assert!(
-            out.status.success(),
-            "hdfs {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "hdfs {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -64,24 +53,17 @@ fn random_file(dir: &Path, name: &str, len: usize) -> (String, Vec<u8>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_ls_rm_through_the_binary() {
     let cluster = MiniCluster::start(3).await.unwrap();
-    let hdfs = Hdfs {
-        namenode: cluster.namenode_url(),
-    };
+    let hdfs = Hdfs { namenode: cluster.namenode_url() };
     let tmp = tempfile::tempdir().unwrap();
     let (local, data) = random_file(tmp.path(), "data.bin", 2 * (1 << 20) + 99);
 
     // put: into a new path, into a directory, and refused onto an existing file without -f.
     hdfs.ok(&["mkdir", "-p", "/in"]).await;
-    hdfs.ok(&["put", "--block-size", "1MiB", &local, "/in/copy.bin"])
-        .await;
+    hdfs.ok(&["put", "--block-size", "1MiB", &local, "/in/copy.bin"]).await;
     hdfs.ok(&["put", &local, "/in"]).await;
     let err = hdfs.fails(&["put", &local, "/in/copy.bin"]).await;
-    assert_eq!(
-        err.trim(),
-        "hdfs: put: /in/copy.bin: already exists (use -f to overwrite)"
-    );
-    hdfs.ok(&["put", "-f", "-r", "2", &local, "/in/copy.bin"])
-        .await;
+    assert_eq!(err.trim(), "hdfs: put: /in/copy.bin: already exists (use -f to overwrite)");
+    hdfs.ok(&["put", "-f", "-r", "2", &local, "/in/copy.bin"]).await;
 
     // get: to a file, refused over an existing one without -f, and to stdout.
     let back = tmp.path().join("back.bin");
@@ -89,35 +71,18 @@ async fn put_get_ls_rm_through_the_binary() {
     hdfs.ok(&["get", "/in/copy.bin", back_s]).await;
     assert!(std::fs::read(&back).unwrap() == data);
     let err = hdfs.fails(&["get", "/in/data.bin", back_s]).await;
-    assert!(
-        err.contains("already exists (use -f to overwrite)"),
-        "{err}"
-    );
+    assert!(err.contains("already exists (use -f to overwrite)"), "{err}");
     hdfs.ok(&["get", "-f", "/in/data.bin", back_s]).await;
     assert!(std::fs::read(&back).unwrap() == data);
     let out = hdfs.run(&["get", "/in/data.bin", "-"], b"").await;
     assert!(out.status.success() && out.stdout == data);
-    let err = hdfs
-        .fails(&["get", "/in/missing", tmp.path().join("m").to_str().unwrap()])
-        .await;
-    assert_eq!(
-        err.trim(),
-        "hdfs: get: /in/missing: no such file or directory"
-    );
-    assert!(
-        !tmp.path().join("m").exists(),
-        "a failed get leaves no file"
-    );
+    let err = hdfs.fails(&["get", "/in/missing", tmp.path().join("m").to_str().unwrap()]).await;
+    assert_eq!(err.trim(), "hdfs: get: /in/missing: no such file or directory");
+    assert!(!tmp.path().join("m").exists(), "a failed get leaves no file");
 
     // stdin to put, cat to stdout.
-    let out = hdfs
-        .run(&["put", "-", "/in/stdin.txt"], b"from stdin\n")
-        .await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = hdfs.run(&["put", "-", "/in/stdin.txt"], b"from stdin\n").await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(hdfs.ok(&["cat", "/in/stdin.txt"]).await, "from stdin\n");
 
     // ls: plain, JSON, recursive; Hadoop's spelling works too.
@@ -125,30 +90,23 @@ async fn put_get_ls_rm_through_the_binary() {
     let lines: Vec<&str> = ls.lines().collect();
     assert_eq!(lines.len(), 3, "{ls}");
     assert!(
-        lines[0].ends_with("/in/copy.bin")
-            && lines[0].contains(" 2 ")
-            && lines[0].contains(&data.len().to_string()),
+        lines[0].ends_with("/in/copy.bin") && lines[0].contains(" 2 ") && lines[0].contains(&data.len().to_string()),
         "{ls}"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&hdfs.ok(&["ls", "--json", "/in"]).await).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&hdfs.ok(&["ls", "--json", "/in"]).await).unwrap();
     assert_eq!(json[1]["path"], "/in/data.bin");
     assert_eq!(json[1]["length"], data.len() as u64);
     assert_eq!(json[1]["type"], "file");
     assert_eq!(hdfs.ok(&["ls", "-R", "/"]).await.lines().count(), 4);
     assert_eq!(hdfs.ok(&["dfs", "-ls", "/in"]).await, ls);
-    let stat: serde_json::Value =
-        serde_json::from_str(&hdfs.ok(&["stat", "--json", "/in/copy.bin"]).await).unwrap();
+    let stat: serde_json::Value = serde_json::from_str(&hdfs.ok(&["stat", "--json", "/in/copy.bin"]).await).unwrap();
     assert_eq!(stat["replication"], 2);
     assert_eq!(stat["block_size"], 1 << 20);
 
     // du and mv.
     let du = hdfs.ok(&["du", "-s", "/in"]).await;
     let total = 2 * data.len() + 11;
-    assert!(
-        du.split_whitespace().next() == Some(&total.to_string()),
-        "{du}"
-    );
+    assert!(du.split_whitespace().next() == Some(&total.to_string()), "{du}");
     hdfs.ok(&["mkdir", "/out"]).await;
     hdfs.ok(&["mv", "/in/stdin.txt", "/out"]).await;
     assert_eq!(hdfs.ok(&["cat", "/out/stdin.txt"]).await, "from stdin\n");
@@ -163,41 +121,15 @@ async fn put_get_ls_rm_through_the_binary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_one_line_and_a_failure_status() {
     let cluster = MiniCluster::start(1).await.unwrap();
-    let hdfs = Hdfs {
-        namenode: cluster.namenode_url(),
-    };
-    assert!(
-        hdfs.fails(&["ls", "no/slash"])
-            .await
-            .contains("must be absolute")
-    );
+    let hdfs = Hdfs { namenode: cluster.namenode_url() };
+    assert!(hdfs.fails(&["ls", "no/slash"]).await.contains("must be absolute"));
     assert!(hdfs.fails(&["mkdir", "/a/../b"]).await.contains("'..'"));
+    assert!(hdfs.fails(&["put", "-r", "0", "/etc/hostname", "/x"]).await.contains("replication 0 is out of range"));
     assert!(
-        hdfs.fails(&["put", "-r", "0", "/etc/hostname", "/x"])
-            .await
-            .contains("replication 0 is out of range")
+        hdfs.fails(&["put", "-b", "64k", "/etc/hostname", "/x"]).await.contains("block size 65536 is out of range")
     );
-    assert!(
-        hdfs.fails(&["put", "-b", "64k", "/etc/hostname", "/x"])
-            .await
-            .contains("block size 65536 is out of range")
-    );
-    assert!(
-        hdfs.fails(&["put", "/no/such/local/file", "/x"])
-            .await
-            .contains("/no/such/local/file: cannot open")
-    );
-    assert!(
-        hdfs.fails(&["setrep", "600", "/x"])
-            .await
-            .contains("replication 600")
-    );
-    let dead = Hdfs {
-        namenode: "http://127.0.0.1:1".into(),
-    };
-    assert!(
-        dead.fails(&["ls", "/"])
-            .await
-            .contains("cannot reach the namenode")
-    );
+    assert!(hdfs.fails(&["put", "/no/such/local/file", "/x"]).await.contains("/no/such/local/file: cannot open"));
+    assert!(hdfs.fails(&["setrep", "600", "/x"]).await.contains("replication 600"));
+    let dead = Hdfs { namenode: "http://127.0.0.1:1".into() };
+    assert!(dead.fails(&["ls", "/"]).await.contains("cannot reach the namenode"));
 }

@@ -80,13 +80,10 @@ impl Mode {
     }
 
     fn parse(s: &str) -> Result<Mode> {
-        Mode::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
-                anyhow!("unknown mode {s:?} (modes: {})", names.join(", "))
-            })
+        Mode::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Mode::ALL.iter().map(|m| m.name()).collect();
+            anyhow!("unknown mode {s:?} (modes: {})", names.join(", "))
+        })
     }
 }
 
@@ -103,19 +100,14 @@ impl Layout {
             let text = std::env::var(var).unwrap_or_else(|_| default.to_string());
             parse_size(&text).with_context(|| var.to_string())
         };
-        let layout = Layout {
-            total: size("BLOCKSTORE_BENCH_BYTES", "1GiB")?,
-            block: size("BLOCKSTORE_BENCH_BLOCK", "128MiB")?,
-        };
+        let layout =
+            Layout { total: size("BLOCKSTORE_BENCH_BYTES", "1GiB")?, block: size("BLOCKSTORE_BENCH_BLOCK", "128MiB")? };
         layout.check()?;
         Ok(layout)
     }
 
     fn check(self) -> Result<()> {
-        ensure!(
-            self.total > 0,
-            "nothing to store: BLOCKSTORE_BENCH_BYTES is 0"
-        );
+        ensure!(self.total > 0, "nothing to store: BLOCKSTORE_BENCH_BYTES is 0");
         ensure!(
             self.block > 0 && self.block <= hdfs_proto::MAX_BLOCK_SIZE,
             "block size {} is outside 1 B..={}",
@@ -127,16 +119,13 @@ impl Layout {
 
     /// `(block id, length)` of every block.
     fn blocks(self) -> impl Iterator<Item = (u64, u64)> {
-        (0..self.total.div_ceil(self.block))
-            .map(move |i| (i + 1, self.block.min(self.total - i * self.block)))
+        (0..self.total.div_ceil(self.block)).map(move |i| (i + 1, self.block.min(self.total - i * self.block)))
     }
 }
 
 /// `(offset, length)` of the packets of a block of `len` bytes: whole chunks except the last.
 fn packets(len: u64) -> impl Iterator<Item = (u64, usize)> {
-    (0..len)
-        .step_by(PACKET)
-        .map(move |off| (off, (len - off).min(PACKET as u64) as usize))
+    (0..len).step_by(PACKET).map(move |off| (off, (len - off).min(PACKET as u64) as usize))
 }
 
 /// Fills `buf` with `len` pseudo-random bytes that depend only on the block and offset, so a
@@ -185,16 +174,15 @@ fn write_files(dir: &Path, layout: Layout) -> Result<Duration> {
     let mut busy = Duration::ZERO;
     let mut buf = Vec::with_capacity(PACKET);
     for (block, len) in layout.blocks() {
-        let mut writer = timed(&mut busy, || store.create(block, GENERATION))
-            .with_context(|| format!("create block {block}"))?;
+        let mut writer =
+            timed(&mut busy, || store.create(block, GENERATION)).with_context(|| format!("create block {block}"))?;
         for (offset, n) in packets(len) {
             fill(&mut buf, n, block, offset);
             let sums = chunk_checksums(&buf, BYTES_PER_CHECKSUM);
             timed(&mut busy, || writer.append(offset, &buf, &sums))
                 .with_context(|| format!("block {block}: append at {offset}"))?;
         }
-        timed(&mut busy, || writer.finalize())
-            .with_context(|| format!("finalize block {block}"))?;
+        timed(&mut busy, || writer.finalize()).with_context(|| format!("finalize block {block}"))?;
     }
     Ok(busy)
 }
@@ -213,28 +201,17 @@ fn read_files(dir: &Path, layout: Layout) -> Result<ReadPhase> {
     let mut busy = Duration::ZERO;
     let mut expected = Vec::with_capacity(PACKET);
     for (block, len) in layout.blocks() {
-        let mut reader = timed(&mut busy, || store.open_reader(block, GENERATION))
-            .with_context(|| format!("open block {block}"))?;
-        ensure!(
-            reader.len() == len,
-            "block {block}: {} bytes, {len} were written",
-            reader.len()
-        );
+        let mut reader =
+            timed(&mut busy, || store.open_reader(block, GENERATION)).with_context(|| format!("open block {block}"))?;
+        ensure!(reader.len() == len, "block {block}: {} bytes, {len} were written", reader.len());
         for (offset, n) in packets(len) {
             let (data, _) = timed(&mut busy, || reader.read_chunks(offset, PACKET))
                 .with_context(|| format!("block {block}: read at {offset}"))?;
             fill(&mut expected, n, block, offset);
-            ensure!(
-                data == expected,
-                "block {block} at {offset}: read back something else than was written"
-            );
+            ensure!(data == expected, "block {block} at {offset}: read back something else than was written");
         }
     }
-    Ok(ReadPhase {
-        reopen,
-        reopen_rss,
-        busy,
-    })
+    Ok(ReadPhase { reopen, reopen_rss, busy })
 }
 
 // ---- sled: the bytes as values ----
@@ -302,10 +279,7 @@ fn read_sled(dir: &Path, layout: Layout) -> Result<ReadPhase> {
         let record = timed(&mut busy, || tree.get(record_key(block)))
             .with_context(|| format!("block {block}: read its record"))?
             .ok_or_else(|| anyhow!("block {block}: no record"))?;
-        let sums: Vec<u32> = record
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let sums: Vec<u32> = record.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
         ensure!(
             sums.len() as u64 == len.div_ceil(BYTES_PER_CHECKSUM as u64),
             "block {block}: record of {} checksums",
@@ -314,33 +288,20 @@ fn read_sled(dir: &Path, layout: Layout) -> Result<ReadPhase> {
         for (offset, n) in packets(len) {
             let data = timed(&mut busy, || -> Result<Vec<u8>> {
                 let mut data = Vec::with_capacity(n);
-                for item in
-                    tree.range(value_key(block, offset)..value_key(block, offset + n as u64))
-                {
+                for item in tree.range(value_key(block, offset)..value_key(block, offset + n as u64)) {
                     data.extend_from_slice(&item?.1);
                 }
                 ensure!(data.len() == n, "{} bytes stored, {n} written", data.len());
                 let first = (offset / BYTES_PER_CHECKSUM as u64) as usize;
-                checksum::verify(
-                    &data,
-                    BYTES_PER_CHECKSUM,
-                    &sums[first..first + n.div_ceil(BYTES_PER_CHECKSUM)],
-                )?;
+                checksum::verify(&data, BYTES_PER_CHECKSUM, &sums[first..first + n.div_ceil(BYTES_PER_CHECKSUM)])?;
                 Ok(data)
             })
             .with_context(|| format!("block {block}: read at {offset}"))?;
             fill(&mut expected, n, block, offset);
-            ensure!(
-                data == expected,
-                "block {block} at {offset}: read back something else than was written"
-            );
+            ensure!(data == expected, "block {block} at {offset}: read back something else than was written");
         }
     }
-    Ok(ReadPhase {
-        reopen,
-        reopen_rss,
-        busy,
-    })
+    Ok(ReadPhase { reopen, reopen_rss, busy })
 }
 
 // ---- child processes: one phase of one mode each ----
@@ -348,17 +309,9 @@ fn read_sled(dir: &Path, layout: Layout) -> Result<ReadPhase> {
 /// Peak resident memory of this process, in bytes.
 fn peak_rss() -> Result<u64> {
     let status = fs::read_to_string("/proc/self/status").context("read /proc/self/status")?;
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .context("no VmHWM in /proc/self/status")?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .context("parse VmHWM")?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM in /proc/self/status")?;
+    let kib: u64 =
+        line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().context("parse VmHWM")?;
     Ok(kib * 1024)
 }
 
@@ -369,10 +322,7 @@ fn child(args: &[String]) -> Result<()> {
     };
     let mode = Mode::parse(mode)?;
     let dir = Path::new(dir);
-    let layout = Layout {
-        total: total.parse().context("total bytes")?,
-        block: block.parse().context("block bytes")?,
-    };
+    let layout = Layout { total: total.parse().context("total bytes")?, block: block.parse().context("block bytes")? };
     layout.check()?;
     let value_size = match mode {
         Mode::Files => None,
@@ -416,12 +366,7 @@ fn run_child(phase: &str, mode: Mode, dir: &Path, layout: Layout) -> Result<Hash
         .stderr(Stdio::inherit())
         .output()
         .with_context(|| format!("run {}", exe.display()))?;
-    ensure!(
-        output.status.success(),
-        "{} {phase} failed ({})",
-        mode.name(),
-        output.status
-    );
+    ensure!(output.status.success(), "{} {phase} failed ({})", mode.name(), output.status);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
@@ -430,24 +375,14 @@ fn run_child(phase: &str, mode: Mode, dir: &Path, layout: Layout) -> Result<Hash
     line.split('\t')
         .filter(|f| !f.is_empty())
         .map(|field| {
-            let (key, value) = field
-                .split_once('=')
-                .ok_or_else(|| anyhow!("bad result field {field:?}"))?;
-            Ok((
-                key.to_string(),
-                value
-                    .parse()
-                    .with_context(|| format!("bad result field {field:?}"))?,
-            ))
+            let (key, value) = field.split_once('=').ok_or_else(|| anyhow!("bad result field {field:?}"))?;
+            Ok((key.to_string(), value.parse().with_context(|| format!("bad result field {field:?}"))?))
         })
         .collect()
 }
 
 fn field(fields: &HashMap<String, f64>, key: &str) -> Result<f64> {
-    fields
-        .get(key)
-        .copied()
-        .ok_or_else(|| anyhow!("result has no {key}"))
+    fields.get(key).copied().ok_or_else(|| anyhow!("result has no {key}"))
 }
 
 // ---- the parent: disk usage, page cache, table ----
@@ -457,8 +392,7 @@ fn walk_files(dir: &Path, f: &mut impl FnMut(&Path, &fs::Metadata) -> Result<()>
     for entry in fs::read_dir(dir).with_context(|| format!("list {}", dir.display()))? {
         let entry = entry.with_context(|| format!("list {}", dir.display()))?;
         let path = entry.path();
-        let meta =
-            fs::symlink_metadata(&path).with_context(|| format!("stat {}", path.display()))?;
+        let meta = fs::symlink_metadata(&path).with_context(|| format!("stat {}", path.display()))?;
         if meta.is_dir() {
             walk_files(&path, f)?;
         } else if meta.is_file() {
@@ -483,8 +417,7 @@ fn evict_from_page_cache(dir: &Path) -> Result<()> {
     walk_files(dir, &mut |path, _| {
         let file = File::open(path).with_context(|| format!("open {}", path.display()))?;
         // Only clean pages can be dropped: write back anything still dirty first.
-        file.sync_all()
-            .with_context(|| format!("fsync {}", path.display()))?;
+        file.sync_all().with_context(|| format!("fsync {}", path.display()))?;
         rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed)
             .with_context(|| format!("fadvise {}", path.display()))?;
         Ok(())
@@ -505,11 +438,7 @@ struct Row {
 
 fn measure(mode: Mode, dir: &Path, layout: Layout) -> Result<Row> {
     let mb_s = |secs: f64| layout.total as f64 / secs / 1e6;
-    eprintln!(
-        "blockstore: {}: writing {}",
-        mode.name(),
-        format_size(layout.total)
-    );
+    eprintln!("blockstore: {}: writing {}", mode.name(), format_size(layout.total));
     let write = run_child("write", mode, dir, layout)?;
     let disk = disk_used(dir)?;
     evict_from_page_cache(dir)?;
@@ -536,26 +465,14 @@ fn main() -> Result<()> {
     }
     let layout = Layout::from_env()?;
     // `cargo bench` passes `--bench`; other arguments name the modes to run (default: all).
-    let chosen: Vec<Mode> = args
-        .iter()
-        .filter(|a| !a.starts_with('-'))
-        .map(|a| Mode::parse(a))
-        .collect::<Result<_>>()?;
-    let modes = if chosen.is_empty() {
-        Mode::ALL.to_vec()
-    } else {
-        chosen
-    };
+    let chosen: Vec<Mode> =
+        args.iter().filter(|a| !a.starts_with('-')).map(|a| Mode::parse(a)).collect::<Result<_>>()?;
+    let modes = if chosen.is_empty() { Mode::ALL.to_vec() } else { chosen };
 
     let tmp = tempfile::Builder::new()
         .prefix("blockstore-bench-")
         .tempdir()
-        .with_context(|| {
-            format!(
-                "create a temporary directory in {}",
-                std::env::temp_dir().display()
-            )
-        })?;
+        .with_context(|| format!("create a temporary directory in {}", std::env::temp_dir().display()))?;
     eprintln!(
         "blockstore: {} per mode in blocks of {}, {} packets, in {}",
         format_size(layout.total),

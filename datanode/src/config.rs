@@ -15,6 +15,10 @@ pub struct Config {
     pub heartbeat_interval: Duration,
     /// How often a full block report is sent besides the one at registration.
     pub block_report_interval: Duration,
+    /// Bytes per second the block scanner may read (0 turns it off).
+    pub scan_bytes_per_sec: u64,
+    /// The scanner starts a pass over every replica at most this often.
+    pub scan_period: Duration,
 }
 
 impl Config {
@@ -25,6 +29,8 @@ impl Config {
             advertise_addr: None,
             heartbeat_interval: Duration::from_secs(3),
             block_report_interval: Duration::from_secs(3600),
+            scan_bytes_per_sec: 8 << 20,
+            scan_period: Duration::from_secs(6 * 3600),
         }
     }
 
@@ -33,15 +39,11 @@ impl Config {
             return Err("--heartbeat-interval must be positive".into());
         }
         if self.block_report_interval < self.heartbeat_interval {
-            return Err(
-                "--block-report-interval must not be shorter than the heartbeat interval".into(),
-            );
+            return Err("--block-report-interval must not be shorter than the heartbeat interval".into());
         }
-        hdfs_proto::grpc::endpoint(&self.namenode)
-            .map_err(|e| format!("--namenode {:?}: {e}", self.namenode))?;
+        hdfs_proto::grpc::endpoint(&self.namenode).map_err(|e| format!("--namenode {:?}: {e}", self.namenode))?;
         if let Some(a) = &self.advertise_addr
-            && a.rsplit_once(':')
-                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            && a.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
         {
             return Err(format!("--advertise-addr {a:?}: expected host:port"));
         }

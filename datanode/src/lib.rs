@@ -2,17 +2,22 @@
 //!
 //! - [`store`]: the block store (sled records, replica files);
 //! - [`transfer`]: the data-transfer gRPC service (pipeline write, ranged read);
-//! - [`reports`]: registration, heartbeats and block reports to the namenode;
+//! - [`reports`]: registration, heartbeats and block reports to the namenode, and the commands
+//!   its replies carry (delete, copy, [`recovery`]);
+//! - [`scanner`]: the background block scanner;
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
 
 pub mod config;
+pub mod recovery;
 pub mod reports;
+pub mod scanner;
 pub mod store;
 pub mod transfer;
 
 use std::time::Duration;
 
 use hdfs_proto::pb::datanode::data_transfer_server::DataTransferServer;
+use hdfs_proto::pb::namenode::client_protocol_client::ClientProtocolClient;
 use hdfs_proto::pb::namenode::datanode_protocol_client::DatanodeProtocolClient;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +25,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 use reports::{HeartbeatLoop, IncrementalReportLoop, NamenodeLink, ReplicaEvents};
+use scanner::BlockScanner;
 use store::BlockStore;
 use transfer::TransferService;
 
@@ -34,21 +40,14 @@ fn advertise(config: &Config, listener: &TcpListener) -> anyhow::Result<String> 
     }
     let local = listener.local_addr()?;
     if local.ip().is_unspecified() {
-        let host = rustix::system::uname()
-            .nodename()
-            .to_string_lossy()
-            .into_owned();
+        let host = rustix::system::uname().nodename().to_string_lossy().into_owned();
         return Ok(format!("{host}:{}", local.port()));
     }
     Ok(local.to_string())
 }
 
 /// Serves the datanode on `listener` until `shutdown` is cancelled.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || BlockStore::open(&dir)).await??;
@@ -58,33 +57,30 @@ pub async fn run(
 
     let tracker = TaskTracker::new();
     let (events, events_rx) = ReplicaEvents::channel();
-    let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address);
-    let channel = hdfs_proto::grpc::endpoint(&config.namenode)?
-        .timeout(reports::RPC_TIMEOUT)
-        .connect_lazy();
+    let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address, shutdown.clone());
+    let channel = hdfs_proto::grpc::endpoint(&config.namenode)?.timeout(reports::RPC_TIMEOUT).connect_lazy();
     let link = NamenodeLink {
-        client: DatanodeProtocolClient::new(channel)
+        client: DatanodeProtocolClient::new(channel.clone())
             .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
+        client_protocol: ClientProtocolClient::new(channel),
         datanode_id,
         address,
         store: store.clone(),
         active: transfer.active(),
     };
+    let scanner =
+        BlockScanner { link: link.clone(), bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
+    tracker.spawn(scanner.run(shutdown.clone()));
     let heartbeat = HeartbeatLoop {
         link: link.clone(),
         events,
+        tracker: tracker.clone(),
         interval: config.heartbeat_interval,
         block_report_interval: config.block_report_interval,
     };
     tracker.spawn(heartbeat.run(shutdown.clone()));
-    tracker.spawn(
-        IncrementalReportLoop {
-            link,
-            rx: events_rx,
-        }
-        .run(shutdown.clone()),
-    );
+    tracker.spawn(IncrementalReportLoop { link, rx: events_rx }.run(shutdown.clone()));
 
     let server = hdfs_proto::grpc::server()
         .add_service(
@@ -98,10 +94,7 @@ pub async fn run(
         );
     server.await?;
     tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
         tracing::warn!("transfers still running at shutdown; abandoning them");
     }
     tracing::info!("datanode stopped");

@@ -8,17 +8,10 @@ use hdfs_proto::units::parse_duration;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
-#[command(
-    version,
-    about = "A datanode of the file system: stores and serves block replicas"
-)]
+#[command(version, about = "A datanode of the file system: stores and serves block replicas")]
 struct Args {
     /// URL of the namenode.
-    #[arg(
-        long,
-        env = "DATANODE_NAMENODE",
-        default_value = "http://127.0.0.1:8020"
-    )]
+    #[arg(long, env = "DATANODE_NAMENODE", default_value = "http://127.0.0.1:8020")]
     namenode: String,
     /// Address of the data-transfer service.
     #[arg(long, env = "DATANODE_RPC_ADDR", default_value = "0.0.0.0:9866")]
@@ -36,14 +29,19 @@ struct Args {
     /// Interval between full block reports.
     #[arg(long, env = "DATANODE_BLOCK_REPORT_INTERVAL", default_value = "1h", value_parser = parse_duration)]
     block_report_interval: Duration,
+    /// Bytes per second the block scanner may read to verify replicas (0 turns it off).
+    #[arg(long, env = "DATANODE_SCAN_BYTES_PER_SEC", default_value = "8MiB", value_parser = hdfs_proto::units::parse_size)]
+    scan_bytes_per_sec: u64,
+    /// The scanner starts a pass over every replica at most this often.
+    #[arg(long, env = "DATANODE_SCAN_PERIOD", default_value = "6h", value_parser = parse_duration)]
+    scan_period: Duration,
 }
 
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -58,6 +56,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     config.advertise_addr = args.advertise_addr;
     config.heartbeat_interval = args.heartbeat_interval;
     config.block_report_interval = args.block_report_interval;
+    config.scan_bytes_per_sec = args.scan_bytes_per_sec;
+    config.scan_period = args.scan_period;
     config.validate().map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await

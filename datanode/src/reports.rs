@@ -14,11 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use hdfs_proto::pb::datanode as dpb;
 use hdfs_proto::pb::namenode::{
     self as pb, datanode_command::Command, datanode_protocol_client::DatanodeProtocolClient,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -57,17 +59,15 @@ impl ReplicaEvents {
 pub struct ReplicaEventsRx(mpsc::UnboundedReceiver<Event>);
 
 fn ext(i: &ReplicaInfo) -> pb::ExtendedBlock {
-    pb::ExtendedBlock {
-        block_id: i.block,
-        generation_stamp: i.generation_stamp,
-        num_bytes: i.len,
-    }
+    pb::ExtendedBlock { block_id: i.block, generation_stamp: i.generation_stamp, num_bytes: i.len }
 }
 
 /// What both loops need to talk to the namenode.
 #[derive(Clone)]
 pub struct NamenodeLink {
     pub client: DatanodeProtocolClient<Channel>,
+    /// For reporting bad replicas (a `ClientProtocol` call, as readers make it).
+    pub client_protocol: hdfs_proto::pb::namenode::client_protocol_client::ClientProtocolClient<Channel>,
     pub datanode_id: String,
     pub address: String,
     pub store: BlockStore,
@@ -81,29 +81,18 @@ impl NamenodeLink {
             Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
             Err(_) => (0, 0),
         };
-        pb::StorageReport {
-            capacity,
-            dfs_used: used,
-            remaining,
-            active_transfers: self.active.load(Ordering::Relaxed),
-        }
+        pb::StorageReport { capacity, dfs_used: used, remaining, active_transfers: self.active.load(Ordering::Relaxed) }
     }
 
-    fn request<T>(msg: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(msg);
         r.set_timeout(RPC_TIMEOUT);
         r
     }
 
     async fn register(&mut self) -> Result<(), Status> {
-        let datanode = pb::DatanodeInfo {
-            datanode_id: self.datanode_id.clone(),
-            address: self.address.clone(),
-        };
-        let req = pb::RegisterRequest {
-            datanode: Some(datanode),
-            storage: Some(self.storage()),
-        };
+        let datanode = pb::DatanodeInfo { datanode_id: self.datanode_id.clone(), address: self.address.clone() };
+        let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
         self.client.register(Self::request(req)).await?;
         tracing::info!(datanode = %self.datanode_id, address = %self.address, "registered with the namenode");
         self.full_report().await
@@ -111,17 +100,18 @@ impl NamenodeLink {
 
     async fn full_report(&mut self) -> Result<(), Status> {
         let store = self.store.clone();
-        let replicas = tokio::task::spawn_blocking(move || store.list())
+        let (finalized, unfinished) = tokio::task::spawn_blocking(move || store.list())
             .await
             .map_err(|e| Status::internal(e.to_string()))?
             .map_err(|e| Status::internal(e.to_string()))?;
-        let n = replicas.len();
+        let n = finalized.len();
         let req = pb::BlockReportRequest {
             datanode_id: self.datanode_id.clone(),
-            blocks: replicas.iter().map(ext).collect(),
+            blocks: finalized.iter().map(ext).collect(),
+            unfinished: unfinished.iter().map(ext).collect(),
         };
         self.client.block_report(Self::request(req)).await?;
-        tracing::debug!(replicas = n, "full block report sent");
+        tracing::debug!(replicas = n, unfinished = unfinished.len(), "full block report sent");
         Ok(())
     }
 }
@@ -129,6 +119,8 @@ impl NamenodeLink {
 pub struct HeartbeatLoop {
     pub link: NamenodeLink,
     pub events: ReplicaEvents,
+    /// Copies and recoveries run as tracked tasks, outside the loop.
+    pub tracker: TaskTracker,
     pub interval: Duration,
     pub block_report_interval: Duration,
 }
@@ -158,9 +150,7 @@ impl HeartbeatLoop {
                         }
                     }
                     Err(e) if e.code() == Code::NotFound => {
-                        tracing::info!(
-                            "namenode does not know this datanode (restarted?); registering again"
-                        );
+                        tracing::info!("namenode does not know this datanode (restarted?); registering again");
                         registered = false;
                         continue;
                     }
@@ -201,10 +191,31 @@ impl HeartbeatLoop {
                 if let Err(e) = r {
                     tracing::error!(error = %e, "delete task failed");
                 }
-                tracing::debug!(
-                    count = d.blocks.len(),
-                    "replicas deleted as the namenode asked"
-                );
+                tracing::debug!(count = d.blocks.len(), "replicas deleted as the namenode asked");
+            }
+            Some(Command::Replicate(r)) => {
+                let Some(b) = r.block else { return };
+                let block = dpb::BlockRef { block_id: b.block_id, generation_stamp: b.generation_stamp };
+                let targets: Vec<String> = r.targets.into_iter().map(|t| t.address).collect();
+                let (store, active, me) =
+                    (self.link.store.clone(), self.link.active.clone(), self.link.address.clone());
+                self.tracker.spawn(async move {
+                    tracing::info!(block = block.block_id, ?targets, "copying a replica as the namenode asked");
+                    match crate::transfer::copy_replica(store, block, targets, active, me).await {
+                        Ok(len) => tracing::info!(block = block.block_id, len, "replica copied"),
+                        Err(e) => tracing::warn!(block = block.block_id, error = %e.message(), "copy failed"),
+                    }
+                });
+            }
+            Some(Command::RecoverBlock(r)) => {
+                let link = self.link.clone();
+                let events = self.events.clone();
+                self.tracker.spawn(async move {
+                    let id = r.block.map_or(0, |b| b.block_id);
+                    if let Err(e) = crate::recovery::recover_block(link, events, r).await {
+                        tracing::warn!(block = id, error = %e.message(), "block recovery failed; the namenode will retry");
+                    }
+                });
             }
             None => tracing::warn!("empty command from the namenode"),
         }
@@ -236,12 +247,7 @@ impl IncrementalReportLoop {
                 received: received.clone(),
                 deleted: deleted.clone(),
             };
-            match self
-                .link
-                .client
-                .block_received_and_deleted(NamenodeLink::request(req))
-                .await
-            {
+            match self.link.client.block_received_and_deleted(NamenodeLink::request(req)).await {
                 Ok(_) => {}
                 // Not registered (yet, or any more): the full report after registration covers these.
                 Err(e) if e.code() == Code::NotFound => {}

@@ -17,11 +17,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
 use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
-use hdfs_proto::pb::datanode::{
-    self as pb, data_transfer_client::DataTransferClient, write_block_request::Msg,
-};
+use hdfs_proto::pb::datanode::{self as pb, data_transfer_client::DataTransferClient, write_block_request::Msg};
 use tokio::sync::mpsc;
 use tokio_stream::{Stream, wrappers::ReceiverStream};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -32,22 +31,23 @@ use crate::store::{BlockStore, ReplicaInfo, StoreError};
 pub const READ_PACKET: usize = 1 << 20;
 /// Packets in flight between the network and the disk thread of one write.
 const WRITE_QUEUE: usize = 8;
+/// Longest wait for the next node's ack before blaming it. Shorter than the client's own
+/// timeout, so that a hung node deep in a pipeline is named by its upstream neighbour.
+const DOWNSTREAM_ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Read responses buffered ahead of the network.
 const READ_QUEUE: usize = 4;
 
 pub(crate) fn store_status(e: StoreError) -> Status {
     match e {
         StoreError::NotFound(_) => Status::not_found(e.to_string()),
-        StoreError::WrongGeneration { .. } | StoreError::AlreadyExists(_) => {
-            Status::failed_precondition(e.to_string())
-        }
+        StoreError::WrongGeneration { .. } | StoreError::AlreadyExists(_) => Status::failed_precondition(e.to_string()),
         StoreError::OutOfOrder { .. }
         | StoreError::AfterPartialChunk { .. }
         | StoreError::TooLarge { .. }
-        | StoreError::OffsetPastEnd { .. } => Status::invalid_argument(e.to_string()),
-        StoreError::Checksum { .. } | StoreError::BadRecord { .. } => {
-            Status::data_loss(e.to_string())
-        }
+        | StoreError::OffsetPastEnd { .. }
+        | StoreError::RecoveryTooLong { .. } => Status::invalid_argument(e.to_string()),
+        StoreError::Busy(_) => Status::unavailable(e.to_string()),
+        StoreError::Checksum { .. } | StoreError::BadRecord { .. } => Status::data_loss(e.to_string()),
         StoreError::Io { .. } | StoreError::Sled(_) => Status::internal(e.to_string()),
     }
 }
@@ -60,17 +60,27 @@ pub struct TransferService {
     /// This node's address, named in errors so a client knows which node of a pipeline failed.
     me: Arc<str>,
     active: Arc<AtomicU32>,
+    /// Cancelled at shutdown: transfers in flight stop at once and new ones are refused, so
+    /// peers see the node go as they would see it die (the pipeline recovers without it).
+    shutdown: CancellationToken,
 }
 
 impl TransferService {
-    pub fn new(store: BlockStore, events: ReplicaEvents, tracker: TaskTracker, me: &str) -> Self {
-        Self {
-            store,
-            events,
-            tracker,
-            me: me.into(),
-            active: Arc::new(AtomicU32::new(0)),
+    pub fn new(
+        store: BlockStore,
+        events: ReplicaEvents,
+        tracker: TaskTracker,
+        me: &str,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self { store, events, tracker, me: me.into(), active: Arc::new(AtomicU32::new(0)), shutdown }
+    }
+
+    fn check_running(&self) -> Result<(), Status> {
+        if self.shutdown.is_cancelled() {
+            return Err(Status::unavailable(format!("datanode {} is shutting down", self.me)));
         }
+        Ok(())
     }
 
     /// Transfers in progress, reported in heartbeats as load.
@@ -140,16 +150,13 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         &self,
         req: Request<Streaming<pb::WriteBlockRequest>>,
     ) -> Result<Response<Self::WriteBlockStream>, Status> {
+        self.check_running()?;
         let mut inbound = req.into_inner();
         let header = match inbound.message().await? {
-            Some(pb::WriteBlockRequest {
-                msg: Some(Msg::Header(h)),
-            }) => h,
+            Some(pb::WriteBlockRequest { msg: Some(Msg::Header(h)) }) => h,
             _ => return Err(Status::invalid_argument("a write must start with a header")),
         };
-        let block = header
-            .block
-            .ok_or_else(|| Status::invalid_argument("header without block"))?;
+        let block = header.block.ok_or_else(|| Status::invalid_argument("header without block"))?;
         if header.bytes_per_checksum as usize != BYTES_PER_CHECKSUM {
             return Err(Status::invalid_argument(format!(
                 "bytes_per_checksum {} unsupported (this datanode uses {BYTES_PER_CHECKSUM})",
@@ -158,22 +165,20 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         }
         let store = self.store.clone();
         let (id, gen_stamp) = (block.block_id, block.generation_stamp);
-        let writer = tokio::task::spawn_blocking(move || store.create(id, gen_stamp))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(store_status)?;
+        let (recovery, recover_from) = (header.recovery, header.recover_from);
+        let writer = tokio::task::spawn_blocking(move || {
+            if recovery { store.recover(id, gen_stamp, recover_from) } else { store.create(id, gen_stamp) }
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(|e| hdfs_proto::grpc::blame(with_node(&self.me, store_status(e)), &self.me))?;
 
         // Connect downstream before acknowledging the header, so a dead next node fails fast.
         let downstream = match header.downstream.split_first() {
             None => None,
             Some((next, rest)) => {
-                let h = pb::WriteHeader {
-                    block: Some(block),
-                    downstream: rest.to_vec(),
-                    bytes_per_checksum: header.bytes_per_checksum,
-                    client_name: header.client_name.clone(),
-                };
-                Some(connect_downstream(next, h).await?)
+                let h = pb::WriteHeader { block: Some(block), downstream: rest.to_vec(), ..header.clone() };
+                Some((next.clone(), connect_downstream(next, h).await?))
             }
         };
 
@@ -191,15 +196,9 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
             let mut pkt_rx = pkt_rx;
             while let Some(p) = pkt_rx.blocking_recv() {
                 let Some(w) = writer.as_mut() else { break };
-                let mut r = w
-                    .append(p.offset, &p.data, &p.checksums)
-                    .map(|()| (p.seqno, None));
+                let mut r = w.append(p.offset, &p.data, &p.checksums).map(|()| (p.seqno, None));
                 if p.last && r.is_ok() {
-                    r = writer
-                        .take()
-                        .expect("present")
-                        .finalize()
-                        .map(|info| (p.seqno, Some(info)));
+                    r = writer.take().expect("present").finalize().map(|info| (p.seqno, Some(info)));
                 }
                 if let Ok((_, Some(info))) = &r {
                     events.received(*info);
@@ -207,7 +206,7 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
                 let failed = r.is_err();
                 let _ = done_tx.blocking_send(r.map_err(|e| {
                     tracing::warn!(block = id, error = %e, "write failed");
-                    with_node(&disk_me, store_status(e))
+                    hdfs_proto::grpc::blame(with_node(&disk_me, store_status(e)), &disk_me)
                 }));
                 if failed || p.last {
                     break;
@@ -219,9 +218,10 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         // Each side reports its own failure upstream at once: the client then tears the stream
         // down, which ends the other side.
         let (down_tx, down_acks) = match downstream {
-            Some((tx, acks)) => (Some(tx), Some(acks)),
+            Some((next, (tx, acks))) => (Some(tx), Some((next, acks))),
             None => (None, None),
         };
+        let shutdown = self.shutdown.clone();
         self.tracker.spawn(async move {
             let _guard = guard;
             let recv = async {
@@ -235,19 +235,54 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
                     let _ = ack_tx.send(Err(e)).await;
                 }
             };
-            tokio::join!(recv, acks);
+            tokio::select! {
+                _ = async { tokio::join!(recv, acks) } => {}
+                _ = shutdown.cancelled() => {
+                    let _ = ack_tx.send(Err(Status::unavailable("datanode shutting down"))).await;
+                }
+            }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(ack_rx))))
     }
 
-    async fn read_block(
+    async fn init_replica_recovery(
         &self,
-        req: Request<pb::ReadBlockRequest>,
-    ) -> Result<Response<Self::ReadBlockStream>, Status> {
+        req: Request<pb::InitReplicaRecoveryRequest>,
+    ) -> Result<Response<pb::InitReplicaRecoveryResponse>, Status> {
+        let block = req.into_inner().block_id;
+        let store = self.store.clone();
+        let (generation_stamp, length) = tokio::task::spawn_blocking(move || store.recovery_length(block))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+            .map_err(store_status)?;
+        Ok(Response::new(pb::InitReplicaRecoveryResponse { generation_stamp, length }))
+    }
+
+    async fn finalize_replica_recovery(
+        &self,
+        req: Request<pb::FinalizeReplicaRecoveryRequest>,
+    ) -> Result<Response<pb::FinalizeReplicaRecoveryResponse>, Status> {
         let r = req.into_inner();
-        let block = r
-            .block
-            .ok_or_else(|| Status::invalid_argument("read without block"))?;
+        let store = self.store.clone();
+        let info =
+            tokio::task::spawn_blocking(move || store.finalize_recovered(r.block_id, r.new_generation_stamp, r.length))
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?
+                .map_err(store_status)?;
+        self.events.received(info);
+        tracing::info!(
+            block = info.block,
+            generation_stamp = info.generation_stamp,
+            len = info.len,
+            "replica recovered"
+        );
+        Ok(Response::new(pb::FinalizeReplicaRecoveryResponse {}))
+    }
+
+    async fn read_block(&self, req: Request<pb::ReadBlockRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+        self.check_running()?;
+        let r = req.into_inner();
+        let block = r.block.ok_or_else(|| Status::invalid_argument("read without block"))?;
         let store = self.store.clone();
         let (id, gen_stamp) = (block.block_id, block.generation_stamp);
         let mut reader = tokio::task::spawn_blocking(move || store.open_reader(id, gen_stamp))
@@ -261,40 +296,31 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
                 reader.len()
             )));
         }
-        let end = if r.length == 0 {
-            reader.len()
-        } else {
-            r.offset.saturating_add(r.length).min(reader.len())
-        };
+        let end = if r.length == 0 { reader.len() } else { r.offset.saturating_add(r.length).min(reader.len()) };
         let (tx, rx) = mpsc::channel(READ_QUEUE);
         let guard = ActiveGuard::new(&self.active);
         let me = self.me.clone();
+        let shutdown = self.shutdown.clone();
         self.tracker.spawn_blocking(move || {
             let _guard = guard;
             let mut pos = reader.align(r.offset);
-            while pos < end {
-                let msg = reader
-                    .read_chunks(pos, READ_PACKET.min((end - pos) as usize))
-                    .map(|(data, checksums)| {
-                        let n = data.len() as u64;
-                        let resp = pb::ReadBlockResponse {
-                            offset: pos,
-                            data: data.into(),
-                            checksums,
-                            bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
-                        };
-                        pos += n;
-                        resp
-                    });
+            while pos < end && !shutdown.is_cancelled() {
+                let msg = reader.read_chunks(pos, READ_PACKET.min((end - pos) as usize)).map(|(data, checksums)| {
+                    let n = data.len() as u64;
+                    let resp = pb::ReadBlockResponse {
+                        offset: pos,
+                        data: data.into(),
+                        checksums,
+                        bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
+                    };
+                    pos += n;
+                    resp
+                });
                 let failed = msg.is_err();
                 if let Err(e) = &msg {
                     tracing::warn!(block = id, error = %e, "read failed");
                 }
-                if tx
-                    .blocking_send(msg.map_err(|e| with_node(&me, store_status(e))))
-                    .is_err()
-                    || failed
-                {
+                if tx.blocking_send(msg.map_err(|e| with_node(&me, store_status(e)))).is_err() || failed {
                     break;
                 }
             }
@@ -320,11 +346,7 @@ async fn forward_packets(
                 last: p.last,
             };
             // A closed downstream shows up as an error on its ack stream.
-            let _ = tx
-                .send(pb::WriteBlockRequest {
-                    msg: Some(Msg::Packet(fwd)),
-                })
-                .await;
+            let _ = tx.send(pb::WriteBlockRequest { msg: Some(Msg::Packet(fwd)) }).await;
         }
         let last = p.last;
         if disk.send(p).await.is_err() || last {
@@ -339,33 +361,24 @@ fn with_node(me: &str, s: Status) -> Status {
     Status::new(s.code(), format!("datanode {me}: {}", s.message()))
 }
 
-type Downstream = (
-    mpsc::Sender<pb::WriteBlockRequest>,
-    Streaming<pb::WriteBlockAck>,
-);
+type Downstream = (mpsc::Sender<pb::WriteBlockRequest>, Streaming<pb::WriteBlockAck>);
 
 async fn connect_downstream(addr: &str, header: pb::WriteHeader) -> Result<Downstream, Status> {
-    let unavailable =
-        |e: &dyn std::fmt::Display| Status::unavailable(format!("downstream datanode {addr}: {e}"));
-    let channel = hdfs_proto::grpc::endpoint(addr)
-        .map_err(|e| unavailable(&e))?
-        .connect()
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let unavailable = |e: &dyn std::fmt::Display| {
+        hdfs_proto::grpc::blame(Status::unavailable(format!("downstream datanode {addr}: {e}")), addr)
+    };
+    let channel =
+        hdfs_proto::grpc::endpoint(addr).map_err(|e| unavailable(&e))?.connect().await.map_err(|e| unavailable(&e))?;
     let mut client = DataTransferClient::new(channel)
         .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
         .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
     let (tx, rx) = mpsc::channel(WRITE_QUEUE);
-    tx.send(pb::WriteBlockRequest {
-        msg: Some(Msg::Header(header)),
-    })
-    .await
-    .map_err(|e| unavailable(&e))?;
-    let acks = client
-        .write_block(ReceiverStream::new(rx))
-        .await
-        .map_err(|e| unavailable(&e))?
-        .into_inner();
+    tx.send(pb::WriteBlockRequest { msg: Some(Msg::Header(header)) }).await.map_err(|e| unavailable(&e))?;
+    let acks = match client.write_block(ReceiverStream::new(rx)).await {
+        Ok(r) => r.into_inner(),
+        // The next node answered but refused: it (or one after it) is named in the status.
+        Err(e) => return Err(hdfs_proto::grpc::blame(e, addr)),
+    };
     Ok((tx, acks))
 }
 
@@ -373,43 +386,43 @@ async fn connect_downstream(addr: &str, header: pb::WriteHeader) -> Result<Downs
 /// last one (acked only once finalized here and downstream).
 async fn pair_acks(
     mut done: mpsc::Receiver<Written>,
-    mut down: Option<Streaming<pb::WriteBlockAck>>,
+    mut down: Option<(String, Streaming<pb::WriteBlockAck>)>,
     up: &mpsc::Sender<Result<pb::WriteBlockAck, Status>>,
     me: &str,
 ) -> Result<(), Status> {
+    use hdfs_proto::grpc::{bad_node, blame};
     while let Some(written) = done.recv().await {
         let (seqno, finalized) = written?;
-        if let Some(down) = down.as_mut() {
-            let ack = down
-                .message()
-                .await
-                .map_err(|e| {
-                    Status::new(
-                        e.code(),
-                        format!("datanode {me}: downstream: {}", e.message()),
-                    )
-                })?
-                .ok_or_else(|| {
-                    Status::unavailable(format!(
-                        "datanode {me}: downstream closed before acking {seqno}"
-                    ))
-                })?;
+        if let Some((next, down)) = down.as_mut() {
+            let ack = match tokio::time::timeout(DOWNSTREAM_ACK_TIMEOUT, down.message()).await {
+                Err(_) => {
+                    let e = Status::unavailable(format!(
+                        "datanode {me}: downstream {next} sent no ack within {DOWNSTREAM_ACK_TIMEOUT:?}"
+                    ));
+                    return Err(blame(e, next));
+                }
+                Ok(r) => r,
+            };
+            let ack = match ack {
+                Ok(Some(ack)) => ack,
+                Ok(None) => {
+                    let e =
+                        Status::unavailable(format!("datanode {me}: downstream {next} closed before acking {seqno}"));
+                    return Err(blame(e, next));
+                }
+                Err(e) => {
+                    // The failure is the next node's, unless it names one further down.
+                    let named = bad_node(&e).unwrap_or_else(|| next.clone());
+                    let msg = format!("datanode {me}: downstream: {}", e.message());
+                    return Err(blame(Status::new(e.code(), msg), &named));
+                }
+            };
             if ack.seqno != seqno {
-                return Err(Status::internal(format!(
-                    "datanode {me}: downstream acked {} for {seqno}",
-                    ack.seqno
-                )));
+                return Err(Status::internal(format!("datanode {me}: downstream acked {} for {seqno}", ack.seqno)));
             }
         }
         let block_length = finalized.map_or(0, |i| i.len);
-        if up
-            .send(Ok(pb::WriteBlockAck {
-                seqno,
-                block_length,
-            }))
-            .await
-            .is_err()
-        {
+        if up.send(Ok(pb::WriteBlockAck { seqno, block_length })).await.is_err() {
             return Err(Status::cancelled("upstream went away"));
         }
         if finalized.is_some() {
@@ -417,4 +430,61 @@ async fn pair_acks(
         }
     }
     Ok(())
+}
+
+/// Copies a finalized replica to `targets` (a pipeline, first to last), as the namenode asked
+/// in a heartbeat reply. Uses the stored checksums, so the bytes are verified on read here and
+/// again by every target.
+pub async fn copy_replica(
+    store: BlockStore,
+    block: pb::BlockRef,
+    targets: Vec<String>,
+    active: Arc<AtomicU32>,
+    me: String,
+) -> Result<u64, Status> {
+    let _guard = ActiveGuard::new(&active);
+    let (first, rest) = targets.split_first().ok_or_else(|| Status::invalid_argument("copy without targets"))?;
+    let (id, gen_stamp) = (block.block_id, block.generation_stamp);
+    let s = store.clone();
+    let mut reader = tokio::task::spawn_blocking(move || s.open_reader(id, gen_stamp))
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?
+        .map_err(store_status)?;
+    let header = pb::WriteHeader {
+        block: Some(block),
+        downstream: rest.to_vec(),
+        bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
+        client_name: format!("datanode {me}"),
+        recovery: false,
+        recover_from: 0,
+    };
+    let (tx, mut acks) = connect_downstream(first, header).await?;
+    let len = reader.len();
+    // Read on a blocking thread, straight into the outgoing stream.
+    let sender = tokio::task::spawn_blocking(move || {
+        let (mut pos, mut seqno) = (0u64, 0u64);
+        while pos < len {
+            let (data, checksums) = reader.read_chunks(pos, READ_PACKET).map_err(store_status)?;
+            let n = data.len() as u64;
+            let p = pb::Packet { seqno, offset_in_block: pos, data: data.into(), checksums, last: false };
+            if tx.blocking_send(pb::WriteBlockRequest { msg: Some(Msg::Packet(p)) }).is_err() {
+                return Ok(seqno);
+            }
+            pos += n;
+            seqno += 1;
+        }
+        let last = pb::Packet { seqno, offset_in_block: pos, last: true, ..Default::default() };
+        let _ = tx.blocking_send(pb::WriteBlockRequest { msg: Some(Msg::Packet(last)) });
+        Ok::<u64, Status>(seqno)
+    });
+    loop {
+        match acks.message().await? {
+            Some(ack) if ack.block_length > 0 || (len == 0 && ack.seqno == 0) => {
+                sender.await.map_err(|e| Status::internal(e.to_string()))??;
+                return Ok(ack.block_length);
+            }
+            Some(_) => {}
+            None => return Err(Status::unavailable(format!("copy of block {id} to {first}: stream ended early"))),
+        }
+    }
 }

@@ -13,6 +13,9 @@ pub struct BlockEntry {
     pub file: InodeId,
     pub generation_stamp: u64,
     pub replicas: Vec<NodeIdx>,
+    /// The pipeline a block under construction was given: where its unfinished replicas are,
+    /// for block recovery when its writer is gone.
+    pub expected: Vec<NodeIdx>,
     /// Replicas reported bad by a reader or the datanode itself: never handed out for reads.
     pub corrupt: Vec<NodeIdx>,
 }
@@ -26,25 +29,29 @@ impl BlockMap {
     pub fn insert(&mut self, block: u64, generation_stamp: u64, file: InodeId) {
         self.blocks.insert(
             block,
-            BlockEntry {
-                file,
-                generation_stamp,
-                replicas: Vec::new(),
-                corrupt: Vec::new(),
-            },
+            BlockEntry { file, generation_stamp, replicas: Vec::new(), expected: Vec::new(), corrupt: Vec::new() },
         );
     }
 
     /// Forgets a block, returning the nodes that held it.
     pub fn remove(&mut self, block: u64) -> Vec<NodeIdx> {
-        self.blocks
-            .remove(&block)
-            .map(|e| e.replicas)
-            .unwrap_or_default()
+        self.blocks.remove(&block).map(|e| e.replicas).unwrap_or_default()
     }
 
     pub fn get(&self, block: u64) -> Option<&BlockEntry> {
         self.blocks.get(&block)
+    }
+
+    pub fn get_mut(&mut self, block: u64) -> Option<&mut BlockEntry> {
+        self.blocks.get_mut(&block)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &BlockEntry)> {
+        self.blocks.iter().map(|(&b, e)| (b, e))
+    }
+
+    pub fn ids(&self) -> Vec<u64> {
+        self.blocks.keys().copied().collect()
     }
 
     /// Records a replica on `node`; false if the block is unknown or of another generation.

@@ -41,6 +41,17 @@ pub fn liveness(since: Duration, heartbeat: Duration, dead_after: Duration) -> L
     }
 }
 
+/// What an operator asked of a node (`hdfs decommission`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminState {
+    Normal,
+    /// Draining: readable and a copy source, but gets no new replicas and its replicas do not
+    /// count toward a block's target.
+    Decommissioning,
+    /// Every block it holds has enough replicas elsewhere.
+    Decommissioned,
+}
+
 #[derive(Debug)]
 pub struct Datanode {
     pub id: String,
@@ -51,6 +62,15 @@ pub struct Datanode {
     pub blocks: HashSet<u64>,
     /// Replicas to delete, sent with the next heartbeat reply.
     pub pending_deletes: Vec<(u64, u64)>,
+    /// Other work for the next heartbeat reply (copies, block recovery).
+    pub commands: Vec<crate::blockmanager::Command>,
+    /// Declared dead: its replicas were forgotten; it must register again.
+    pub dead: bool,
+    /// The liveness last logged, to log each change once.
+    pub last_state: Liveness,
+    pub admin: AdminState,
+    /// Copies in flight with this node as the source.
+    pub streams: u32,
     /// Blocks placed on it whose replica is not reported yet: counts as load for placement,
     /// since heartbeats lag behind allocation.
     pub scheduled: u32,
@@ -73,6 +93,8 @@ impl DatanodeManager {
             n.address = address.to_string();
             n.storage = storage;
             n.last_heartbeat = now;
+            n.dead = false;
+            n.last_state = Liveness::Live;
             return idx;
         }
         let idx = self.nodes.len() as NodeIdx;
@@ -83,6 +105,11 @@ impl DatanodeManager {
             last_heartbeat: now,
             blocks: HashSet::new(),
             pending_deletes: Vec::new(),
+            commands: Vec::new(),
+            dead: false,
+            last_state: Liveness::Live,
+            admin: AdminState::Normal,
+            streams: 0,
             scheduled: 0,
         });
         self.by_id.insert(id.to_string(), idx);
@@ -102,10 +129,20 @@ impl DatanodeManager {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (NodeIdx, &Datanode)> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (i as NodeIdx, n))
+        self.nodes.iter().enumerate().map(|(i, n)| (i as NodeIdx, n))
+    }
+
+    /// A node by its id or its address (as operators name it).
+    pub fn find(&self, name: &str) -> Option<NodeIdx> {
+        self.lookup(name).or_else(|| self.iter().find(|(_, n)| n.address == name).map(|(i, _)| i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
     }
 }
 

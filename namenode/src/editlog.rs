@@ -40,12 +40,8 @@ pub struct EditLog {
 impl EditLog {
     /// Opens (or creates) the log in `dir` and rebuilds the namespace from image and log.
     pub fn open(dir: &Path) -> Result<(Self, Namespace)> {
-        fs::create_dir_all(dir)
-            .map_err(|e| Error::Image(format!("create {}: {e}", dir.display())))?;
-        let db = sled::Config::new()
-            .path(dir.join("editlog"))
-            .cache_capacity(32 << 20)
-            .open()?;
+        fs::create_dir_all(dir).map_err(|e| Error::Image(format!("create {}: {e}", dir.display())))?;
+        let db = sled::Config::new().path(dir.join("editlog")).cache_capacity(32 << 20).open()?;
         let log = db.open_tree("log")?;
         let (mut last_index, mut ns) = match read_image(dir)? {
             Some(img) => (img.last_index, img.namespace),
@@ -54,46 +50,27 @@ impl EditLog {
         let mut replayed = 0;
         for item in log.range((last_index + 1).to_be_bytes()..) {
             let (k, v) = item?;
-            let index =
-                u64::from_be_bytes(k.as_ref().try_into().map_err(|_| Error::CorruptLog {
-                    index: last_index + 1,
-                    reason: format!("key of {} bytes", k.len()),
-                })?);
+            let index = u64::from_be_bytes(k.as_ref().try_into().map_err(|_| Error::CorruptLog {
+                index: last_index + 1,
+                reason: format!("key of {} bytes", k.len()),
+            })?);
             if index != last_index + 1 {
-                return Err(Error::CorruptLog {
-                    index,
-                    reason: format!("gap after record {last_index}"),
-                });
+                return Err(Error::CorruptLog { index, reason: format!("gap after record {last_index}") });
             }
-            let op: Op = bincode::deserialize(&v).map_err(|e| Error::CorruptLog {
-                index,
-                reason: e.to_string(),
-            })?;
-            ns.apply(&op).map_err(|e| Error::CorruptLog {
-                index,
-                reason: format!("{op:?} does not apply: {e}"),
-            })?;
+            let op: Op = bincode::deserialize(&v).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;
+            ns.apply(&op).map_err(|e| Error::CorruptLog { index, reason: format!("{op:?} does not apply: {e}") })?;
             last_index = index;
             replayed += 1;
         }
         tracing::info!(dir = %dir.display(), last_index, replayed, inodes = ns.inode_count(), "namespace loaded");
-        let this = Self {
-            db,
-            log,
-            dir: dir.to_path_buf(),
-            next_index: last_index + 1,
-            since_checkpoint: replayed,
-        };
+        let this = Self { db, log, dir: dir.to_path_buf(), next_index: last_index + 1, since_checkpoint: replayed };
         Ok((this, ns))
     }
 
     /// Appends `op` (not yet durable: call [`sync`](Self::sync) before acknowledging).
     pub fn append(&mut self, op: &Op) -> Result<u64> {
         let index = self.next_index;
-        let bytes = bincode::serialize(op).map_err(|e| Error::CorruptLog {
-            index,
-            reason: e.to_string(),
-        })?;
+        let bytes = bincode::serialize(op).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;
         self.log.insert(index.to_be_bytes(), bytes)?;
         self.next_index += 1;
         self.since_checkpoint += 1;
@@ -164,14 +141,7 @@ fn write_image(dir: &Path, last_index: u64, ns: &Namespace) -> Result<()> {
             last_index: u64,
             namespace: &'a Namespace,
         }
-        bincode::serialize_into(
-            &mut w,
-            &ImageRef {
-                last_index,
-                namespace: ns,
-            },
-        )
-        .map_err(std::io::Error::other)?;
+        bincode::serialize_into(&mut w, &ImageRef { last_index, namespace: ns }).map_err(std::io::Error::other)?;
         w.into_inner()?.sync_all()?;
         fs::rename(&tmp, &path)?;
         fs::File::open(dir)?.sync_all()
@@ -185,10 +155,7 @@ mod tests {
     use hdfs_proto::path::HdfsPath;
 
     fn mkdir(n: u32) -> Op {
-        Op::Mkdirs {
-            path: format!("/d{n}"),
-            mtime_ms: 1,
-        }
+        Op::Mkdirs { path: format!("/d{n}"), mtime_ms: 1 }
     }
 
     async fn append_and_apply(log: &mut EditLog, ns: &mut Namespace, op: Op) {
@@ -212,15 +179,10 @@ mod tests {
         }
         let (log, ns) = EditLog::open(dir.path()).unwrap();
         for i in 0..8 {
-            ns.resolve(&HdfsPath::parse(&format!("/d{i}")).unwrap())
-                .unwrap();
+            ns.resolve(&HdfsPath::parse(&format!("/d{i}")).unwrap()).unwrap();
         }
         assert_eq!(log.next_index, 9);
-        assert_eq!(
-            log.log.len(),
-            3,
-            "records up to the checkpoint were trimmed"
-        );
+        assert_eq!(log.log.len(), 3, "records up to the checkpoint were trimmed");
     }
 
     #[tokio::test]
@@ -229,9 +191,7 @@ mod tests {
         {
             let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
             append_and_apply(&mut log, &mut ns, mkdir(0)).await;
-            log.log
-                .insert(2u64.to_be_bytes(), &b"\xff\xff\xff"[..])
-                .unwrap();
+            log.log.insert(2u64.to_be_bytes(), &b"\xff\xff\xff"[..]).unwrap();
             log.db.flush().unwrap();
         }
         match EditLog::open(dir.path()) {

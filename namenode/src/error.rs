@@ -42,13 +42,13 @@ pub enum Error {
     #[error("{0}: file is not open for writing")]
     NotUnderConstruction(HdfsPath),
     #[error("{path}: block {got} is not the file's last block ({expected})")]
-    BlockMismatch {
-        path: HdfsPath,
-        expected: String,
-        got: u64,
-    },
+    BlockMismatch { path: HdfsPath, expected: String, got: u64 },
     #[error("{0}: blocks not yet reported by any datanode; retry")]
     BlocksNotReported(HdfsPath),
+    #[error("namenode is in safe mode: {0}")]
+    SafeMode(String),
+    #[error("block {0}: unknown")]
+    UnknownBlock(u64),
     #[error("no live datanodes to place a block on")]
     NoLiveDatanodes,
     #[error("datanode {0} is not registered (register again)")]
@@ -71,7 +71,7 @@ impl From<Error> for Status {
             | Error::InvalidReplication(_)
             | Error::InvalidBlockSize(_)
             | Error::BlockMismatch { .. } => Code::InvalidArgument,
-            Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) => {
+            Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound
             }
             Error::AlreadyExists(_) => Code::AlreadyExists,
@@ -81,7 +81,8 @@ impl From<Error> for Status {
             | Error::LeaseHeldByOther { .. }
             | Error::NoLease { .. }
             | Error::NotUnderConstruction(_)
-            | Error::BlocksNotReported(_) => Code::FailedPrecondition,
+            | Error::BlocksNotReported(_)
+            | Error::SafeMode(_) => Code::FailedPrecondition,
             Error::NoLiveDatanodes => Code::Unavailable,
             Error::Storage(_) | Error::CorruptLog { .. } | Error::Image(_) => Code::Internal,
         };

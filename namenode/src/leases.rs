@@ -23,10 +23,7 @@ pub struct Leases {
 
 impl Leases {
     pub fn add(&mut self, client: &str, file: InodeId, now: Instant) {
-        let lease = self.by_client.entry(client.to_string()).or_insert(Lease {
-            renewed: now,
-            files: HashSet::new(),
-        });
+        let lease = self.by_client.entry(client.to_string()).or_insert(Lease { renewed: now, files: HashSet::new() });
         lease.renewed = now;
         lease.files.insert(file);
     }
@@ -51,11 +48,23 @@ impl Leases {
         }
     }
 
+    /// Removes and returns the leases unrenewed for `limit`, with their files.
+    pub fn take_expired(&mut self, now: Instant, limit: Duration) -> Vec<(String, Vec<InodeId>)> {
+        let expired: Vec<String> = self
+            .by_client
+            .iter()
+            .filter(|(_, l)| now.duration_since(l.renewed) >= limit)
+            .map(|(c, _)| c.clone())
+            .collect();
+        expired
+            .into_iter()
+            .filter_map(|c| self.by_client.remove(&c).map(|l| (c, l.files.into_iter().collect())))
+            .collect()
+    }
+
     /// Whether `client`'s lease has gone unrenewed for `limit` (true if it holds none).
     pub fn expired(&self, client: &str, now: Instant, limit: Duration) -> bool {
-        self.by_client
-            .get(client)
-            .is_none_or(|l| now.duration_since(l.renewed) >= limit)
+        self.by_client.get(client).is_none_or(|l| now.duration_since(l.renewed) >= limit)
     }
 }
 
@@ -73,6 +82,9 @@ mod tests {
         assert!(l.expired("c", t0 + limit, limit));
         assert!(l.renew("c", t0 + Duration::from_secs(50)));
         assert!(!l.expired("c", t0 + Duration::from_secs(100), limit));
+        l.add("d", 8, t0);
+        let expired = l.take_expired(t0 + Duration::from_secs(61), limit);
+        assert_eq!(expired, vec![("d".to_string(), vec![8])]);
         l.remove("c", 7);
         assert!(!l.renew("c", t0));
         assert!(l.expired("c", t0, limit));

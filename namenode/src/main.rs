@@ -8,10 +8,7 @@ use hdfs_proto::units::{parse_duration, parse_size};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
-#[command(
-    version,
-    about = "The namenode of the file system: namespace, block map, datanode liveness"
-)]
+#[command(version, about = "The namenode of the file system: namespace, block map, datanode liveness")]
 struct Args {
     /// Address of the gRPC service (clients and datanodes).
     #[arg(long, env = "NAMENODE_RPC_ADDR", default_value = "0.0.0.0:8020")]
@@ -34,14 +31,28 @@ struct Args {
     /// A writer's lease is lost after this long without renewal.
     #[arg(long, env = "NAMENODE_LEASE_HARD_LIMIT", default_value = "60s", value_parser = parse_duration)]
     lease_hard_limit: Duration,
+    /// How often the replication monitor looks for work.
+    #[arg(long, env = "NAMENODE_REPLICATION_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    replication_interval: Duration,
+    /// Copies in flight per source datanode (2 more for blocks down to one replica).
+    #[arg(long, env = "NAMENODE_MAX_REPLICATION_STREAMS", default_value_t = 2)]
+    max_replication_streams: u32,
+    /// A copy not confirmed within this is scheduled again, elsewhere if need be.
+    #[arg(long, env = "NAMENODE_REPLICATION_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    replication_timeout: Duration,
+    /// Fraction of blocks that must be reported before safe mode ends by itself.
+    #[arg(long, env = "NAMENODE_SAFEMODE_THRESHOLD", default_value_t = 0.999)]
+    safemode_threshold: f64,
+    /// How long the threshold must hold before safe mode ends.
+    #[arg(long, env = "NAMENODE_SAFEMODE_EXTENSION", default_value = "5s", value_parser = parse_duration)]
+    safemode_extension: Duration,
 }
 
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -58,6 +69,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     config.heartbeat_interval = args.heartbeat_interval;
     config.dead_after = args.dead_after;
     config.lease_hard_limit = args.lease_hard_limit;
+    config.replication_interval = args.replication_interval;
+    config.max_replication_streams = args.max_replication_streams;
+    config.replication_timeout = args.replication_timeout;
+    config.safemode_threshold = args.safemode_threshold;
+    config.safemode_extension = args.safemode_extension;
     config.validate().map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await

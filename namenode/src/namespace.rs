@@ -94,6 +94,27 @@ pub enum Op {
         last: Option<(u64, u64)>,
         mtime_ms: u64,
     },
+    /// Gives the file's last block a new generation stamp (pipeline recovery), so replicas of
+    /// the old generation are recognised as stale.
+    UpdateBlock {
+        path: String,
+        block: u64,
+        generation_stamp: u64,
+    },
+    /// Drops the file's last block, which never received data (its pipeline failed at setup).
+    AbandonBlock {
+        path: String,
+        block: u64,
+    },
+    /// Closes a file whose writer is gone, its last block at the length and generation its
+    /// replicas agreed on (length 0: the block is dropped).
+    CommitRecovery {
+        path: String,
+        block: u64,
+        generation_stamp: u64,
+        num_bytes: u64,
+        mtime_ms: u64,
+    },
     Delete {
         path: String,
         recursive: bool,
@@ -119,8 +140,12 @@ pub struct Effects {
     pub created: Option<InodeId>,
     /// A block appended by `AddBlock`, with its file.
     pub added_block: Option<(InodeId, Block)>,
-    /// A file closed by `Complete`.
+    /// A file closed by `Complete` or `CommitRecovery`.
     pub completed: Option<InodeId>,
+    /// A block dropped from a file that stays (abandoned, or recovered empty).
+    pub dropped_block: Option<Block>,
+    /// A block whose generation stamp or length changed.
+    pub updated_block: Option<Block>,
 }
 
 /// A file dropped from the namespace, with what the block map and leases must forget.
@@ -149,17 +174,9 @@ pub struct Namespace {
 
 impl Default for Namespace {
     fn default() -> Self {
-        let root = Inode {
-            parent: ROOT,
-            name: String::new(),
-            mtime_ms: 0,
-            kind: InodeKind::Directory(BTreeMap::new()),
-        };
-        Self {
-            inodes: HashMap::from([(ROOT, root)]),
-            next_inode: ROOT + 1,
-            next_block: 1,
-        }
+        let root =
+            Inode { parent: ROOT, name: String::new(), mtime_ms: 0, kind: InodeKind::Directory(BTreeMap::new()) };
+        Self { inodes: HashMap::from([(ROOT, root)]), next_inode: ROOT + 1, next_block: 1 }
     }
 }
 
@@ -178,9 +195,7 @@ impl Namespace {
 
     /// Every file with its blocks (used to rebuild the block map after loading).
     pub fn files(&self) -> impl Iterator<Item = (InodeId, &File)> {
-        self.inodes
-            .iter()
-            .filter_map(|(&id, i)| i.as_file().map(|f| (id, f)))
+        self.inodes.iter().filter_map(|(&id, i)| i.as_file().map(|f| (id, f)))
     }
 
     /// The next block id to hand out.
@@ -233,9 +248,7 @@ impl Namespace {
 
     /// The directory that holds (or would hold) `path`.
     fn parent_dir(&self, path: &HdfsPath) -> Result<InodeId> {
-        let parent = path
-            .parent()
-            .ok_or_else(|| Error::RootOperation(path.clone()))?;
+        let parent = path.parent().ok_or_else(|| Error::RootOperation(path.clone()))?;
         let id = self.resolve(&parent).map_err(|e| match e {
             Error::NotFound(_) => Error::ParentNotFound(path.clone()),
             e => e,
@@ -248,22 +261,13 @@ impl Namespace {
 
     /// Entries of a directory after `start_after`, at most `limit`, and whether more follow.
     /// A file lists as itself.
-    pub fn list(
-        &self,
-        path: &HdfsPath,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<(Vec<(HdfsPath, InodeId)>, bool)> {
+    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<(HdfsPath, InodeId)>, bool)> {
         let id = self.resolve(path)?;
         let Some(children) = self.children(id) else {
             return Ok((vec![(path.clone(), id)], false));
         };
         use std::ops::Bound::{Excluded, Unbounded};
-        let lower = if start_after.is_empty() {
-            Unbounded
-        } else {
-            Excluded(start_after.to_string())
-        };
+        let lower = if start_after.is_empty() { Unbounded } else { Excluded(start_after.to_string()) };
         let mut iter = children.range((lower, Unbounded));
         let mut out = Vec::new();
         for (name, &child) in iter.by_ref().take(limit) {
@@ -300,32 +304,18 @@ impl Namespace {
                 // Walk down the existing directories; everything below the deepest one is created.
                 let names: Vec<&str> = path.components().collect();
                 let (mut cur, mut depth) = (ROOT, 0);
-                while let Some(&child) = names.get(depth).and_then(|n| self.children(cur)?.get(*n))
-                {
+                while let Some(&child) = names.get(depth).and_then(|n| self.children(cur)?.get(*n)) {
                     if self.children(child).is_none() {
                         let at = parse(&format!("/{}", names[..=depth].join("/")))?;
-                        return Err(if at == path {
-                            Error::AlreadyExists(path)
-                        } else {
-                            Error::NotADirectory(at)
-                        });
+                        return Err(if at == path { Error::AlreadyExists(path) } else { Error::NotADirectory(at) });
                     }
                     (cur, depth) = (child, depth + 1);
                 }
                 for name in &names[depth..] {
-                    cur =
-                        self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(BTreeMap::new()));
+                    cur = self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(BTreeMap::new()));
                 }
             }
-            Op::Create {
-                path,
-                client,
-                replication,
-                block_size,
-                overwrite,
-                create_parent,
-                mtime_ms,
-            } => {
+            Op::Create { path, client, replication, block_size, overwrite, create_parent, mtime_ms } => {
                 let path = parse(path)?;
                 check_replication(*replication)?;
                 check_block_size(*block_size)?;
@@ -350,10 +340,7 @@ impl Namespace {
                     None => {
                         // Mkdirs validates before it changes anything, and nothing after it fails.
                         let dir = path.parent().expect("not root");
-                        self.apply(&Op::Mkdirs {
-                            path: dir.to_string(),
-                            mtime_ms: *mtime_ms,
-                        })?;
+                        self.apply(&Op::Mkdirs { path: dir.to_string(), mtime_ms: *mtime_ms })?;
                         self.resolve(&dir)?
                     }
                 };
@@ -363,33 +350,19 @@ impl Namespace {
                     blocks: Vec::new(),
                     writer: Some(client.clone()),
                 };
-                fx.created =
-                    Some(self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file)));
+                fx.created = Some(self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file)));
             }
-            Op::AddBlock {
-                path,
-                previous,
-                block,
-                generation_stamp,
-            } => {
+            Op::AddBlock { path, previous, block, generation_stamp } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
                 let file = self.open_file_mut(id, &path)?;
                 commit_last(file, &path, *previous)?;
-                let b = Block {
-                    id: *block,
-                    generation_stamp: *generation_stamp,
-                    num_bytes: 0,
-                };
+                let b = Block { id: *block, generation_stamp: *generation_stamp, num_bytes: 0 };
                 file.blocks.push(b);
                 self.next_block = self.next_block.max(block + 1);
                 fx.added_block = Some((id, b));
             }
-            Op::Complete {
-                path,
-                last,
-                mtime_ms,
-            } => {
+            Op::Complete { path, last, mtime_ms } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
                 let file = self.open_file_mut(id, &path)?;
@@ -398,11 +371,37 @@ impl Namespace {
                 self.inodes.get_mut(&id).expect("resolved").mtime_ms = *mtime_ms;
                 fx.completed = Some(id);
             }
-            Op::Delete {
-                path,
-                recursive,
-                mtime_ms,
-            } => {
+            Op::UpdateBlock { path, block, generation_stamp } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let last = last_block_mut(self.open_file_mut(id, &path)?, &path, *block)?;
+                last.generation_stamp = *generation_stamp;
+                fx.updated_block = Some(*last);
+            }
+            Op::AbandonBlock { path, block } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                last_block_mut(file, &path, *block)?;
+                fx.dropped_block = file.blocks.pop();
+            }
+            Op::CommitRecovery { path, block, generation_stamp, num_bytes, mtime_ms } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                let last = last_block_mut(file, &path, *block)?;
+                if *num_bytes == 0 {
+                    fx.dropped_block = file.blocks.pop();
+                } else {
+                    last.generation_stamp = *generation_stamp;
+                    last.num_bytes = *num_bytes;
+                    fx.updated_block = Some(*last);
+                }
+                file.writer = None;
+                self.inodes.get_mut(&id).expect("resolved").mtime_ms = *mtime_ms;
+                fx.completed = Some(id);
+            }
+            Op::Delete { path, recursive, mtime_ms } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
                 if id == ROOT {
@@ -416,10 +415,7 @@ impl Namespace {
                 }
                 let parent = self.inodes[&id].parent;
                 fx.removed_files = self.remove_subtree(id);
-                self.inodes
-                    .get_mut(&parent)
-                    .expect("parent exists")
-                    .mtime_ms = *mtime_ms;
+                self.inodes.get_mut(&parent).expect("parent exists").mtime_ms = *mtime_ms;
             }
             Op::Rename { src, dst, mtime_ms } => {
                 let (src, dst) = (parse(src)?, parse(dst)?);
@@ -434,10 +430,7 @@ impl Namespace {
                     return Err(Error::RenameIntoSelf { src, dst });
                 }
                 let new_parent = self.parent_dir(&dst)?;
-                if self
-                    .children(new_parent)
-                    .is_some_and(|c| c.contains_key(dst.name()))
-                {
+                if self.children(new_parent).is_some_and(|c| c.contains_key(dst.name())) {
                     return Err(Error::AlreadyExists(dst));
                 }
                 let old_parent = self.inodes[&id].parent;
@@ -445,8 +438,7 @@ impl Namespace {
                 inode.parent = new_parent;
                 let old_name = std::mem::replace(&mut inode.name, dst.name().to_string());
                 self.children_mut(old_parent).remove(&old_name);
-                self.children_mut(new_parent)
-                    .insert(dst.name().to_string(), id);
+                self.children_mut(new_parent).insert(dst.name().to_string(), id);
                 for p in [old_parent, new_parent] {
                     self.inodes.get_mut(&p).expect("parent exists").mtime_ms = *mtime_ms;
                 }
@@ -472,24 +464,10 @@ impl Namespace {
         }
     }
 
-    fn add_inode(
-        &mut self,
-        parent: InodeId,
-        name: &str,
-        mtime_ms: u64,
-        kind: InodeKind,
-    ) -> InodeId {
+    fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, kind: InodeKind) -> InodeId {
         let id = self.next_inode;
         self.next_inode += 1;
-        self.inodes.insert(
-            id,
-            Inode {
-                parent,
-                name: name.to_string(),
-                mtime_ms,
-                kind,
-            },
-        );
+        self.inodes.insert(id, Inode { parent, name: name.to_string(), mtime_ms, kind });
         let p = self.inodes.get_mut(&parent).expect("parent exists");
         p.mtime_ms = mtime_ms;
         self.children_mut(parent).insert(name.to_string(), id);
@@ -506,14 +484,22 @@ impl Namespace {
         while let Some(id) = stack.pop() {
             match self.inodes.remove(&id).expect("inode in tree").kind {
                 InodeKind::Directory(c) => stack.extend(c.into_values()),
-                InodeKind::File(f) => removed.push(RemovedFile {
-                    id,
-                    blocks: f.blocks,
-                    writer: f.writer,
-                }),
+                InodeKind::File(f) => removed.push(RemovedFile { id, blocks: f.blocks, writer: f.writer }),
             }
         }
         removed
+    }
+}
+
+/// The file's last block, which must be the one named.
+fn last_block_mut<'a>(file: &'a mut File, path: &HdfsPath, block: u64) -> Result<&'a mut Block> {
+    match file.blocks.last_mut() {
+        Some(last) if last.id == block => Ok(last),
+        last => Err(Error::BlockMismatch {
+            path: path.clone(),
+            expected: last.map_or("none".to_string(), |b| b.id.to_string()),
+            got: block,
+        }),
     }
 }
 
@@ -556,10 +542,7 @@ mod tests {
     }
 
     fn mkdirs(ns: &mut Namespace, path: &str) -> Result<Effects> {
-        ns.apply(&Op::Mkdirs {
-            path: path.into(),
-            mtime_ms: 1,
-        })
+        ns.apply(&Op::Mkdirs { path: path.into(), mtime_ms: 1 })
     }
 
     fn create(ns: &mut Namespace, path: &str, overwrite: bool) -> Result<Effects> {
@@ -587,47 +570,20 @@ mod tests {
     fn mkdirs_through_a_file_fails() {
         let mut ns = Namespace::default();
         create(&mut ns, "/f", false).unwrap();
-        assert!(matches!(
-            mkdirs(&mut ns, "/f/x"),
-            Err(Error::NotADirectory(_))
-        ));
-        assert!(matches!(
-            mkdirs(&mut ns, "/f"),
-            Err(Error::AlreadyExists(_))
-        ));
+        assert!(matches!(mkdirs(&mut ns, "/f/x"), Err(Error::NotADirectory(_))));
+        assert!(matches!(mkdirs(&mut ns, "/f"), Err(Error::AlreadyExists(_))));
     }
 
     #[test]
     fn create_refuses_existing_unless_overwrite_and_reports_removed_blocks() {
         let mut ns = Namespace::default();
         create(&mut ns, "/f", false).unwrap();
-        ns.apply(&Op::AddBlock {
-            path: "/f".into(),
-            previous: None,
-            block: 7,
-            generation_stamp: 1,
-        })
-        .unwrap();
-        ns.apply(&Op::Complete {
-            path: "/f".into(),
-            last: Some((7, 100)),
-            mtime_ms: 2,
-        })
-        .unwrap();
-        assert!(matches!(
-            create(&mut ns, "/f", false),
-            Err(Error::AlreadyExists(_))
-        ));
+        ns.apply(&Op::AddBlock { path: "/f".into(), previous: None, block: 7, generation_stamp: 1 }).unwrap();
+        ns.apply(&Op::Complete { path: "/f".into(), last: Some((7, 100)), mtime_ms: 2 }).unwrap();
+        assert!(matches!(create(&mut ns, "/f", false), Err(Error::AlreadyExists(_))));
         let fx = create(&mut ns, "/f", true).unwrap();
         assert_eq!(fx.removed_files.len(), 1);
-        assert_eq!(
-            fx.removed_files[0].blocks,
-            vec![Block {
-                id: 7,
-                generation_stamp: 1,
-                num_bytes: 100
-            }]
-        );
+        assert_eq!(fx.removed_files[0].blocks, vec![Block { id: 7, generation_stamp: 1, num_bytes: 100 }]);
         assert_eq!(fx.removed_files[0].writer, None);
         assert_eq!(ns.next_block_id(), 8);
     }
@@ -635,10 +591,7 @@ mod tests {
     #[test]
     fn create_without_parent_fails_unless_asked() {
         let mut ns = Namespace::default();
-        assert!(matches!(
-            create(&mut ns, "/x/y", false),
-            Err(Error::ParentNotFound(_))
-        ));
+        assert!(matches!(create(&mut ns, "/x/y", false), Err(Error::ParentNotFound(_))));
         let op = Op::Create {
             path: "/x/y".into(),
             client: "c".into(),
@@ -665,12 +618,7 @@ mod tests {
             mtime_ms: 1,
         };
         assert!(matches!(ns.apply(&op), Err(Error::InvalidReplication(0))));
-        if let Op::Create {
-            replication,
-            block_size,
-            ..
-        } = &mut op
-        {
+        if let Op::Create { replication, block_size, .. } = &mut op {
             *replication = 3;
             *block_size = 1000;
         }
@@ -682,35 +630,36 @@ mod tests {
     fn blocks_commit_in_order() {
         let mut ns = Namespace::default();
         create(&mut ns, "/f", false).unwrap();
-        let add = |previous, block| Op::AddBlock {
-            path: "/f".into(),
-            previous,
-            block,
-            generation_stamp: 1,
-        };
-        assert!(matches!(
-            ns.apply(&add(Some((9, 1)), 1)),
-            Err(Error::BlockMismatch { .. })
-        ));
+        let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+        assert!(matches!(ns.apply(&add(Some((9, 1)), 1)), Err(Error::BlockMismatch { .. })));
         ns.apply(&add(None, 1)).unwrap();
         ns.apply(&add(Some((1, 10)), 2)).unwrap();
-        ns.apply(&Op::Complete {
-            path: "/f".into(),
-            last: Some((2, 5)),
-            mtime_ms: 3,
-        })
-        .unwrap();
-        let f = ns
-            .inode(ns.resolve(&p("/f")).unwrap())
-            .unwrap()
-            .as_file()
-            .unwrap();
+        ns.apply(&Op::Complete { path: "/f".into(), last: Some((2, 5)), mtime_ms: 3 }).unwrap();
+        let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
         assert_eq!(f.length(), 15);
         assert!(f.writer.is_none());
-        assert!(matches!(
-            ns.apply(&add(Some((2, 5)), 3)),
-            Err(Error::NotUnderConstruction(_))
-        ));
+        assert!(matches!(ns.apply(&add(Some((2, 5)), 3)), Err(Error::NotUnderConstruction(_))));
+    }
+
+    #[test]
+    fn recovery_ops_touch_only_the_last_block_of_an_open_file() {
+        let mut ns = Namespace::default();
+        create(&mut ns, "/f", false).unwrap();
+        let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+        ns.apply(&add(None, 1)).unwrap();
+        ns.apply(&add(Some((1, 10)), 2)).unwrap();
+        let bump = |block| Op::UpdateBlock { path: "/f".into(), block, generation_stamp: 5 };
+        assert!(matches!(ns.apply(&bump(1)), Err(Error::BlockMismatch { .. })));
+        assert_eq!(ns.apply(&bump(2)).unwrap().updated_block.map(|b| b.generation_stamp), Some(5));
+        let fx = ns.apply(&Op::AbandonBlock { path: "/f".into(), block: 2 }).unwrap();
+        assert_eq!(fx.dropped_block.map(|b| b.id), Some(2));
+        ns.apply(&add(Some((1, 10)), 3)).unwrap();
+        let commit = Op::CommitRecovery { path: "/f".into(), block: 3, generation_stamp: 6, num_bytes: 7, mtime_ms: 9 };
+        let fx = ns.apply(&commit).unwrap();
+        assert!(fx.completed.is_some());
+        let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
+        assert_eq!((f.length(), f.writer.is_none(), f.blocks[1].generation_stamp), (17, true, 6));
+        assert!(matches!(ns.apply(&commit), Err(Error::NotUnderConstruction(_))));
     }
 
     #[test]
@@ -718,24 +667,13 @@ mod tests {
         let mut ns = Namespace::default();
         mkdirs(&mut ns, "/d/e").unwrap();
         create(&mut ns, "/d/e/f", false).unwrap();
-        let del = |recursive| Op::Delete {
-            path: "/d".into(),
-            recursive,
-            mtime_ms: 1,
-        };
-        assert!(matches!(
-            ns.apply(&del(false)),
-            Err(Error::DirectoryNotEmpty(_))
-        ));
+        let del = |recursive| Op::Delete { path: "/d".into(), recursive, mtime_ms: 1 };
+        assert!(matches!(ns.apply(&del(false)), Err(Error::DirectoryNotEmpty(_))));
         let fx = ns.apply(&del(true)).unwrap();
         assert_eq!(fx.removed_files.len(), 1);
         assert_eq!(ns.inode_count(), 1);
         assert!(matches!(
-            ns.apply(&Op::Delete {
-                path: "/".into(),
-                recursive: true,
-                mtime_ms: 1
-            }),
+            ns.apply(&Op::Delete { path: "/".into(), recursive: true, mtime_ms: 1 }),
             Err(Error::RootOperation(_))
         ));
     }
@@ -746,28 +684,12 @@ mod tests {
         mkdirs(&mut ns, "/a/b").unwrap();
         mkdirs(&mut ns, "/z").unwrap();
         create(&mut ns, "/a/b/f", false).unwrap();
-        let mv = |s: &str, d: &str| Op::Rename {
-            src: s.into(),
-            dst: d.into(),
-            mtime_ms: 1,
-        };
-        assert!(matches!(
-            ns.apply(&mv("/a", "/a/b/c")),
-            Err(Error::RenameIntoSelf { .. })
-        ));
-        assert!(matches!(
-            ns.apply(&mv("/a", "/z")),
-            Err(Error::AlreadyExists(_))
-        ));
-        assert!(matches!(
-            ns.apply(&mv("/a", "/nope/x")),
-            Err(Error::ParentNotFound(_))
-        ));
+        let mv = |s: &str, d: &str| Op::Rename { src: s.into(), dst: d.into(), mtime_ms: 1 };
+        assert!(matches!(ns.apply(&mv("/a", "/a/b/c")), Err(Error::RenameIntoSelf { .. })));
+        assert!(matches!(ns.apply(&mv("/a", "/z")), Err(Error::AlreadyExists(_))));
+        assert!(matches!(ns.apply(&mv("/a", "/nope/x")), Err(Error::ParentNotFound(_))));
         ns.apply(&mv("/a", "/z/a2")).unwrap();
-        assert_eq!(
-            ns.path_of(ns.resolve(&p("/z/a2/b/f")).unwrap()),
-            p("/z/a2/b/f")
-        );
+        assert_eq!(ns.path_of(ns.resolve(&p("/z/a2/b/f")).unwrap()), p("/z/a2/b/f"));
         assert!(ns.resolve(&p("/a")).is_err());
     }
 

@@ -7,20 +7,21 @@
 //! caller gets no answer, so nothing unacknowledged is promised; another client may see the
 //! change a moment before it is durable, as in HDFS.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hdfs_proto::path::HdfsPath;
 
-use crate::blockmap::BlockMap;
+use crate::blockmanager::BlockManager;
+pub use crate::blockmanager::{Command, DatanodeReport, Location, ReportedReplica, ScheduledCopy};
 use crate::config::Config;
-use crate::datanodes::{DatanodeManager, Liveness, NodeIdx, Storage, liveness};
+use crate::datanodes::NodeIdx;
 use crate::editlog::EditLog;
 use crate::error::{Error, Result};
 use crate::leases::Leases;
 use crate::namespace::{Block, ContentSummary, Effects, InodeId, InodeKind, Namespace, Op};
-use crate::placement::{Candidate, choose_targets};
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;
@@ -38,12 +39,6 @@ pub struct FileInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    pub datanode_id: String,
-    pub address: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocatedBlock {
     pub block: Block,
     pub offset: u64,
@@ -57,36 +52,13 @@ pub struct LocatedBlocks {
     pub under_construction: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatanodeReport {
-    pub location: Location,
-    pub state: Liveness,
-    pub storage: Storage,
-    pub blocks: u64,
-    pub last_contact: std::time::Duration,
-}
-
-/// A replica as a datanode reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReportedReplica {
-    pub block: u64,
-    pub generation_stamp: u64,
-    pub num_bytes: u64,
-}
-
-/// Work for a datanode, returned in its heartbeat reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Delete these replicas (block id, generation stamp).
-    DeleteBlocks(Vec<(u64, u64)>),
-}
-
 struct State {
     ns: Namespace,
     log: EditLog,
-    blocks: BlockMap,
-    nodes: DatanodeManager,
+    bm: BlockManager,
     leases: Leases,
+    /// Files whose writer's lease expired, with when their block recovery was last asked for.
+    recovering: HashMap<InodeId, Instant>,
 }
 
 pub struct Namesystem {
@@ -99,40 +71,27 @@ pub struct Namesystem {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Namesystem {
     /// Loads the namespace from `config.data_dir`.
     pub fn open(config: Config) -> Result<Self> {
         let (log, ns) = EditLog::open(&config.data_dir)?;
-        let mut blocks = BlockMap::default();
+        let mut bm = BlockManager::new(&config);
         let mut leases = Leases::default();
         let now = Instant::now();
         for (id, file) in ns.files() {
             for b in &file.blocks {
-                blocks.insert(b.id, b.generation_stamp, id);
+                bm.add_block(b, id, &[]);
             }
             if let Some(writer) = &file.writer {
                 leases.add(writer, id, now);
             }
         }
         let db = log.db();
-        let state = State {
-            ns,
-            log,
-            blocks,
-            nodes: DatanodeManager::default(),
-            leases,
-        };
-        Ok(Self {
-            config,
-            state: Mutex::new(state),
-            db,
-            log_failed: AtomicBool::new(false),
-        })
+        let state = State { ns, log, bm, leases, recovering: HashMap::new() };
+        Ok(Self { config, state: Mutex::new(state), db, log_failed: AtomicBool::new(false) })
     }
 
     pub fn config(&self) -> &Config {
@@ -153,12 +112,14 @@ impl Namesystem {
         after: impl FnOnce(&mut State, Effects, T) -> R,
     ) -> Result<R> {
         if self.log_failed.load(Ordering::Acquire) {
-            return Err(Error::Image(
-                "edit log failed earlier; restart the namenode".into(),
-            ));
+            return Err(Error::Image("edit log failed earlier; restart the namenode".into()));
         }
         let r = {
             let mut st = self.lock();
+            if st.bm.safe_mode.is_on() {
+                let (reported, total) = st.bm.reported_blocks(&st.ns);
+                return Err(Error::SafeMode(st.bm.safe_mode.describe(reported, total)));
+            }
             let (op, carried) = build(&mut st)?;
             let fx = st.ns.apply(&op)?;
             if let Err(e) = st.log.append(&op) {
@@ -190,10 +151,7 @@ impl Namesystem {
     // Client operations
 
     pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool) -> Result<()> {
-        let op = Op::Mkdirs {
-            path: path.to_string(),
-            mtime_ms: now_ms(),
-        };
+        let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
         self.mutate(
             |st| {
                 match st.ns.resolve(path) {
@@ -202,9 +160,7 @@ impl Namesystem {
                     }
                     Ok(_) if !create_parent => return Err(Error::AlreadyExists(path.clone())),
                     Err(Error::NotFound(_)) if !create_parent => {
-                        let parent = path
-                            .parent()
-                            .ok_or_else(|| Error::AlreadyExists(path.clone()))?;
+                        let parent = path.parent().ok_or_else(|| Error::AlreadyExists(path.clone()))?;
                         match st.ns.resolve(&parent) {
                             Err(Error::NotFound(_)) => {
                                 return Err(Error::ParentNotFound(path.clone()));
@@ -228,26 +184,11 @@ impl Namesystem {
         Ok(file_info(&st.ns, path.clone(), id))
     }
 
-    pub fn list(
-        &self,
-        path: &HdfsPath,
-        start_after: &str,
-        limit: usize,
-    ) -> Result<(Vec<FileInfo>, bool)> {
-        let limit = if limit == 0 {
-            DEFAULT_LIST_LIMIT
-        } else {
-            limit.min(DEFAULT_LIST_LIMIT * 10)
-        };
+    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<FileInfo>, bool)> {
+        let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
         let st = self.lock();
         let (entries, more) = st.ns.list(path, start_after, limit)?;
-        Ok((
-            entries
-                .into_iter()
-                .map(|(p, id)| file_info(&st.ns, p, id))
-                .collect(),
-            more,
-        ))
+        Ok((entries.into_iter().map(|(p, id)| file_info(&st.ns, p, id)).collect(), more))
     }
 
     pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
@@ -255,50 +196,35 @@ impl Namesystem {
     }
 
     pub async fn delete(&self, path: &HdfsPath, recursive: bool) -> Result<()> {
-        let op = Op::Delete {
-            path: path.to_string(),
-            recursive,
-            mtime_ms: now_ms(),
-        };
-        self.mutate(|_| Ok((op, ())), |st, fx, ()| st.forget_removed(fx))
-            .await
+        let op = Op::Delete { path: path.to_string(), recursive, mtime_ms: now_ms() };
+        self.mutate(|_| Ok((op, ())), |st, fx, ()| st.forget_removed(fx)).await
     }
 
     pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath) -> Result<()> {
-        let op = Op::Rename {
-            src: src.to_string(),
-            dst: dst.to_string(),
-            mtime_ms: now_ms(),
-        };
+        let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
         self.mutate(|_| Ok((op, ())), |_, _, ()| ()).await
     }
 
     pub async fn set_replication(&self, path: &HdfsPath, replication: u32) -> Result<()> {
-        let op = Op::SetReplication {
-            path: path.to_string(),
-            replication,
-        };
-        self.mutate(|_| Ok((op, ())), |_, _, ()| ()).await
+        let op = Op::SetReplication { path: path.to_string(), replication };
+        self.mutate(
+            |_| Ok((op, ())),
+            |st, _, ()| {
+                if let Ok(id) = st.ns.resolve(path) {
+                    let blocks =
+                        st.ns.inode(id).and_then(|i| i.as_file()).map(|f| f.blocks.clone()).unwrap_or_default();
+                    st.bm.check(blocks.iter().map(|b| b.id));
+                }
+            },
+        )
+        .await
     }
 
     /// Creates a file open for writing by `client`; returns it and the number of live datanodes
     /// (fewer than the replication means the file will be under-replicated).
-    pub async fn create(
-        &self,
-        path: &HdfsPath,
-        client: &str,
-        opts: CreateOptions,
-    ) -> Result<(FileInfo, usize)> {
-        let replication = if opts.replication == 0 {
-            self.config.default_replication
-        } else {
-            opts.replication
-        };
-        let block_size = if opts.block_size == 0 {
-            self.config.default_block_size
-        } else {
-            opts.block_size
-        };
+    pub async fn create(&self, path: &HdfsPath, client: &str, opts: CreateOptions) -> Result<(FileInfo, usize)> {
+        let replication = if opts.replication == 0 { self.config.default_replication } else { opts.replication };
+        let block_size = if opts.block_size == 0 { self.config.default_block_size } else { opts.block_size };
         let op = Op::Create {
             path: path.to_string(),
             client: client.to_string(),
@@ -313,18 +239,11 @@ impl Namesystem {
             |st| {
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
-                    && let Some(writer) = st
-                        .ns
-                        .inode(id)
-                        .and_then(|i| i.as_file())
-                        .and_then(|f| f.writer.as_ref())
+                    && let Some(writer) = st.ns.inode(id).and_then(|i| i.as_file()).and_then(|f| f.writer.as_ref())
                     && writer != client
                     && !st.leases.expired(writer, Instant::now(), hard_limit)
                 {
-                    return Err(Error::LeaseHeldByOther {
-                        path: path.clone(),
-                        holder: writer.clone(),
-                    });
+                    return Err(Error::LeaseHeldByOther { path: path.clone(), holder: writer.clone() });
                 }
                 Ok((op, ()))
             },
@@ -332,7 +251,7 @@ impl Namesystem {
                 let id = fx.created.expect("create creates");
                 st.forget_removed(fx);
                 st.leases.add(client, id, Instant::now());
-                let live = st.live_nodes(&self.config).count();
+                let live = st.bm.live_count();
                 (file_info(&st.ns, path.clone(), id), live)
             },
         )
@@ -352,42 +271,20 @@ impl Namesystem {
                 let (_, file) = st.writable_file(path, client)?;
                 let replication = file.replication as usize;
                 let block_size = file.block_size;
-                let exclude: Vec<NodeIdx> = exclude
-                    .iter()
-                    .filter_map(|id| st.nodes.lookup(id))
-                    .collect();
-                let targets = st.choose_targets(&self.config, replication, block_size, &exclude);
+                let exclude: Vec<NodeIdx> = exclude.iter().filter_map(|id| st.bm.nodes.find(id)).collect();
+                let targets = st.bm.choose_targets(replication, block_size, &exclude);
                 if targets.is_empty() {
                     return Err(Error::NoLiveDatanodes);
                 }
                 let block = st.ns.next_block_id();
-                Ok((
-                    Op::AddBlock {
-                        path: path.to_string(),
-                        previous,
-                        block,
-                        generation_stamp: 1,
-                    },
-                    targets,
-                ))
+                Ok((Op::AddBlock { path: path.to_string(), previous, block, generation_stamp: 1 }, targets))
             },
             |st, fx, targets| {
                 let (file, block) = fx.added_block.expect("add_block adds");
-                st.blocks.insert(block.id, block.generation_stamp, file);
-                let offset = st
-                    .ns
-                    .inode(file)
-                    .and_then(|i| i.as_file())
-                    .map_or(0, |f| f.length());
-                for &t in &targets {
-                    st.nodes.get_mut(t).scheduled += 1;
-                }
+                st.bm.add_block(&block, file, &targets);
+                let offset = st.ns.inode(file).and_then(|i| i.as_file()).map_or(0, |f| f.length());
                 tracing::debug!(%path, block = block.id, ?targets, "block allocated");
-                LocatedBlock {
-                    block,
-                    offset,
-                    locations: targets.iter().map(|&t| st.location(t)).collect(),
-                }
+                LocatedBlock { block, offset, locations: targets.iter().map(|&t| st.bm.location(t)).collect() }
             },
         )
         .await
@@ -395,26 +292,13 @@ impl Namesystem {
 
     /// Commits the last block and closes the file. Returns false (changing nothing) while some
     /// block has no reported replica yet; the client retries shortly.
-    pub async fn complete(
-        &self,
-        path: &HdfsPath,
-        client: &str,
-        last: Option<(u64, u64)>,
-    ) -> Result<bool> {
-        let op = Op::Complete {
-            path: path.to_string(),
-            last,
-            mtime_ms: now_ms(),
-        };
+    pub async fn complete(&self, path: &HdfsPath, client: &str, last: Option<(u64, u64)>) -> Result<bool> {
+        let op = Op::Complete { path: path.to_string(), last, mtime_ms: now_ms() };
         let done = self
             .mutate(
                 |st| {
                     let (_, file) = st.writable_file(path, client)?;
-                    if file
-                        .blocks
-                        .iter()
-                        .any(|b| st.blocks.get(b.id).is_none_or(|e| e.replicas.is_empty()))
-                    {
+                    if file.blocks.iter().any(|b| st.bm.blocks.get(b.id).is_none_or(|e| e.replicas.is_empty())) {
                         return Err(Error::BlocksNotReported(path.clone()));
                     }
                     Ok((op, ()))
@@ -422,6 +306,7 @@ impl Namesystem {
                 |st, fx, ()| {
                     let id = fx.completed.expect("complete completes");
                     st.leases.remove(client, id);
+                    st.check_file(id);
                 },
             )
             .await;
@@ -432,19 +317,10 @@ impl Namesystem {
         }
     }
 
-    pub fn block_locations(
-        &self,
-        path: &HdfsPath,
-        offset: u64,
-        length: u64,
-    ) -> Result<LocatedBlocks> {
+    pub fn block_locations(&self, path: &HdfsPath, offset: u64, length: u64) -> Result<LocatedBlocks> {
         let st = self.lock();
         let id = st.ns.resolve(path)?;
-        let file = st
-            .ns
-            .inode(id)
-            .and_then(|i| i.as_file())
-            .ok_or_else(|| Error::IsADirectory(path.clone()))?;
+        let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
         let end = offset.saturating_add(if length == 0 { u64::MAX } else { length });
         let mut blocks = Vec::new();
         let mut pos = 0;
@@ -455,101 +331,111 @@ impl Namesystem {
             if b.num_bytes == 0 || stop <= offset || start >= end {
                 continue;
             }
-            blocks.push(LocatedBlock {
-                block: *b,
-                offset: start,
-                locations: st.read_locations(&self.config, b.id),
-            });
+            blocks.push(LocatedBlock { block: *b, offset: start, locations: st.bm.read_locations(b.id) });
         }
-        Ok(LocatedBlocks {
-            file_length: file.length(),
-            blocks,
-            under_construction: file.writer.is_some(),
-        })
+        Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: file.writer.is_some() })
     }
 
     pub fn renew_lease(&self, client: &str) {
         self.lock().leases.renew(client, Instant::now());
     }
 
-    /// A reader found a bad replica: never hand it out again.
+    /// A reader or a datanode's scanner found a bad replica.
     pub fn report_bad_block(&self, block: u64, datanode_id: &str) -> Result<()> {
-        let mut st = self.lock();
-        let node = st
-            .nodes
-            .lookup(datanode_id)
-            .ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
-        if st.blocks.mark_corrupt(block, node) {
-            tracing::warn!(block, datanode = datanode_id, "replica reported corrupt");
-        }
-        Ok(())
+        self.lock().bm.report_bad(block, datanode_id)
+    }
+
+    /// Gives the last block of a file being written a new generation stamp, for a pipeline
+    /// that lost a node: the survivors continue under it, so a replica left on the lost node
+    /// is recognisably stale.
+    pub async fn update_pipeline(&self, path: &HdfsPath, client: &str, block: u64) -> Result<u64> {
+        self.mutate(
+            |st| {
+                let (_, file) = st.writable_file(path, client)?;
+                let gen_stamp = file.blocks.last().filter(|b| b.id == block).map_or(0, |b| b.generation_stamp) + 1;
+                Ok((Op::UpdateBlock { path: path.to_string(), block, generation_stamp: gen_stamp }, ()))
+            },
+            |st, fx, ()| {
+                let b = fx.updated_block.expect("update updates");
+                if let Some(e) = st.bm.blocks.get_mut(b.id) {
+                    e.generation_stamp = b.generation_stamp;
+                }
+                tracing::info!(%path, block = b.id, generation_stamp = b.generation_stamp, "pipeline updated");
+                b.generation_stamp
+            },
+        )
+        .await
+    }
+
+    /// Drops the last block of a file being written, whose pipeline failed before any data.
+    pub async fn abandon_block(&self, path: &HdfsPath, client: &str, block: u64) -> Result<()> {
+        self.mutate(
+            |st| {
+                st.writable_file(path, client)?;
+                Ok((Op::AbandonBlock { path: path.to_string(), block }, ()))
+            },
+            |st, fx, ()| st.bm.remove_blocks(fx.dropped_block.as_slice()),
+        )
+        .await
+    }
+
+    /// A datanode finished recovering a block whose writer went away: close the file there.
+    pub async fn commit_block_recovery(
+        &self,
+        block: u64,
+        generation_stamp: u64,
+        num_bytes: u64,
+        holders: &[String],
+    ) -> Result<()> {
+        self.mutate(
+            |st| {
+                let file = st.bm.blocks.get(block).map(|e| e.file).ok_or(Error::UnknownBlock(block))?;
+                let path = st.ns.path_of(file);
+                Ok((
+                    Op::CommitRecovery {
+                        path: path.to_string(),
+                        block,
+                        generation_stamp,
+                        num_bytes,
+                        mtime_ms: now_ms(),
+                    },
+                    file,
+                ))
+            },
+            |st, fx, file| {
+                if let Some(b) = fx.updated_block {
+                    st.bm.recovered(b.id, b.generation_stamp, holders);
+                }
+                st.bm.remove_blocks(fx.dropped_block.as_slice());
+                st.recovering.remove(&file);
+                st.check_file(file);
+                tracing::info!(block, generation_stamp, num_bytes, "block recovered; file closed");
+            },
+        )
+        .await
     }
 
     // ----------------------------------------------------------------------------------------
     // Datanode operations
 
-    pub fn register(&self, datanode_id: &str, address: &str, storage: Storage) {
-        let mut st = self.lock();
-        let known = st.nodes.lookup(datanode_id).is_some();
-        st.nodes
-            .register(datanode_id, address, storage, Instant::now());
-        tracing::info!(
-            datanode = datanode_id,
-            address,
-            known,
-            "datanode registered"
-        );
+    pub fn register(&self, datanode_id: &str, address: &str, storage: crate::datanodes::Storage) {
+        self.lock().bm.register(datanode_id, address, storage, Instant::now());
     }
 
-    pub fn heartbeat(&self, datanode_id: &str, storage: Storage) -> Result<Vec<Command>> {
-        let mut st = self.lock();
-        let idx = st
-            .nodes
-            .lookup(datanode_id)
-            .ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
-        let node = st.nodes.get_mut(idx);
-        node.storage = storage;
-        node.last_heartbeat = Instant::now();
-        let mut commands = Vec::new();
-        if !node.pending_deletes.is_empty() {
-            commands.push(Command::DeleteBlocks(std::mem::take(
-                &mut node.pending_deletes,
-            )));
-        }
-        Ok(commands)
+    pub fn heartbeat(&self, datanode_id: &str, storage: crate::datanodes::Storage) -> Result<Vec<Command>> {
+        self.lock().bm.heartbeat(datanode_id, storage, Instant::now())
     }
 
-    /// A full block report: the node holds exactly these replicas.
-    pub fn block_report(&self, datanode_id: &str, replicas: &[ReportedReplica]) -> Result<()> {
+    /// A full block report: finalized replicas, and unfinished ones.
+    pub fn block_report(
+        &self,
+        datanode_id: &str,
+        replicas: &[ReportedReplica],
+        unfinished: &[ReportedReplica],
+    ) -> Result<()> {
         let mut st = self.lock();
-        let idx = st
-            .nodes
-            .lookup(datanode_id)
-            .ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
-        let reported: std::collections::HashSet<u64> = replicas.iter().map(|r| r.block).collect();
-        let gone: Vec<u64> = st
-            .nodes
-            .get(idx)
-            .blocks
-            .iter()
-            .filter(|b| !reported.contains(b))
-            .copied()
-            .collect();
-        for b in gone {
-            st.blocks.remove_replica(b, idx);
-            st.nodes.get_mut(idx).blocks.remove(&b);
-        }
-        let mut orphans = 0;
-        for r in replicas {
-            orphans += usize::from(!st.replica_received(idx, r));
-        }
-        tracing::info!(
-            datanode = datanode_id,
-            replicas = replicas.len(),
-            orphans,
-            "block report processed"
-        );
-        Ok(())
+        let State { ns, bm, .. } = &mut *st;
+        bm.block_report(ns, datanode_id, replicas, unfinished)
     }
 
     /// An incremental block report.
@@ -560,47 +446,95 @@ impl Namesystem {
         deleted: &[ReportedReplica],
     ) -> Result<()> {
         let mut st = self.lock();
-        let idx = st
-            .nodes
-            .lookup(datanode_id)
-            .ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
-        for r in received {
-            let node = st.nodes.get_mut(idx);
-            node.scheduled = node.scheduled.saturating_sub(1);
-            st.replica_received(idx, r);
-        }
-        for r in deleted {
-            st.blocks.remove_replica(r.block, idx);
-            st.nodes.get_mut(idx).blocks.remove(&r.block);
-        }
-        Ok(())
+        let State { ns, bm, .. } = &mut *st;
+        bm.incremental_report(ns, datanode_id, received, deleted)
     }
 
-    /// Every datanode ever registered, with its state.
     pub fn datanode_report(&self) -> Vec<DatanodeReport> {
-        let st = self.lock();
-        let now = Instant::now();
-        st.nodes
-            .iter()
-            .map(|(_, n)| {
-                let since = now - n.last_heartbeat;
-                DatanodeReport {
-                    location: Location {
-                        datanode_id: n.id.clone(),
-                        address: n.address.clone(),
-                    },
-                    state: liveness(
-                        since,
-                        self.config.heartbeat_interval,
-                        self.config.dead_after,
-                    ),
-                    storage: n.storage,
-                    blocks: n.blocks.len() as u64,
-                    last_contact: since,
-                }
-            })
-            .collect()
+        self.lock().bm.datanode_report(Instant::now())
     }
+
+    // ----------------------------------------------------------------------------------------
+    // Administration and health
+
+    /// Applies a safe-mode action; returns whether safe mode is on and a description.
+    pub fn safe_mode(&self, action: SafeModeAction) -> (bool, String) {
+        let mut st = self.lock();
+        match action {
+            SafeModeAction::Get => {}
+            SafeModeAction::Enter => {
+                st.bm.safe_mode.enter();
+                tracing::info!("safe mode entered by an operator");
+            }
+            SafeModeAction::Leave => {
+                st.bm.safe_mode.leave();
+                let ids = st.bm.blocks.ids();
+                st.bm.check(ids);
+                tracing::info!("safe mode left by an operator");
+            }
+        }
+        let (reported, total) = st.bm.reported_blocks(&st.ns);
+        (st.bm.safe_mode.is_on(), st.bm.safe_mode.describe(reported, total))
+    }
+
+    /// Starts or stops draining a datanode named by id or address.
+    pub fn decommission(&self, name: &str, decommission: bool) -> Result<Location> {
+        self.lock().bm.set_decommission(name, decommission)
+    }
+
+    /// Health of every file under `path`.
+    pub fn fsck(&self, path: &HdfsPath, with_files: bool) -> Result<crate::fsck::FsckReport> {
+        let st = self.lock();
+        crate::fsck::check(&st.ns, &st.bm, path, with_files)
+    }
+
+    /// Copies the monitor has scheduled, in order (for tests and diagnostics).
+    pub fn scheduled_copies(&self) -> Vec<ScheduledCopy> {
+        self.lock().bm.history().to_vec()
+    }
+
+    /// One unit of background work: liveness, safe mode, repair scheduling, expired leases.
+    pub async fn tick(&self) {
+        let now = Instant::now();
+        let closable = {
+            let mut st = self.lock();
+            let State { ns, bm, .. } = &mut *st;
+            bm.tick(ns, now);
+            if st.bm.safe_mode.is_on() { Vec::new() } else { st.recover_expired_leases(&self.config, now) }
+        };
+        // Files whose writer left no unfinished block anywhere are closed as they are.
+        for (file, path, last) in closable {
+            let op = match last {
+                None => Op::Complete { path: path.to_string(), last: None, mtime_ms: now_ms() },
+                Some(b) => Op::CommitRecovery {
+                    path: path.to_string(),
+                    block: b.id,
+                    generation_stamp: b.generation_stamp,
+                    num_bytes: 0,
+                    mtime_ms: now_ms(),
+                },
+            };
+            let r = self.mutate(
+                |_| Ok((op, ())),
+                |st, fx, ()| {
+                    st.bm.remove_blocks(fx.dropped_block.as_slice());
+                    st.recovering.remove(&file);
+                    st.check_file(file);
+                },
+            );
+            if let Err(e) = r.await {
+                tracing::warn!(%path, error = %e, "could not close a file after its lease expired");
+            }
+        }
+    }
+}
+
+/// `hdfs safemode get|enter|leave`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafeModeAction {
+    Get,
+    Enter,
+    Leave,
 }
 
 /// Options of [`Namesystem::create`]; zeros mean the namenode's defaults.
@@ -639,138 +573,67 @@ fn file_info(ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
 }
 
 impl State {
-    /// Drops removed files' blocks from the block map and schedules their replicas' deletion.
+    /// Drops removed files' blocks and their writers' leases.
     fn forget_removed(&mut self, fx: Effects) {
         for file in fx.removed_files {
-            for b in file.blocks {
-                for node in self.blocks.remove(b.id) {
-                    let n = self.nodes.get_mut(node);
-                    n.blocks.remove(&b.id);
-                    n.pending_deletes.push((b.id, b.generation_stamp));
-                }
-            }
+            self.bm.remove_blocks(&file.blocks);
             if let Some(writer) = file.writer {
                 self.leases.remove(&writer, file.id);
             }
+            self.recovering.remove(&file.id);
         }
     }
 
-    fn writable_file(
-        &self,
-        path: &HdfsPath,
-        client: &str,
-    ) -> Result<(InodeId, &crate::namespace::File)> {
+    /// Asks the block manager to check every block of a file.
+    fn check_file(&mut self, file: InodeId) {
+        if let Some(f) = self.ns.inode(file).and_then(|i| i.as_file()) {
+            self.bm.check(f.blocks.iter().map(|b| b.id));
+        }
+    }
+
+    /// Starts block recovery for files whose writer's lease expired. Returns the files that
+    /// need no recovery (no block, or a last block nobody holds) to be closed as they are.
+    fn recover_expired_leases(&mut self, config: &Config, now: Instant) -> Vec<(InodeId, HdfsPath, Option<Block>)> {
+        for (client, files) in self.leases.take_expired(now, config.lease_hard_limit) {
+            for file in files {
+                tracing::info!(client, path = %self.ns.path_of(file), "lease expired; recovering the file");
+                self.recovering.insert(file, now - config.replication_timeout);
+            }
+        }
+        let mut closable = Vec::new();
+        let due: Vec<InodeId> = self
+            .recovering
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) >= config.replication_timeout)
+            .map(|(&f, _)| f)
+            .collect();
+        for file in due {
+            let Some(f) = self.ns.inode(file).and_then(|i| i.as_file()).filter(|f| f.writer.is_some()) else {
+                self.recovering.remove(&file);
+                continue;
+            };
+            let last = f.blocks.last().copied();
+            let holders: Vec<NodeIdx> = last
+                .and_then(|b| self.bm.blocks.get(b.id))
+                .map(|e| e.expected.iter().chain(&e.replicas).copied().collect())
+                .unwrap_or_default();
+            match last {
+                Some(b) if self.bm.start_recovery(b, &holders) => {
+                    self.recovering.insert(file, now);
+                }
+                // No live node holds any of the last block: drop it and close the file.
+                last => closable.push((file, self.ns.path_of(file), last)),
+            }
+        }
+        closable
+    }
+
+    fn writable_file(&self, path: &HdfsPath, client: &str) -> Result<(InodeId, &crate::namespace::File)> {
         let id = self.ns.resolve(path)?;
-        let file = self
-            .ns
-            .inode(id)
-            .and_then(|i| i.as_file())
-            .ok_or_else(|| Error::IsADirectory(path.clone()))?;
+        let file = self.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
         match &file.writer {
             Some(w) if w == client => Ok((id, file)),
-            Some(_) | None => Err(Error::NoLease {
-                path: path.clone(),
-                client: client.to_string(),
-            }),
-        }
-    }
-
-    /// Datanodes that are not dead, with their liveness.
-    fn usable_nodes<'a>(
-        &'a self,
-        config: &'a Config,
-    ) -> impl Iterator<Item = (NodeIdx, Liveness)> + 'a {
-        let now = Instant::now();
-        self.nodes.iter().filter_map(move |(idx, n)| {
-            let l = liveness(
-                now - n.last_heartbeat,
-                config.heartbeat_interval,
-                config.dead_after,
-            );
-            (l != Liveness::Dead).then_some((idx, l))
-        })
-    }
-
-    fn live_nodes<'a>(&'a self, config: &'a Config) -> impl Iterator<Item = NodeIdx> + 'a {
-        self.usable_nodes(config)
-            .filter(|(_, l)| *l == Liveness::Live)
-            .map(|(idx, _)| idx)
-    }
-
-    fn choose_targets(
-        &self,
-        config: &Config,
-        n: usize,
-        block_size: u64,
-        exclude: &[NodeIdx],
-    ) -> Vec<NodeIdx> {
-        let candidates = self
-            .usable_nodes(config)
-            .map(|(idx, l)| {
-                let node = self.nodes.get(idx);
-                Candidate {
-                    node: idx,
-                    stale: l == Liveness::Stale,
-                    load: node.storage.active_transfers + node.scheduled,
-                    capacity: node.storage.capacity,
-                    remaining: node.storage.remaining,
-                }
-            })
-            .collect();
-        choose_targets(candidates, n, block_size, exclude)
-    }
-
-    fn location(&self, idx: NodeIdx) -> Location {
-        let n = self.nodes.get(idx);
-        Location {
-            datanode_id: n.id.clone(),
-            address: n.address.clone(),
-        }
-    }
-
-    /// Replicas to read from: not dead, not corrupt; live ones first, least loaded first.
-    fn read_locations(&self, config: &Config, block: u64) -> Vec<Location> {
-        let Some(entry) = self.blocks.get(block) else {
-            return Vec::new();
-        };
-        let now = Instant::now();
-        let mut nodes: Vec<(Liveness, u32, NodeIdx)> = entry
-            .replicas
-            .iter()
-            .filter(|n| !entry.corrupt.contains(n))
-            .map(|&idx| {
-                let n = self.nodes.get(idx);
-                (
-                    liveness(
-                        now - n.last_heartbeat,
-                        config.heartbeat_interval,
-                        config.dead_after,
-                    ),
-                    n.storage.active_transfers,
-                    idx,
-                )
-            })
-            .filter(|(l, _, _)| *l != Liveness::Dead)
-            .collect();
-        nodes.sort();
-        nodes
-            .into_iter()
-            .map(|(_, _, idx)| self.location(idx))
-            .collect()
-    }
-
-    /// Records a reported replica; an unknown block (an orphan) is scheduled for deletion.
-    fn replica_received(&mut self, idx: NodeIdx, r: &ReportedReplica) -> bool {
-        if self.blocks.add_replica(r.block, r.generation_stamp, idx) {
-            self.nodes.get_mut(idx).blocks.insert(r.block);
-            true
-        } else {
-            tracing::info!(block = r.block, datanode = %self.nodes.get(idx).id, "orphan replica: scheduling deletion");
-            self.nodes
-                .get_mut(idx)
-                .pending_deletes
-                .push((r.block, r.generation_stamp));
-            false
+            Some(_) | None => Err(Error::NoLease { path: path.clone(), client: client.to_string() }),
         }
     }
 }

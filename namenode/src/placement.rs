@@ -30,14 +30,8 @@ impl Candidate {
 }
 
 /// Picks up to `n` distinct nodes with room for `block_size` bytes, skipping `exclude`.
-pub fn choose_targets(
-    mut candidates: Vec<Candidate>,
-    n: usize,
-    block_size: u64,
-    exclude: &[NodeIdx],
-) -> Vec<NodeIdx> {
-    candidates
-        .retain(|c| !exclude.contains(&c.node) && (c.capacity == 0 || c.remaining >= block_size));
+pub fn choose_targets(mut candidates: Vec<Candidate>, n: usize, block_size: u64, exclude: &[NodeIdx]) -> Vec<NodeIdx> {
+    candidates.retain(|c| !exclude.contains(&c.node) && (c.capacity == 0 || c.remaining >= block_size));
     fastrand::shuffle(&mut candidates);
     candidates.sort_by_key(|c| (c.stale, c.load, c.fullness_step()));
     candidates.into_iter().take(n).map(|c| c.node).collect()
@@ -48,13 +42,7 @@ mod tests {
     use super::*;
 
     fn cand(node: NodeIdx, load: u32, remaining: u64) -> Candidate {
-        Candidate {
-            node,
-            stale: false,
-            load,
-            capacity: 1000,
-            remaining,
-        }
+        Candidate { node, stale: false, load, capacity: 1000, remaining }
     }
 
     #[test]
@@ -69,12 +57,7 @@ mod tests {
 
     #[test]
     fn picks_distinct_least_loaded_nodes_with_room() {
-        let c = vec![
-            cand(0, 5, 900),
-            cand(1, 0, 900),
-            cand(2, 1, 900),
-            cand(3, 0, 10),
-        ];
+        let c = vec![cand(0, 5, 900), cand(1, 0, 900), cand(2, 1, 900), cand(3, 0, 10)];
         let t = choose_targets(c, 2, 100, &[]);
         assert_eq!(t, vec![1, 2]);
     }

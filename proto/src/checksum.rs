@@ -44,20 +44,12 @@ pub enum VerifyError {
 pub fn verify(data: &[u8], chunk: usize, checksums: &[u32]) -> Result<(), VerifyError> {
     let chunks = data.len().div_ceil(chunk);
     if chunks != checksums.len() {
-        return Err(VerifyError::CountMismatch {
-            chunks,
-            checksums: checksums.len(),
-        });
+        return Err(VerifyError::CountMismatch { chunks, checksums: checksums.len() });
     }
     for (i, (piece, &expected)) in data.chunks(chunk).zip(checksums).enumerate() {
         let actual = crc32c::crc32c(piece);
         if actual != expected {
-            return Err(ChecksumMismatch {
-                chunk: i,
-                expected,
-                actual,
-            }
-            .into());
+            return Err(ChecksumMismatch { chunk: i, expected, actual }.into());
         }
     }
     Ok(())
@@ -99,10 +91,7 @@ mod tests {
         let data = vec![1u8; 10];
         assert!(matches!(
             verify(&data, BYTES_PER_CHECKSUM, &[]),
-            Err(VerifyError::CountMismatch {
-                chunks: 1,
-                checksums: 0
-            })
+            Err(VerifyError::CountMismatch { chunks: 1, checksums: 0 })
         ));
         verify(&[], BYTES_PER_CHECKSUM, &[]).unwrap();
     }

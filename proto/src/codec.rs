@@ -16,10 +16,7 @@ pub struct StrictCodec<T, U> {
 
 impl<T, U> Default for StrictCodec<T, U> {
     fn default() -> Self {
-        Self {
-            inner: ProstCodec::default(),
-            _marker: PhantomData,
-        }
+        Self { inner: ProstCodec::default(), _marker: PhantomData }
     }
 }
 
@@ -49,9 +46,7 @@ impl<U: Message + Default> Decoder for StrictDecoder<U> {
     type Error = Status;
 
     fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<U>, Status> {
-        self.0
-            .decode(buf)
-            .map_err(|s| Status::invalid_argument(format!("malformed message: {}", s.message())))
+        self.0.decode(buf).map_err(|s| Status::invalid_argument(format!("malformed message: {}", s.message())))
     }
 
     fn buffer_settings(&self) -> BufferSettings {

@@ -25,11 +25,7 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// An endpoint with the shared tuning. `url` is `http://host:port` (a bare `host:port` is
 /// accepted too).
 pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
-    let url = if url.contains("://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
-    };
+    let url = if url.contains("://") { url.to_string() } else { format!("http://{url}") };
     Ok(Endpoint::from_shared(url)?
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
@@ -49,4 +45,23 @@ pub fn server() -> Server {
         .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+}
+
+/// Metadata key naming the datanode a failed write pipeline should drop.
+const BAD_NODE_KEY: &str = "x-hdfs-bad-node";
+
+/// Marks `status` as caused by the datanode at `addr`, unless a node further down the pipeline
+/// was already named.
+pub fn blame(mut status: tonic::Status, addr: &str) -> tonic::Status {
+    if bad_node(&status).is_none()
+        && let Ok(v) = addr.parse()
+    {
+        status.metadata_mut().insert(BAD_NODE_KEY, v);
+    }
+    status
+}
+
+/// The datanode a pipeline error names, if any.
+pub fn bad_node(status: &tonic::Status) -> Option<String> {
+    status.metadata().get(BAD_NODE_KEY).and_then(|v| v.to_str().ok()).map(str::to_string)
 }

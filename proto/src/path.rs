@@ -54,10 +54,7 @@ impl HdfsPath {
                 "" => return Err(PathError::EmptyComponent(s.to_string())),
                 "." | ".." => return Err(PathError::DotComponent(s.to_string())),
                 c if c.len() > MAX_COMPONENT_LEN => {
-                    return Err(PathError::ComponentTooLong {
-                        path: s.to_string(),
-                        len: c.len(),
-                    });
+                    return Err(PathError::ComponentTooLong { path: s.to_string(), len: c.len() });
                 }
                 _ => {}
             }
@@ -89,11 +86,7 @@ impl HdfsPath {
             return None;
         }
         let idx = self.0.rfind('/').unwrap_or(0);
-        Some(if idx == 0 {
-            Self::root()
-        } else {
-            Self(self.0[..idx].to_string())
-        })
+        Some(if idx == 0 { Self::root() } else { Self(self.0[..idx].to_string()) })
     }
 
     /// This path with `name` appended; `name` must be a valid single component.
@@ -137,45 +130,21 @@ mod tests {
         assert_eq!(p.components().collect::<Vec<_>>(), ["a", "b", "c"]);
         assert_eq!(p.name(), "c");
         assert_eq!(p.parent().unwrap().as_str(), "/a/b");
-        assert_eq!(
-            HdfsPath::parse("/a").unwrap().parent().unwrap(),
-            HdfsPath::root()
-        );
+        assert_eq!(HdfsPath::parse("/a").unwrap().parent().unwrap(), HdfsPath::root());
         assert!(HdfsPath::root().parent().is_none());
         assert_eq!(HdfsPath::root().components().count(), 0);
     }
 
     #[test]
     fn refuses_bad_paths_with_the_reason() {
-        assert!(matches!(
-            HdfsPath::parse("a/b"),
-            Err(PathError::NotAbsolute(_))
-        ));
-        assert!(matches!(
-            HdfsPath::parse(""),
-            Err(PathError::NotAbsolute(_))
-        ));
-        assert!(matches!(
-            HdfsPath::parse("/a//b"),
-            Err(PathError::EmptyComponent(_))
-        ));
-        assert!(matches!(
-            HdfsPath::parse("//"),
-            Err(PathError::EmptyComponent(_))
-        ));
-        assert!(matches!(
-            HdfsPath::parse("/a/../b"),
-            Err(PathError::DotComponent(_))
-        ));
-        assert!(matches!(
-            HdfsPath::parse("/."),
-            Err(PathError::DotComponent(_))
-        ));
+        assert!(matches!(HdfsPath::parse("a/b"), Err(PathError::NotAbsolute(_))));
+        assert!(matches!(HdfsPath::parse(""), Err(PathError::NotAbsolute(_))));
+        assert!(matches!(HdfsPath::parse("/a//b"), Err(PathError::EmptyComponent(_))));
+        assert!(matches!(HdfsPath::parse("//"), Err(PathError::EmptyComponent(_))));
+        assert!(matches!(HdfsPath::parse("/a/../b"), Err(PathError::DotComponent(_))));
+        assert!(matches!(HdfsPath::parse("/."), Err(PathError::DotComponent(_))));
         let long = format!("/{}", "x".repeat(256));
-        assert!(matches!(
-            HdfsPath::parse(&long),
-            Err(PathError::ComponentTooLong { len: 256, .. })
-        ));
+        assert!(matches!(HdfsPath::parse(&long), Err(PathError::ComponentTooLong { len: 256, .. })));
         assert!(HdfsPath::parse(&format!("/{}", "x".repeat(255))).is_ok());
         assert!(matches!(HdfsPath::parse("/a\0b"), Err(PathError::Nul(_))));
     }
@@ -192,10 +161,7 @@ mod tests {
     #[test]
     fn join_appends_one_component() {
         assert_eq!(HdfsPath::root().join("x").unwrap().as_str(), "/x");
-        assert_eq!(
-            HdfsPath::parse("/a").unwrap().join("x").unwrap().as_str(),
-            "/a/x"
-        );
+        assert_eq!(HdfsPath::parse("/a").unwrap().join("x").unwrap().as_str(), "/a/x");
         assert!(HdfsPath::parse("/a").unwrap().join("x/y").is_err());
         assert!(HdfsPath::parse("/a").unwrap().join("").is_err());
     }

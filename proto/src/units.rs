@@ -13,16 +13,11 @@ pub struct ParseError {
 }
 
 fn err(input: &str, reason: &'static str) -> ParseError {
-    ParseError {
-        input: input.to_string(),
-        reason,
-    }
+    ParseError { input: input.to_string(), reason }
 }
 
 fn split_number(s: &str) -> (&str, &str) {
-    let end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     (&s[..end], s[end..].trim())
 }
 
@@ -56,9 +51,7 @@ pub fn parse_size(s: &str) -> Result<u64, ParseError> {
 pub fn parse_duration(s: &str) -> Result<Duration, ParseError> {
     let t = s.trim();
     let (num, unit) = split_number(t);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| err(s, "expected a duration such as 3s or 500ms"))?;
+    let value: f64 = num.parse().map_err(|_| err(s, "expected a duration such as 3s or 500ms"))?;
     let secs = match unit {
         "ms" => value / 1000.0,
         "" | "s" => value,
@@ -78,11 +71,7 @@ pub fn format_size(bytes: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    if u == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[u]) }
 }
 
 #[cfg(test)]

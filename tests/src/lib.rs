@@ -24,12 +24,8 @@ pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sets up logging once for the test process (`RUST_LOG` chooses the level; quiet by default).
 pub fn init_tracing() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
 }
 
 /// Polls `cond` until it is true or `timeout` passes; the error names `what` was awaited.
@@ -59,6 +55,14 @@ pub struct ClusterOptions {
     pub block_size: u64,
     pub heartbeat: Duration,
     pub dead_after: Duration,
+    pub replication_interval: Duration,
+    pub replication_timeout: Duration,
+    pub max_replication_streams: u32,
+    pub lease_hard_limit: Duration,
+    pub safemode_extension: Duration,
+    /// Block scanner budget per datanode (0: off) and how often it starts a pass.
+    pub scan_bytes_per_sec: u64,
+    pub scan_period: Duration,
 }
 
 impl Default for ClusterOptions {
@@ -69,12 +73,20 @@ impl Default for ClusterOptions {
             block_size: hdfs_proto::MIN_BLOCK_SIZE,
             heartbeat: TEST_HEARTBEAT,
             dead_after: Duration::from_secs(10),
+            replication_interval: Duration::from_millis(100),
+            replication_timeout: Duration::from_secs(10),
+            max_replication_streams: 2,
+            lease_hard_limit: Duration::from_secs(60),
+            safemode_extension: Duration::from_millis(200),
+            scan_bytes_per_sec: 0,
+            scan_period: Duration::from_secs(3600),
         }
     }
 }
 
 struct Running {
     addr: SocketAddr,
+    namesystem: Option<std::sync::Arc<hdfs_namenode::Namesystem>>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -84,16 +96,14 @@ impl Running {
     async fn stop(self) {
         self.shutdown.cancel();
         let abort = self.task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(5), self.task)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), self.task).await.is_err() {
             abort.abort();
         }
     }
 
-    /// Stops at once, as a crash would: no shutdown path runs.
+    /// Stops at once, as a crash would: transfers in flight are cut, no shutdown path runs.
     async fn kill(self) {
+        self.shutdown.cancel();
         self.task.abort();
         let _ = self.task.await;
     }
@@ -122,24 +132,17 @@ impl MiniCluster {
 
     pub async fn with_options(opts: ClusterOptions) -> anyhow::Result<Self> {
         init_tracing();
-        let root = tempfile::Builder::new()
-            .prefix("hdfs-minicluster-")
-            .tempdir()?;
+        let root = tempfile::Builder::new().prefix("hdfs-minicluster-").tempdir()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let namenode_addr = listener.local_addr()?;
-        let mut cluster = Self {
-            opts,
-            root,
-            namenode_addr,
-            namenode: None,
-            datanodes: Vec::new(),
-        };
-        cluster.namenode = Some(cluster.spawn_namenode(listener));
+        let mut cluster = Self { opts, root, namenode_addr, namenode: None, datanodes: Vec::new() };
+        cluster.namenode = Some(cluster.spawn_namenode(listener)?);
         for i in 0..cluster.opts.datanodes {
             let dn = cluster.spawn_datanode(i).await?;
             cluster.datanodes.push(Some(dn));
         }
         cluster.wait_live_datanodes(cluster.opts.datanodes).await?;
+        cluster.wait_safe_mode_off().await?;
         Ok(cluster)
     }
 
@@ -170,20 +173,28 @@ impl MiniCluster {
         self.datanodes.get(i)?.as_ref().map(|r| r.addr)
     }
 
-    fn spawn_namenode(&self, listener: TcpListener) -> Running {
+    fn spawn_namenode(&self, listener: TcpListener) -> anyhow::Result<Running> {
         let mut config = hdfs_namenode::Config::new(self.namenode_dir());
         config.default_replication = self.opts.replication;
         config.default_block_size = self.opts.block_size;
         config.heartbeat_interval = self.opts.heartbeat;
         config.dead_after = self.opts.dead_after;
+        config.replication_interval = self.opts.replication_interval;
+        config.replication_timeout = self.opts.replication_timeout;
+        config.max_replication_streams = self.opts.max_replication_streams;
+        config.lease_hard_limit = self.opts.lease_hard_limit;
+        config.safemode_extension = self.opts.safemode_extension;
+        config.validate().map_err(anyhow::Error::msg)?;
+        let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config)?);
         let shutdown = CancellationToken::new();
         let addr = self.namenode_addr;
-        let task = tokio::spawn(hdfs_namenode::run(config, listener, shutdown.clone()));
-        Running {
-            addr,
-            shutdown,
-            task,
-        }
+        let task = tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, shutdown.clone()));
+        Ok(Running { addr, namesystem: Some(ns), shutdown, task })
+    }
+
+    /// The running namenode's state, to observe what it decided (e.g. the order of repairs).
+    pub fn namesystem(&self) -> Option<std::sync::Arc<hdfs_namenode::Namesystem>> {
+        self.namenode.as_ref().and_then(|r| r.namesystem.clone())
     }
 
     async fn spawn_datanode(&self, i: usize) -> anyhow::Result<Running> {
@@ -193,13 +204,11 @@ impl MiniCluster {
         let addr = listener.local_addr()?;
         let mut config = hdfs_datanode::Config::new(self.namenode_url(), dir);
         config.heartbeat_interval = self.opts.heartbeat;
+        config.scan_bytes_per_sec = self.opts.scan_bytes_per_sec;
+        config.scan_period = self.opts.scan_period;
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(hdfs_datanode::run(config, listener, shutdown.clone()));
-        Ok(Running {
-            addr,
-            shutdown,
-            task,
-        })
+        Ok(Running { addr, namesystem: None, shutdown, task })
     }
 
     /// Stops datanode `i` gracefully; its data stays.
@@ -228,46 +237,42 @@ impl MiniCluster {
     /// address and data dir.
     pub async fn restart_namenode(&mut self, graceful: bool) -> anyhow::Result<()> {
         if let Some(r) = self.namenode.take() {
-            if graceful {
-                r.stop().await
-            } else {
-                r.kill().await
-            }
+            if graceful { r.stop().await } else { r.kill().await }
         }
         wait_store_unlocked_at(&self.namenode_dir().join("editlog")).await?;
         let listener = bind_again(self.namenode_addr).await?;
-        self.namenode = Some(self.spawn_namenode(listener));
+        self.namenode = Some(self.spawn_namenode(listener)?);
         Ok(())
     }
 
     /// A raw gRPC client of the namenode.
-    pub async fn namenode_client(
-        &self,
-    ) -> anyhow::Result<ClientProtocolClient<tonic::transport::Channel>> {
-        let channel = hdfs_proto::grpc::endpoint(&self.namenode_url())?
-            .connect()
-            .await?;
+    pub async fn namenode_client(&self) -> anyhow::Result<ClientProtocolClient<tonic::transport::Channel>> {
+        let channel = hdfs_proto::grpc::endpoint(&self.namenode_url())?.connect().await?;
         Ok(ClientProtocolClient::new(channel))
     }
 
     /// The namenode's view of the datanodes.
     pub async fn datanode_report(&self) -> anyhow::Result<Vec<pb::DatanodeReport>> {
         let mut c = self.namenode_client().await?;
-        Ok(c.get_datanode_report(pb::GetDatanodeReportRequest {})
-            .await?
-            .into_inner()
-            .datanodes)
+        Ok(c.get_datanode_report(pb::GetDatanodeReportRequest {}).await?.into_inner().datanodes)
     }
 
     /// Waits until the namenode counts `n` live datanodes.
     pub async fn wait_live_datanodes(&self, n: usize) -> anyhow::Result<()> {
         wait_until(&format!("{n} live datanodes"), SETTLE_TIMEOUT, || async {
-            self.datanode_report().await.is_ok_and(|r| {
-                r.iter()
-                    .filter(|d| d.state == pb::DatanodeState::Live as i32)
-                    .count()
-                    >= n
-            })
+            self.datanode_report()
+                .await
+                .is_ok_and(|r| r.iter().filter(|d| d.state == pb::DatanodeState::Live as i32).count() >= n)
+        })
+        .await
+    }
+
+    /// Waits until the namenode has left safe mode (after a restart: once blocks are reported).
+    pub async fn wait_safe_mode_off(&self) -> anyhow::Result<()> {
+        wait_until("the namenode to leave safe mode", SETTLE_TIMEOUT, || async {
+            let Ok(mut c) = self.namenode_client().await else { return false };
+            let req = pb::SetSafeModeRequest { action: pb::SafeModeAction::Get as i32 };
+            c.set_safe_mode(req).await.is_ok_and(|r| !r.into_inner().on)
         })
         .await
     }
@@ -275,33 +280,47 @@ impl MiniCluster {
     /// Block locations of a file, as the namenode gives them to readers.
     pub async fn block_locations(&self, path: &str) -> anyhow::Result<Vec<pb::LocatedBlock>> {
         let mut c = self.namenode_client().await?;
-        let req = pb::GetBlockLocationsRequest {
-            path: path.to_string(),
-            offset: 0,
-            length: 0,
-        };
+        let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset: 0, length: 0 };
         Ok(c.get_block_locations(req).await?.into_inner().blocks)
     }
 
     /// Waits until every block of `path` has at least `n` reported replicas.
     pub async fn wait_replicas(&self, path: &str, n: usize) -> anyhow::Result<()> {
-        wait_until(
-            &format!("{n} replicas of every block of {path}"),
-            SETTLE_TIMEOUT,
-            || async {
-                self.block_locations(path)
-                    .await
-                    .is_ok_and(|b| b.iter().all(|b| b.locations.len() >= n))
-            },
-        )
+        wait_until(&format!("{n} replicas of every block of {path}"), SETTLE_TIMEOUT, || async {
+            self.block_locations(path).await.is_ok_and(|b| b.iter().all(|b| b.locations.len() >= n))
+        })
+        .await
+    }
+
+    /// Starts one more datanode; returns its index.
+    pub async fn add_datanode(&mut self) -> anyhow::Result<usize> {
+        let i = self.datanodes.len();
+        let r = self.spawn_datanode(i).await?;
+        self.datanodes.push(Some(r));
+        Ok(i)
+    }
+
+    /// Waits until the namenode counts exactly `n` datanodes as dead.
+    pub async fn wait_dead_datanodes(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+        wait_until(&format!("{n} dead datanodes"), timeout, || async {
+            self.datanode_report()
+                .await
+                .is_ok_and(|r| r.iter().filter(|d| d.state == pb::DatanodeState::Dead as i32).count() == n)
+        })
+        .await
+    }
+
+    /// Waits until every block of `path` has exactly `n` live replicas.
+    pub async fn wait_exact_replicas(&self, path: &str, n: usize) -> anyhow::Result<()> {
+        wait_until(&format!("exactly {n} replicas of every block of {path}"), SETTLE_TIMEOUT, || async {
+            self.block_locations(path).await.is_ok_and(|b| b.iter().all(|b| b.locations.len() == n))
+        })
         .await
     }
 
     /// Index of the running datanode whose address is `addr`.
     pub fn datanode_index(&self, addr: &str) -> Option<usize> {
-        self.datanodes
-            .iter()
-            .position(|d| d.as_ref().is_some_and(|r| r.addr.to_string() == addr))
+        self.datanodes.iter().position(|d| d.as_ref().is_some_and(|r| r.addr.to_string() == addr))
     }
 }
 
@@ -311,30 +330,18 @@ async fn wait_store_unlocked(dir: &Path) -> anyhow::Result<()> {
     if !dir.exists() {
         return Ok(());
     }
-    wait_until(
-        &format!("block store {} to be released", dir.display()),
-        SETTLE_TIMEOUT,
-        || async {
-            let d = dir.to_path_buf();
-            tokio::task::spawn_blocking(move || hdfs_datanode::store::BlockStore::open(&d).is_ok())
-                .await
-                .unwrap_or(false)
-        },
-    )
+    wait_until(&format!("block store {} to be released", dir.display()), SETTLE_TIMEOUT, || async {
+        let d = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || hdfs_datanode::store::BlockStore::open(&d).is_ok()).await.unwrap_or(false)
+    })
     .await
 }
 
 async fn wait_store_unlocked_at(db: &Path) -> anyhow::Result<()> {
-    wait_until(
-        &format!("{} to be released", db.display()),
-        SETTLE_TIMEOUT,
-        || async {
-            let d = db.to_path_buf();
-            tokio::task::spawn_blocking(move || sled::Config::new().path(&d).open().is_ok())
-                .await
-                .unwrap_or(false)
-        },
-    )
+    wait_until(&format!("{} to be released", db.display()), SETTLE_TIMEOUT, || async {
+        let d = db.to_path_buf();
+        tokio::task::spawn_blocking(move || sled::Config::new().path(&d).open().is_ok()).await.unwrap_or(false)
+    })
     .await
 }
 
@@ -347,10 +354,8 @@ async fn bind_again(addr: SocketAddr) -> anyhow::Result<TcpListener> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Err(last
-        .map(anyhow::Error::from)
-        .unwrap_or_else(|| anyhow::anyhow!("bind failed")))
-    .with_context(|| format!("bind {addr} again"))
+    Err(last.map(anyhow::Error::from).unwrap_or_else(|| anyhow::anyhow!("bind failed")))
+        .with_context(|| format!("bind {addr} again"))
 }
 
 impl Drop for MiniCluster {

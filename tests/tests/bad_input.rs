@@ -15,10 +15,7 @@ fn assert_err(r: Result<impl std::fmt::Debug, Error>, expect: fn(&Error) -> bool
     match r {
         Err(e) => {
             assert!(expect(&e), "unexpected error kind: {e:?}");
-            assert!(
-                e.to_string().contains(needle),
-                "{e:?} should mention {needle:?}"
-            );
+            assert!(e.to_string().contains(needle), "{e:?} should mention {needle:?}");
         }
         Ok(v) => panic!("expected an error mentioning {needle:?}, got {v:?}"),
     }
@@ -31,72 +28,24 @@ async fn namespace_misuse_is_refused_with_clear_errors() {
     let data = random_bytes(1000, 1);
     put(&c, "/dir/file", &data, 1).await;
 
-    assert_err(
-        c.stat("relative/path").await,
-        |e| matches!(e, Error::InvalidPath(_)),
-        "must be absolute",
-    );
-    assert_err(
-        c.mkdirs("/a//b", true).await,
-        |e| matches!(e, Error::InvalidPath(_)),
-        "empty component",
-    );
-    assert_err(
-        c.mkdirs("/a/../b", true).await,
-        |e| matches!(e, Error::InvalidPath(_)),
-        "'..'",
-    );
+    assert_err(c.stat("relative/path").await, |e| matches!(e, Error::InvalidPath(_)), "must be absolute");
+    assert_err(c.mkdirs("/a//b", true).await, |e| matches!(e, Error::InvalidPath(_)), "empty component");
+    assert_err(c.mkdirs("/a/../b", true).await, |e| matches!(e, Error::InvalidPath(_)), "'..'");
     let long = format!("/{}", "n".repeat(256));
-    assert_err(
-        c.mkdirs(&long, true).await,
-        |e| matches!(e, Error::InvalidPath(_)),
-        "256 bytes",
-    );
-    assert_err(
-        c.mkdirs("/dir/file/sub", true).await,
-        |e| matches!(e, Error::FailedPrecondition(_)),
-        "not a directory",
-    );
-    assert_err(
-        c.stat("/dir/file/sub").await,
-        |e| matches!(e, Error::FailedPrecondition(_)),
-        "not a directory",
-    );
+    assert_err(c.mkdirs(&long, true).await, |e| matches!(e, Error::InvalidPath(_)), "256 bytes");
+    assert_err(c.mkdirs("/dir/file/sub", true).await, |e| matches!(e, Error::FailedPrecondition(_)), "not a directory");
+    assert_err(c.stat("/dir/file/sub").await, |e| matches!(e, Error::FailedPrecondition(_)), "not a directory");
     assert_err(
         c.create("/dir/file", CreateOptions::default()).await,
         |e| matches!(e, Error::AlreadyExists(_)),
         "already exists",
     );
-    assert_err(
-        c.open("/missing").await,
-        |e| matches!(e, Error::NotFound(_)),
-        "no such file",
-    );
-    assert_err(
-        c.delete("/dir", false).await,
-        |e| matches!(e, Error::FailedPrecondition(_)),
-        "not empty",
-    );
-    assert_err(
-        c.delete("/", true).await,
-        |e| matches!(e, Error::InvalidArgument(_)),
-        "root",
-    );
-    assert_err(
-        c.rename("/dir", "/dir/inner").await,
-        |e| matches!(e, Error::InvalidArgument(_)),
-        "into itself",
-    );
-    assert_err(
-        c.mkdirs("/x/y", false).await,
-        |e| matches!(e, Error::NotFound(_)),
-        "parent directory does not exist",
-    );
-    assert_err(
-        c.open("/dir").await,
-        |e| matches!(e, Error::FailedPrecondition(_)),
-        "is a directory",
-    );
+    assert_err(c.open("/missing").await, |e| matches!(e, Error::NotFound(_)), "no such file");
+    assert_err(c.delete("/dir", false).await, |e| matches!(e, Error::FailedPrecondition(_)), "not empty");
+    assert_err(c.delete("/", true).await, |e| matches!(e, Error::InvalidArgument(_)), "root");
+    assert_err(c.rename("/dir", "/dir/inner").await, |e| matches!(e, Error::InvalidArgument(_)), "into itself");
+    assert_err(c.mkdirs("/x/y", false).await, |e| matches!(e, Error::NotFound(_)), "parent directory does not exist");
+    assert_err(c.open("/dir").await, |e| matches!(e, Error::FailedPrecondition(_)), "is a directory");
     let opts = CreateOptions::default();
     assert_err(
         c.create("/r0", opts.replication(513)).await,
@@ -108,21 +57,11 @@ async fn namespace_misuse_is_refused_with_clear_errors() {
         |e| matches!(e, Error::InvalidArgument(_)),
         "block size 4096",
     );
-    assert_err(
-        c.set_replication("/dir/file", 0).await,
-        |e| matches!(e, Error::InvalidArgument(_)),
-        "replication 0",
-    );
+    assert_err(c.set_replication("/dir/file", 0).await, |e| matches!(e, Error::InvalidArgument(_)), "replication 0");
 
     // Nothing above changed what was there.
     assert_eq!(get(&c, "/dir/file").await, data);
-    let names: Vec<_> = c
-        .list("/")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.path)
-        .collect();
+    let names: Vec<_> = c.list("/").await.unwrap().into_iter().map(|e| e.path).collect();
     assert_eq!(names, ["/dir"]);
 }
 
@@ -131,17 +70,10 @@ async fn one_writer_per_file_and_unclosed_files_stay_invisible_as_complete() {
     let cluster = MiniCluster::start(1).await.unwrap();
     let first = Client::connect(&cluster.namenode_url()).await.unwrap();
     let second = Client::connect(&cluster.namenode_url()).await.unwrap();
-    let mut w = first
-        .create("/busy", CreateOptions::default())
-        .await
-        .unwrap();
+    let mut w = first.create("/busy", CreateOptions::default()).await.unwrap();
     w.write_all(b"partial").await.unwrap();
     let overwrite = CreateOptions::default().overwrite(true);
-    assert_err(
-        second.create("/busy", overwrite).await,
-        |e| matches!(e, Error::FailedPrecondition(_)),
-        "being written",
-    );
+    assert_err(second.create("/busy", overwrite).await, |e| matches!(e, Error::FailedPrecondition(_)), "being written");
     assert!(first.stat("/busy").await.unwrap().under_construction);
     assert_eq!(w.close().await.unwrap(), 7);
     assert!(!first.stat("/busy").await.unwrap().under_construction);
@@ -155,10 +87,7 @@ async fn one_writer_per_file_and_unclosed_files_stay_invisible_as_complete() {
 async fn more_replicas_than_datanodes_still_succeeds_and_says_so() {
     let cluster = MiniCluster::start(1).await.unwrap();
     let c = Client::connect(&cluster.namenode_url()).await.unwrap();
-    let mut w = c
-        .create("/r3", CreateOptions::default().replication(3))
-        .await
-        .unwrap();
+    let mut w = c.create("/r3", CreateOptions::default().replication(3)).await.unwrap();
     assert_eq!((w.replication(), w.live_datanodes()), (3, 1));
     w.write_all(b"abc").await.unwrap();
     w.close().await.unwrap();
@@ -171,11 +100,7 @@ async fn no_namenode_is_a_connect_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    assert_err(
-        Client::connect(&url).await.map(|_| ()),
-        |e| matches!(e, Error::Connect { .. }),
-        "cannot connect",
-    );
+    assert_err(Client::connect(&url).await.map(|_| ()), |e| matches!(e, Error::Connect { .. }), "cannot connect");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,69 +108,26 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
     let cluster = MiniCluster::start(1).await.unwrap();
     let mut nn = cluster.namenode_client().await.unwrap();
     // Client protocol: empty paths and missing fields.
+    assert_eq!(nn.mkdirs(pb::MkdirsRequest::default()).await.unwrap_err().code(), Code::InvalidArgument);
     assert_eq!(
-        nn.mkdirs(pb::MkdirsRequest::default())
-            .await
-            .unwrap_err()
-            .code(),
+        nn.create(pb::CreateRequest { path: "/x".into(), ..Default::default() }).await.unwrap_err().code(),
         Code::InvalidArgument
     );
-    assert_eq!(
-        nn.create(pb::CreateRequest {
-            path: "/x".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err()
-        .code(),
-        Code::InvalidArgument
-    );
-    let add = pb::AddBlockRequest {
-        path: "/nope".into(),
-        client_name: "c".into(),
-        ..Default::default()
-    };
+    let add = pb::AddBlockRequest { path: "/nope".into(), client_name: "c".into(), ..Default::default() };
     assert_eq!(nn.add_block(add).await.unwrap_err().code(), Code::NotFound);
     assert_eq!(
-        nn.report_bad_blocks(pb::ReportBadBlocksRequest::default())
-            .await
-            .unwrap_err()
-            .code(),
+        nn.report_bad_blocks(pb::ReportBadBlocksRequest::default()).await.unwrap_err().code(),
         Code::InvalidArgument
     );
-    let listing = pb::GetListingRequest {
-        path: "/".into(),
-        start_after: "\u{10FFFF}".into(),
-        limit: u32::MAX,
-    };
-    assert!(
-        nn.get_listing(listing)
-            .await
-            .unwrap()
-            .into_inner()
-            .entries
-            .is_empty()
-    );
+    let listing = pb::GetListingRequest { path: "/".into(), start_after: "\u{10FFFF}".into(), limit: u32::MAX };
+    assert!(nn.get_listing(listing).await.unwrap().into_inner().entries.is_empty());
 
     // Datanode protocol: unknown nodes and missing fields.
     let mut dnp = hdfs_proto::pb::namenode::datanode_protocol_client::DatanodeProtocolClient::new(
-        hdfs_proto::grpc::endpoint(&cluster.namenode_url())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
+        hdfs_proto::grpc::endpoint(&cluster.namenode_url()).unwrap().connect().await.unwrap(),
     );
-    assert_eq!(
-        dnp.register(pb::RegisterRequest::default())
-            .await
-            .unwrap_err()
-            .code(),
-        Code::InvalidArgument
-    );
-    let hb = pb::HeartbeatRequest {
-        datanode_id: "nobody".into(),
-        storage: None,
-    };
+    assert_eq!(dnp.register(pb::RegisterRequest::default()).await.unwrap_err().code(), Code::InvalidArgument);
+    let hb = pb::HeartbeatRequest { datanode_id: "nobody".into(), storage: None };
     assert_eq!(dnp.heartbeat(hb).await.unwrap_err().code(), Code::NotFound);
 
     // Bytes that are not a protobuf message, and a message cut short (field 1 says 5 bytes,
@@ -253,18 +135,9 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
     let datanode_url = format!("http://{}", cluster.datanode_addr(0).unwrap());
     for body in [vec![0xff; 7], vec![0x0a, 0x05, b'/', b'a']] {
         for (url, method) in [
-            (
-                cluster.namenode_url(),
-                "/hdfs.namenode.ClientProtocol/Mkdirs",
-            ),
-            (
-                cluster.namenode_url(),
-                "/hdfs.namenode.DatanodeProtocol/Heartbeat",
-            ),
-            (
-                datanode_url.clone(),
-                "/hdfs.datanode.DataTransfer/ReadBlock",
-            ),
+            (cluster.namenode_url(), "/hdfs.namenode.ClientProtocol/Mkdirs"),
+            (cluster.namenode_url(), "/hdfs.namenode.DatanodeProtocol/Heartbeat"),
+            (datanode_url.clone(), "/hdfs.datanode.DataTransfer/ReadBlock"),
         ] {
             let status = raw_call(&url, method, body.clone()).await;
             assert_eq!(status.code(), Code::InvalidArgument, "{method}: {status:?}");
@@ -274,53 +147,34 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
 
     // Data transfer: a write must start with a header; reads of unknown blocks are NotFound.
     let addr = cluster.datanode_addr(0).unwrap().to_string();
-    let mut dt = DataTransferClient::new(
-        hdfs_proto::grpc::endpoint(&addr)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
-    let packet = dpb::WriteBlockRequest {
-        msg: Some(dpb::write_block_request::Msg::Packet(dpb::Packet::default())),
-    };
+    let mut dt = DataTransferClient::new(hdfs_proto::grpc::endpoint(&addr).unwrap().connect().await.unwrap());
+    let packet = dpb::WriteBlockRequest { msg: Some(dpb::write_block_request::Msg::Packet(dpb::Packet::default())) };
     let r = dt.write_block(tokio_stream::iter(vec![packet])).await;
     assert_eq!(r.err().map(|s| s.code()), Some(Code::InvalidArgument));
     let read = dpb::ReadBlockRequest {
-        block: Some(dpb::BlockRef {
-            block_id: 999,
-            generation_stamp: 1,
-        }),
+        block: Some(dpb::BlockRef { block_id: 999, generation_stamp: 1 }),
         offset: 0,
         length: 0,
     };
     let r = dt.read_block(read).await;
     assert_eq!(r.err().map(|s| s.code()), Some(Code::NotFound));
     assert_eq!(
-        dt.read_block(dpb::ReadBlockRequest::default())
-            .await
-            .err()
-            .map(|s| s.code()),
+        dt.read_block(dpb::ReadBlockRequest::default()).await.err().map(|s| s.code()),
         Some(Code::InvalidArgument)
     );
 
     // A header with a bad checksum size, and a packet whose checksums do not match its data.
     let header = |bpc| dpb::WriteBlockRequest {
         msg: Some(dpb::write_block_request::Msg::Header(dpb::WriteHeader {
-            block: Some(dpb::BlockRef {
-                block_id: 4242,
-                generation_stamp: 1,
-            }),
+            block: Some(dpb::BlockRef { block_id: 4242, generation_stamp: 1 }),
             downstream: vec![],
             bytes_per_checksum: bpc,
             client_name: "t".into(),
+            ..Default::default()
         })),
     };
     assert_eq!(
-        dt.write_block(tokio_stream::iter(vec![header(7)]))
-            .await
-            .err()
-            .map(|s| s.code()),
+        dt.write_block(tokio_stream::iter(vec![header(7)])).await.err().map(|s| s.code()),
         Some(Code::InvalidArgument)
     );
     let bad = dpb::WriteBlockRequest {
@@ -332,11 +186,7 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
             last: true,
         })),
     };
-    let mut acks = dt
-        .write_block(tokio_stream::iter(vec![header(64 * 1024), bad]))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut acks = dt.write_block(tokio_stream::iter(vec![header(64 * 1024), bad])).await.unwrap().into_inner();
     let status = acks.message().await.unwrap_err();
     assert_eq!(status.code(), Code::DataLoss, "{status:?}");
     assert!(status.message().contains("checksum"), "{status:?}");
@@ -349,18 +199,11 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
 
 /// Sends `body` as the message of a unary call, bypassing the generated encoders.
 async fn raw_call(url: &str, method: &'static str, body: Vec<u8>) -> tonic::Status {
-    let channel = hdfs_proto::grpc::endpoint(url)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let channel = hdfs_proto::grpc::endpoint(url).unwrap().connect().await.unwrap();
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.unwrap();
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(method);
-    grpc.unary(tonic::Request::new(body), path, raw::RawCodec)
-        .await
-        .err()
-        .expect("garbage must be refused")
+    grpc.unary(tonic::Request::new(body), path, raw::RawCodec).await.err().expect("garbage must be refused")
 }
 
 mod raw {

@@ -26,22 +26,15 @@ async fn corrupt_chunk_is_detected_and_the_read_succeeds_from_another_replica() 
     bytes[70_000] ^= 0x40;
     std::fs::write(&path, &bytes).unwrap();
 
-    assert!(
-        get(&client, "/f").await == data,
-        "read must survive one bad replica"
-    );
+    assert!(get(&client, "/f").await == data, "read must survive one bad replica");
 
     // The bad replica was reported: readers are no longer sent to it.
-    hdfs_tests::wait_until(
-        "the corrupt replica to be hidden",
-        hdfs_tests::SETTLE_TIMEOUT,
-        || async {
-            cluster.block_locations("/f").await.is_ok_and(|b| {
-                b[1].locations.len() == 2
-                    && b[1].locations.iter().all(|l| &l.address != first_choice)
-            })
-        },
-    )
+    hdfs_tests::wait_until("the corrupt replica to be hidden", hdfs_tests::SETTLE_TIMEOUT, || async {
+        cluster
+            .block_locations("/f")
+            .await
+            .is_ok_and(|b| b[1].locations.len() == 2 && b[1].locations.iter().all(|l| &l.address != first_choice))
+    })
     .await
     .unwrap();
     assert!(get(&client, "/f").await == data);

@@ -24,6 +24,7 @@ async fn namenode_restart_keeps_the_namespace_and_files_stay_readable() {
         // Killed: replayed from the edit log. Stopped: loaded from the checkpoint.
         cluster.restart_namenode(graceful).await.unwrap();
         cluster.wait_live_datanodes(3).await.unwrap();
+        cluster.wait_safe_mode_off().await.unwrap();
         let client = Client::connect(&cluster.namenode_url()).await.unwrap();
         cluster.wait_replicas("/keep/a", 3).await.unwrap();
         cluster.wait_replicas("/keep/b2", 2).await.unwrap();
@@ -32,13 +33,7 @@ async fn namenode_restart_keeps_the_namespace_and_files_stay_readable() {
         assert!(client.stat("/keep/empty/dir").await.unwrap().is_dir());
         assert!(client.stat("/keep/b").await.is_err());
         assert!(client.stat("/gone").await.is_err());
-        let names: Vec<_> = client
-            .list("/keep")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.path)
-            .collect();
+        let names: Vec<_> = client.list("/keep").await.unwrap().into_iter().map(|e| e.path).collect();
         assert_eq!(names, ["/keep/a", "/keep/b2", "/keep/empty"]);
         // New writes after the restart do not reuse block ids.
         put(&client, &format!("/after-{graceful}"), &b, 3).await;
@@ -48,11 +43,7 @@ async fn namenode_restart_keeps_the_namespace_and_files_stay_readable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn datanode_restart_keeps_its_replicas() {
-    let opts = ClusterOptions {
-        datanodes: 2,
-        replication: 1,
-        ..Default::default()
-    };
+    let opts = ClusterOptions { datanodes: 2, replication: 1, ..Default::default() };
     let mut cluster = MiniCluster::with_options(opts).await.unwrap();
     let client = Client::connect(&cluster.namenode_url()).await.unwrap();
     let data = random_bytes(3 * MIB + 5, 3);
@@ -63,16 +54,12 @@ async fn datanode_restart_keeps_its_replicas() {
     cluster.restart_datanode(0).await.unwrap();
     cluster.stop_datanode(1).await;
     let restarted = cluster.datanode_addr(0).unwrap().to_string();
-    hdfs_tests::wait_until(
-        "the restarted datanode to report its replicas",
-        hdfs_tests::SETTLE_TIMEOUT,
-        || async {
-            cluster.block_locations("/f").await.is_ok_and(|bs| {
-                bs.iter()
-                    .all(|b| b.locations.first().is_some_and(|l| l.address == restarted))
-            })
-        },
-    )
+    hdfs_tests::wait_until("the restarted datanode to report its replicas", hdfs_tests::SETTLE_TIMEOUT, || async {
+        cluster
+            .block_locations("/f")
+            .await
+            .is_ok_and(|bs| bs.iter().all(|b| b.locations.first().is_some_and(|l| l.address == restarted)))
+    })
     .await
     .unwrap();
     assert!(get(&client, "/f").await == data);

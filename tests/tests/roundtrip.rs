@@ -16,10 +16,7 @@ async fn sizes_around_block_boundaries_round_trip_at_replication_1_and_3() {
         for (i, &size) in sizes.iter().enumerate() {
             let path = format!("/r{replication}/f{i}");
             let data = random_bytes(size, (i as u64) << 8 | u64::from(replication));
-            client
-                .mkdirs(&format!("/r{replication}"), true)
-                .await
-                .unwrap();
+            client.mkdirs(&format!("/r{replication}"), true).await.unwrap();
             assert_eq!(put(&client, &path, &data, replication).await, size as u64);
             let st = client.stat(&path).await.unwrap();
             assert_eq!(st.length, size as u64, "{path}");
@@ -31,18 +28,10 @@ async fn sizes_around_block_boundaries_round_trip_at_replication_1_and_3() {
             assert_eq!(blocks.len(), size.div_ceil(MIB), "{path}: block count");
             for b in &blocks {
                 let mut addrs: Vec<_> = b.locations.iter().map(|l| l.address.clone()).collect();
-                assert_eq!(
-                    addrs.len(),
-                    replication as usize,
-                    "{path}: replicas of a block"
-                );
+                assert_eq!(addrs.len(), replication as usize, "{path}: replicas of a block");
                 addrs.sort();
                 addrs.dedup();
-                assert_eq!(
-                    addrs.len(),
-                    replication as usize,
-                    "{path}: replicas on distinct datanodes"
-                );
+                assert_eq!(addrs.len(), replication as usize, "{path}: replicas on distinct datanodes");
             }
         }
     }
@@ -54,31 +43,11 @@ async fn reads_start_at_any_offset() {
     let client = Client::connect(&cluster.namenode_url()).await.unwrap();
     let data = random_bytes(2 * MIB + 777, 9);
     put(&client, "/f", &data, 1).await;
-    for offset in [
-        0,
-        1,
-        65_535,
-        65_536,
-        MIB - 1,
-        MIB,
-        MIB + 1,
-        2 * MIB + 776,
-        2 * MIB + 777,
-    ] {
+    for offset in [0, 1, 65_535, 65_536, MIB - 1, MIB, MIB + 1, 2 * MIB + 776, 2 * MIB + 777] {
         let mut out = Vec::new();
-        client
-            .open_at("/f", offset as u64)
-            .await
-            .unwrap()
-            .read_to_end(&mut out)
-            .await
-            .unwrap();
+        client.open_at("/f", offset as u64).await.unwrap().read_to_end(&mut out).await.unwrap();
         assert!(out == data[offset..], "from offset {offset}");
     }
-    let e = client
-        .open_at("/f", data.len() as u64 + 1)
-        .await
-        .err()
-        .expect("offset past the end");
+    let e = client.open_at("/f", data.len() as u64 + 1).await.err().expect("offset past the end");
     assert!(e.to_string().contains("past the end"), "{e}");
 }

@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hdfs_client::FileStatus;
+use hdfs_client::{DatanodeReport, FileStatus, FsckReport};
 use hdfs_proto::units::format_size;
 
 /// Byte counts as plain numbers, or for people (`-H`).
@@ -17,39 +17,19 @@ impl Sizes {
     }
 
     pub fn show(&self, bytes: u64) -> String {
-        if self.human {
-            format_size(bytes)
-        } else {
-            bytes.to_string()
-        }
+        if self.human { format_size(bytes) } else { bytes.to_string() }
     }
 }
 
 /// `d  -  0  2026-11-28 07:04  /path` (type, replication, size, modification time, path).
 pub fn ls_line(e: &FileStatus, sizes: Sizes) -> String {
-    let (kind, rep) = if e.is_dir() {
-        ('d', "-".to_string())
-    } else {
-        ('-', e.replication.to_string())
-    };
-    let size = if e.is_dir() {
-        "0".to_string()
-    } else {
-        sizes.show(e.length)
-    };
-    format!(
-        "{kind} {rep:>3} {size:>12} {} {}",
-        utc_minutes(e.modification_time()),
-        e.path
-    )
+    let (kind, rep) = if e.is_dir() { ('d', "-".to_string()) } else { ('-', e.replication.to_string()) };
+    let size = if e.is_dir() { "0".to_string() } else { sizes.show(e.length) };
+    format!("{kind} {rep:>3} {size:>12} {} {}", utc_minutes(e.modification_time()), e.path)
 }
 
 pub fn stat_text(s: &FileStatus) -> String {
-    let mut out = format!(
-        "path: {}\ntype: {}\n",
-        s.path,
-        if s.is_dir() { "directory" } else { "file" }
-    );
+    let mut out = format!("path: {}\ntype: {}\n", s.path, if s.is_dir() { "directory" } else { "file" });
     if s.is_dir() {
         out += &format!("children: {}\n", s.children);
     } else {
@@ -67,16 +47,85 @@ pub fn stat_text(s: &FileStatus) -> String {
     out
 }
 
+/// `hdfs fsck` for people, in HDFS's words.
+pub fn fsck_text(r: &FsckReport, files: bool, blocks: bool, locations: bool) -> String {
+    let mut out = String::new();
+    if files {
+        for f in &r.files_detail {
+            let open = if f.under_construction { " (open for writing)" } else { "" };
+            out += &format!(
+                "{} {} bytes, replication {}, {} block(s){open}\n",
+                f.path,
+                f.length,
+                f.replication,
+                f.blocks.len()
+            );
+            if blocks {
+                for (i, b) in f.blocks.iter().enumerate() {
+                    out += &format!(
+                        "  {i}. blk_{}_{} len={} live_repl={}",
+                        b.block_id, b.generation_stamp, b.length, b.live_replicas
+                    );
+                    if locations {
+                        out += &format!(" [{}]", b.locations.join(", "));
+                        if !b.corrupt_locations.is_empty() {
+                            out += &format!(" corrupt: [{}]", b.corrupt_locations.join(", "));
+                        }
+                    }
+                    out += "\n";
+                }
+            }
+        }
+    }
+    out += &format!(
+        "Status: {}\n Total size:\t{} B\n Total dirs:\t{}\n Total files:\t{}\n Open files:\t{}\n Total blocks:\t{}\n \
+         Under-replicated blocks:\t{}\n Over-replicated blocks:\t{}\n Missing blocks:\t{}\n Corrupt blocks:\t{}\n\
+         The filesystem under path '{}' is {}\n",
+        r.status,
+        r.total_bytes,
+        r.directories,
+        r.files,
+        r.open_files,
+        r.blocks,
+        r.under_replicated_blocks,
+        r.over_replicated_blocks,
+        r.missing_blocks,
+        r.corrupt_blocks,
+        r.path,
+        r.status
+    );
+    out
+}
+
+/// `hdfs report` for people: a summary, then one paragraph per datanode.
+pub fn report_text(nodes: &[DatanodeReport]) -> String {
+    let live = nodes.iter().filter(|n| n.state != "dead").count();
+    let mut out = format!("Datanodes: {live} live or stale, {} dead\n", nodes.len() - live);
+    for n in nodes {
+        out += &format!(
+            "\n{} ({})\n  state: {} ({})\n  capacity: {}  used: {}  remaining: {}\n  blocks: {}  transfers: {}  copies in flight: {}\n  last contact: {:.1} s ago\n",
+            n.address,
+            n.datanode_id,
+            n.state,
+            n.admin_state,
+            format_size(n.capacity),
+            format_size(n.used),
+            format_size(n.remaining),
+            n.blocks,
+            n.active_transfers,
+            n.copies_in_flight,
+            n.last_contact_ms as f64 / 1000.0
+        );
+    }
+    out
+}
+
 /// `YYYY-MM-DD HH:MM` in UTC, without a time-zone database.
 pub fn utc_minutes(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
 }
 
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
@@ -100,13 +149,7 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(utc_minutes(UNIX_EPOCH), "1970-01-01 00:00");
-        assert_eq!(
-            utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)),
-            "2000-02-29 01:01"
-        );
-        assert_eq!(
-            utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)),
-            "2026-11-28 00:00"
-        );
+        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)), "2000-02-29 01:01");
+        assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)), "2026-11-28 00:00");
     }
 }

@@ -15,19 +15,10 @@ use format::{Sizes, ls_line};
 use progress::Progress;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "hdfs",
-    version,
-    about = "Move files in and out of the cluster, and look around it"
-)]
+#[command(name = "hdfs", version, about = "Move files in and out of the cluster, and look around it")]
 pub struct Args {
     /// URL of the namenode.
-    #[arg(
-        long,
-        global = true,
-        env = "HDFS_NAMENODE",
-        default_value = "http://127.0.0.1:8020"
-    )]
+    #[arg(long, global = true, env = "HDFS_NAMENODE", default_value = "http://127.0.0.1:8020")]
     pub namenode: String,
     /// No progress bars or warnings.
     #[arg(long, short = 'q', global = true)]
@@ -120,6 +111,38 @@ pub enum Command {
         #[arg(default_value = "/")]
         path: String,
     },
+    /// Health of the files under PATH: HEALTHY or CORRUPT, with block counts.
+    Fsck {
+        #[arg(default_value = "/")]
+        path: String,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        /// List each file checked.
+        #[arg(long)]
+        files: bool,
+        /// With --files: each file's blocks.
+        #[arg(long)]
+        blocks: bool,
+        /// With --blocks: where each block's replicas are.
+        #[arg(long)]
+        locations: bool,
+    },
+    /// Live and dead datanodes, with capacity, use and last contact.
+    Report {
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Safe mode: get, enter, leave, or wait until it is off.
+    Safemode {
+        #[arg(value_enum)]
+        action: SafemodeCommand,
+    },
+    /// Drain a datanode (by id or host:port): readable, no new replicas, copies made elsewhere.
+    Decommission { node: String },
+    /// Undo `decommission`.
+    Recommission { node: String },
     /// Change a file's replication (every file below a directory).
     Setrep {
         /// Wait until every block has N replicas.
@@ -143,49 +166,39 @@ impl Command {
             Command::Stat { .. } => "stat",
             Command::Du { .. } => "du",
             Command::Setrep { .. } => "setrep",
+            Command::Fsck { .. } => "fsck",
+            Command::Report { .. } => "report",
+            Command::Safemode { .. } => "safemode",
+            Command::Decommission { .. } => "decommission",
+            Command::Recommission { .. } => "recommission",
         }
     }
 }
 
 pub async fn run(args: Args) -> Result<()> {
     let client = Client::connect(&args.namenode).await.map_err(|e| match e {
-        Error::Connect { addr, reason } => {
-            Error::Unavailable(format!("cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE)"))
-        }
+        Error::Connect { addr, reason } => Error::Unavailable(format!(
+            "cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE)"
+        )),
         e => e,
     })?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     match args.command {
-        Command::Put {
-            force,
-            replication,
-            block_size,
-            local,
-            remote,
-        } => {
+        Command::Put { force, replication, block_size, local, remote } => {
             let opts = CreateOptions::default()
                 .overwrite(force)
                 .replication(replication.map_or(Ok(0), check_replication)?)
                 .block_size(block_size.unwrap_or(0));
             put(&client, &local, &remote, opts, show_progress, args.quiet).await
         }
-        Command::Get {
-            force,
-            remote,
-            local,
-        } => get(&client, &remote, &local, force, show_progress).await,
+        Command::Get { force, remote, local } => get(&client, &remote, &local, force, show_progress).await,
         Command::Cat { paths } => {
             for p in paths {
                 client.download_to(&p, tokio::io::stdout(), |_| {}).await?;
             }
             Ok(())
         }
-        Command::Ls {
-            recursive,
-            human,
-            json,
-            path,
-        } => ls(&client, &path, recursive, Sizes::new(human), json).await,
+        Command::Ls { recursive, human, json, path } => ls(&client, &path, recursive, Sizes::new(human), json).await,
         Command::Mkdir { parents, paths } => {
             for p in paths {
                 client.mkdirs(&p, parents).await?;
@@ -196,9 +209,7 @@ pub async fn run(args: Args) -> Result<()> {
             for p in paths {
                 let st = client.stat(&p).await?;
                 if st.is_dir() && !recursive {
-                    return Err(Error::FailedPrecondition(format!(
-                        "{p}: is a directory (use -r to delete it)"
-                    )));
+                    return Err(Error::FailedPrecondition(format!("{p}: is a directory (use -r to delete it)")));
                 }
                 client.delete(&p, recursive).await?;
             }
@@ -220,26 +231,67 @@ pub async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Du {
-            summary,
-            human,
-            path,
-        } => du(&client, &path, summary, Sizes::new(human)).await,
-        Command::Setrep {
-            wait,
-            replication,
-            path,
-        } => {
-            setrep(
-                &client,
-                &path,
-                check_replication(replication)?,
-                wait,
-                show_progress,
-            )
-            .await
+        Command::Du { summary, human, path } => du(&client, &path, summary, Sizes::new(human)).await,
+        Command::Setrep { wait, replication, path } => {
+            setrep(&client, &path, check_replication(replication)?, wait, show_progress).await
+        }
+        Command::Fsck { path, json, files, blocks, locations } => {
+            let report = client.fsck(&path, files || blocks || locations || json).await?;
+            if json {
+                print_json(&report);
+            } else {
+                print!("{}", format::fsck_text(&report, files || blocks || locations, blocks || locations, locations));
+            }
+            if report.is_healthy() { Ok(()) } else { Err(Error::DataLoss(format!("{path}: CORRUPT"))) }
+        }
+        Command::Report { json } => {
+            let nodes = client.datanode_report().await?;
+            if json {
+                print_json(&serde_json::json!({ "datanodes": nodes }))
+            } else {
+                print!("{}", format::report_text(&nodes))
+            }
+            Ok(())
+        }
+        Command::Safemode { action } => safemode(&client, action).await,
+        Command::Decommission { node } => {
+            let addr = client.decommission(&node, true).await?;
+            println!("Decommissioning {addr}: it drains as its blocks are copied elsewhere (see `hdfs report`)");
+            Ok(())
+        }
+        Command::Recommission { node } => {
+            let addr = client.decommission(&node, false).await?;
+            println!("Recommissioned {addr}");
+            Ok(())
         }
     }
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum SafemodeCommand {
+    Get,
+    Enter,
+    Leave,
+    /// Wait until safe mode is off.
+    Wait,
+}
+
+async fn safemode(client: &Client, action: SafemodeCommand) -> Result<()> {
+    use hdfs_client::SafeModeAction;
+    let act = match action {
+        SafemodeCommand::Get | SafemodeCommand::Wait => SafeModeAction::Get,
+        SafemodeCommand::Enter => SafeModeAction::Enter,
+        SafemodeCommand::Leave => SafeModeAction::Leave,
+    };
+    let (mut on, mut status) = client.safe_mode(act).await?;
+    if let SafemodeCommand::Wait = action {
+        while on {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            (on, status) = client.safe_mode(SafeModeAction::Get).await?;
+        }
+    }
+    println!("{status}");
+    Ok(())
 }
 
 fn check_replication(n: u32) -> Result<u32> {
@@ -258,9 +310,7 @@ fn basename(p: &str) -> &str {
 
 fn join(dir: &str, name: &str) -> Result<String> {
     if name.is_empty() {
-        return Err(Error::InvalidArgument(format!(
-            "cannot name a file after {dir:?}"
-        )));
+        return Err(Error::InvalidArgument(format!("cannot name a file after {dir:?}")));
     }
     Ok(format!("{}/{name}", dir.trim_end_matches('/')))
 }
@@ -285,36 +335,23 @@ async fn put(
     let remote = match client.stat(remote).await {
         Ok(st) if st.is_dir() => {
             if from_stdin {
-                return Err(Error::InvalidArgument(format!(
-                    "{remote}: is a directory; name the file to create"
-                )));
+                return Err(Error::InvalidArgument(format!("{remote}: is a directory; name the file to create")));
             }
-            let name = local
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             join(remote, &name)?
         }
         Ok(_) if !opts.overwrite => {
-            return Err(Error::AlreadyExists(format!(
-                "{remote}: already exists (use -f to overwrite)"
-            )));
+            return Err(Error::AlreadyExists(format!("{remote}: already exists (use -f to overwrite)")));
         }
         _ => remote.to_string(),
     };
-    let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin
-    {
+    let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin {
         (Box::new(tokio::io::stdin()), None)
     } else {
-        let f = tokio::fs::File::open(local)
-            .await
-            .map_err(|e| io_error(local, "open", e))?;
+        let f = tokio::fs::File::open(local).await.map_err(|e| io_error(local, "open", e))?;
         let meta = f.metadata().await.map_err(|e| io_error(local, "stat", e))?;
         if meta.is_dir() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: is a directory (put takes files)",
-                local.display()
-            )));
+            return Err(Error::InvalidArgument(format!("{}: is a directory (put takes files)", local.display())));
         }
         (Box::new(f), Some(meta.len()))
     };
@@ -330,13 +367,10 @@ async fn put(
             writer.live_datanodes()
         );
     }
-    writer
-        .write_from(reader, |n| progress.add(n))
-        .await
-        .map_err(|e| match e {
-            Error::Io { source, .. } => io_error(local, "read", source),
-            e => e,
-        })?;
+    writer.write_from(reader, |n| progress.add(n)).await.map_err(|e| match e {
+        Error::Io { source, .. } => io_error(local, "read", source),
+        e => e,
+    })?;
     writer.close().await?;
     progress.finish();
     Ok(())
@@ -346,37 +380,20 @@ fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
     Error::InvalidArgument(format!("{}: cannot {what}: {e}", path.display()))
 }
 
-async fn get(
-    client: &Client,
-    remote: &str,
-    local: &Path,
-    force: bool,
-    show_progress: bool,
-) -> Result<()> {
+async fn get(client: &Client, remote: &str, local: &Path, force: bool, show_progress: bool) -> Result<()> {
     let st = client.stat(remote).await?;
     if st.is_dir() {
-        return Err(Error::InvalidArgument(format!(
-            "{remote}: is a directory (get takes files)"
-        )));
+        return Err(Error::InvalidArgument(format!("{remote}: is a directory (get takes files)")));
     }
     if local.as_os_str() == "-" {
         let progress = Progress::new(show_progress, Some(st.length), remote);
-        client
-            .download_to(remote, tokio::io::stdout(), |n| progress.add(n))
-            .await?;
+        client.download_to(remote, tokio::io::stdout(), |n| progress.add(n)).await?;
         progress.finish();
         return Ok(());
     }
-    let local = if local.is_dir() {
-        local.join(basename(remote))
-    } else {
-        local.to_path_buf()
-    };
+    let local = if local.is_dir() { local.join(basename(remote)) } else { local.to_path_buf() };
     if local.exists() && !force {
-        return Err(Error::AlreadyExists(format!(
-            "{}: already exists (use -f to overwrite)",
-            local.display()
-        )));
+        return Err(Error::AlreadyExists(format!("{}: already exists (use -f to overwrite)", local.display())));
     }
     // Into a temporary sibling renamed at the end: a failed get leaves no partial file.
     let progress = Progress::new(show_progress, Some(st.length), remote);
@@ -406,34 +423,16 @@ async fn ls(client: &Client, path: &str, recursive: bool, sizes: Sizes, json: bo
 }
 
 async fn du(client: &Client, path: &str, summary: bool, sizes: Sizes) -> Result<()> {
-    let targets = if summary {
-        vec![path.to_string()]
-    } else {
-        client
-            .list(path)
-            .await?
-            .into_iter()
-            .map(|e| e.path)
-            .collect()
-    };
+    let targets =
+        if summary { vec![path.to_string()] } else { client.list(path).await?.into_iter().map(|e| e.path).collect() };
     for t in targets {
         let s = client.content_summary(&t).await?;
-        println!(
-            "{:>10}  {:>10}  {t}",
-            sizes.show(s.length),
-            sizes.show(s.space_consumed)
-        );
+        println!("{:>10}  {:>10}  {t}", sizes.show(s.length), sizes.show(s.space_consumed));
     }
     Ok(())
 }
 
-async fn setrep(
-    client: &Client,
-    path: &str,
-    replication: u32,
-    wait: bool,
-    show_progress: bool,
-) -> Result<()> {
+async fn setrep(client: &Client, path: &str, replication: u32, wait: bool, show_progress: bool) -> Result<()> {
     let mut files = Vec::new();
     let mut stack = vec![path.to_string()];
     while let Some(p) = stack.pop() {

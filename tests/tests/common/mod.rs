@@ -16,10 +16,7 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 /// Writes `data` in odd-sized pieces (so the writer, not the caller, cuts packets) with 1 MiB
 /// blocks.
 pub async fn put(client: &Client, path: &str, data: &[u8], replication: u32) -> u64 {
-    let opts = CreateOptions::default()
-        .replication(replication)
-        .block_size(MIB as u64)
-        .create_parent(true);
+    let opts = CreateOptions::default().replication(replication).block_size(MIB as u64).create_parent(true);
     let mut w = client.create(path, opts).await.unwrap();
     for piece in data.chunks(100_003) {
         w.write_all(piece).await.unwrap();
@@ -29,12 +26,6 @@ pub async fn put(client: &Client, path: &str, data: &[u8], replication: u32) -> 
 
 pub async fn get(client: &Client, path: &str) -> Vec<u8> {
     let mut out = Vec::new();
-    client
-        .open(path)
-        .await
-        .unwrap()
-        .read_to_end(&mut out)
-        .await
-        .unwrap();
+    client.open(path).await.unwrap().read_to_end(&mut out).await.unwrap();
     out
 }

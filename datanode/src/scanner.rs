@@ -1,0 +1,111 @@
+//! The block scanner: re-reads every finalized replica at a bounded rate and checks each chunk
+//! against its stored checksum, so that a replica rotting on disk is found before a reader
+//! needs it. A bad replica is reported to the namenode, which has a good copy made from another
+//! replica and only then deletes the bad one.
+//!
+//! The rate is a budget in bytes per second (HDFS's `dfs.block.scanner.volume.bytes.per.second`,
+//! 1 MiB/s there; 8 MiB/s by default here): after each piece the scanner waits as long as the
+//! budget requires, so it never competes with clients for more than that. A pass over all
+//! replicas starts at most every `period`.
+
+use std::time::{Duration, Instant};
+
+use hdfs_proto::pb::namenode as pb;
+use tokio_util::sync::CancellationToken;
+
+use crate::reports::NamenodeLink;
+use crate::store::StoreError;
+
+/// Bytes read per step.
+const PIECE: usize = 1 << 20;
+
+pub struct BlockScanner {
+    pub link: NamenodeLink,
+    pub bytes_per_sec: u64,
+    pub period: Duration,
+}
+
+impl BlockScanner {
+    pub async fn run(self, shutdown: CancellationToken) {
+        if self.bytes_per_sec == 0 {
+            return;
+        }
+        loop {
+            let started = Instant::now();
+            let pass = tokio::select! {
+                r = self.pass() => r,
+                _ = shutdown.cancelled() => return,
+            };
+            match pass {
+                Ok((replicas, bad)) => tracing::debug!(replicas, bad, "scanner pass done"),
+                Err(e) => tracing::warn!(error = %e, "scanner pass failed"),
+            }
+            let next = self.period.saturating_sub(started.elapsed()).max(Duration::from_millis(100));
+            tokio::select! {
+                _ = tokio::time::sleep(next) => {}
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    /// One pass over every finalized replica; returns (replicas scanned, bad ones found).
+    async fn pass(&self) -> Result<(usize, usize), StoreError> {
+        let store = self.link.store.clone();
+        let (replicas, _) = tokio::task::spawn_blocking(move || store.list()).await.map_err(|e| StoreError::Io {
+            action: "list",
+            path: self.link.store.dir().to_path_buf(),
+            source: std::io::Error::other(e),
+        })??;
+        let mut bad = 0;
+        for r in &replicas {
+            if let Some(reason) = self.scan(r.block, r.generation_stamp, r.len).await {
+                bad += 1;
+                tracing::warn!(block = r.block, %reason, "scanner found a corrupt replica");
+                let req = pb::ReportBadBlocksRequest {
+                    block: Some(pb::ExtendedBlock {
+                        block_id: r.block,
+                        generation_stamp: r.generation_stamp,
+                        num_bytes: r.len,
+                    }),
+                    datanode_id: self.link.datanode_id.clone(),
+                    reason,
+                };
+                if let Err(e) = self.link.client_protocol.clone().report_bad_blocks(NamenodeLink::request(req)).await {
+                    tracing::warn!(block = r.block, error = %e.message(), "could not report a corrupt replica");
+                }
+            }
+        }
+        Ok((replicas.len(), bad))
+    }
+
+    /// Reads one replica at the allowed rate; returns why it is bad, if it is.
+    async fn scan(&self, block: u64, generation_stamp: u64, len: u64) -> Option<String> {
+        let store = self.link.store.clone();
+        let mut reader = match tokio::task::spawn_blocking(move || store.open_reader(block, generation_stamp)).await {
+            Ok(Ok(r)) => r,
+            // Deleted or replaced since the listing: nothing to judge.
+            Ok(Err(StoreError::NotFound(_) | StoreError::WrongGeneration { .. })) => return None,
+            Ok(Err(e)) => return Some(e.to_string()),
+            Err(_) => return None,
+        };
+        let mut pos = 0;
+        while pos < len {
+            let started = Instant::now();
+            let r = tokio::task::spawn_blocking(move || {
+                let r = reader.read_chunks(pos, PIECE).map(|(d, _)| d.len() as u64);
+                (reader, r)
+            })
+            .await;
+            let Ok((back, r)) = r else { return None };
+            reader = back;
+            match r {
+                Ok(n) => pos += n,
+                Err(e @ (StoreError::Checksum { .. } | StoreError::Io { .. })) => return Some(e.to_string()),
+                Err(_) => return None,
+            }
+            let budget = Duration::from_secs_f64(PIECE as f64 / self.bytes_per_sec as f64);
+            tokio::time::sleep(budget.saturating_sub(started.elapsed())).await;
+        }
+        None
+    }
+}
