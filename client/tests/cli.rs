@@ -133,3 +133,40 @@ async fn bad_input_is_one_line_and_a_failure_status() {
     let dead = Hdfs { namenode: "http://127.0.0.1:1".into() };
     assert!(dead.fails(&["ls", "/"]).await.contains("cannot reach the namenode"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_report_safemode_and_decommission_through_the_binary() {
+    let cluster = MiniCluster::start(3).await.unwrap();
+    let hdfs = Hdfs { namenode: cluster.namenode_url() };
+    let out = hdfs.run(&["put", "-", "/f"], b"some bytes").await;
+    assert!(out.status.success());
+
+    let fsck = hdfs.ok(&["fsck", "/"]).await;
+    assert!(fsck.contains("Status: HEALTHY") && fsck.contains("is HEALTHY"), "{fsck}");
+    let json: serde_json::Value = serde_json::from_str(&hdfs.ok(&["fsck", "/", "--json"]).await).unwrap();
+    assert_eq!(json["status"], "HEALTHY");
+    assert_eq!(json["files"], 1);
+    assert_eq!(json["blocks"], 1);
+    assert_eq!(json["missing_blocks"], 0);
+    let detail = hdfs.ok(&["fsck", "/", "--files", "--blocks", "--locations"]).await;
+    assert!(detail.contains("/f 10 bytes") && detail.contains("live_repl=3"), "{detail}");
+
+    let report: serde_json::Value = serde_json::from_str(&hdfs.ok(&["report", "--json"]).await).unwrap();
+    let nodes = report["datanodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes.iter().all(|n| n["state"] == "live" && n["capacity"].as_u64() > Some(0)));
+    assert!(hdfs.ok(&["report"]).await.contains("Datanodes: 3 live or stale, 0 dead"));
+
+    assert!(hdfs.ok(&["safemode", "enter"]).await.contains("Safe mode is ON"));
+    let err = hdfs.fails(&["mkdir", "/x"]).await;
+    assert!(err.contains("safe mode"), "{err}");
+    assert!(hdfs.ok(&["safemode", "leave"]).await.contains("OFF"));
+    assert!(hdfs.ok(&["safemode", "wait"]).await.contains("OFF"));
+    hdfs.ok(&["mkdir", "/x"]).await;
+
+    let addr = cluster.datanode_addr(0).unwrap().to_string();
+    assert!(hdfs.ok(&["decommission", &addr]).await.contains("Decommissioning"));
+    let err = hdfs.fails(&["decommission", "no-such-node:1"]).await;
+    assert!(err.contains("not registered"), "{err}");
+    hdfs.ok(&["recommission", &addr]).await;
+}
