@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use hdfs_proto::units::parse_duration;
-use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "A datanode of the file system: stores and serves block replicas")]
@@ -39,12 +38,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sled=warn,h2=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    hdfs_proto::daemon::init_tracing();
     if let Err(e) = serve(Args::parse()).await {
         eprintln!("datanode: {e:#}");
         std::process::exit(1);
@@ -62,17 +56,6 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await
         .map_err(|e| anyhow::anyhow!("bind --rpc-addr {}: {e}", args.rpc_addr))?;
-    let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let shutdown = hdfs_proto::daemon::shutdown_on_signal();
     hdfs_datanode::run(config, listener, shutdown).await
-}
-
-async fn cancel_on_signal(token: CancellationToken) {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
-    }
-    tracing::info!("shutdown requested");
-    token.cancel();
 }

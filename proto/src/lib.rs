@@ -6,10 +6,12 @@
 //! - [`checksum`]: CRC32C over fixed-size chunks, the unit every byte is verified in.
 //! - [`units`]: human-readable sizes and durations for flags (`128MiB`, `3s`).
 //! - [`codec`]: prost's codec, with malformed messages reported as `InvalidArgument`.
+//! - [`daemon`]: logging and signal handling for the server binaries.
 //! - [`grpc`]: transport tuning shared by every channel and server (frame and message sizes).
 
 pub mod checksum;
 pub mod codec;
+pub mod daemon;
 pub mod grpc;
 pub mod path;
 pub mod units;

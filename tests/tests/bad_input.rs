@@ -203,7 +203,7 @@ async fn raw_call(url: &str, method: &'static str, body: Vec<u8>) -> tonic::Stat
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.unwrap();
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(method);
-    grpc.unary(tonic::Request::new(body), path, raw::RawCodec).await.err().expect("garbage must be refused")
+    grpc.unary(tonic::Request::new(body), path, raw::RawCodec).await.expect_err("garbage must be refused")
 }
 
 mod raw {

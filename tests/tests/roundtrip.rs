@@ -48,6 +48,6 @@ async fn reads_start_at_any_offset() {
         client.open_at("/f", offset as u64).await.unwrap().read_to_end(&mut out).await.unwrap();
         assert!(out == data[offset..], "from offset {offset}");
     }
-    let e = client.open_at("/f", data.len() as u64 + 1).await.err().expect("offset past the end");
+    let e = client.open_at("/f", data.len() as u64 + 1).await.expect_err("offset past the end");
     assert!(e.to_string().contains("past the end"), "{e}");
 }
