@@ -103,6 +103,11 @@ async fn put_get_ls_rm_through_the_binary() {
     assert_eq!(stat["replication"], 2);
     assert_eq!(stat["block_size"], 1 << 20);
 
+    // Sizes for people, as `hdfs dfs -ls -h`.
+    let human = hdfs.ok(&["ls", "-h", "/in/data.bin"]).await;
+    assert!(human.contains("2.0 MiB"), "{human}");
+    assert!(hdfs.ok(&["du", "-s", "-h", "/in"]).await.contains("MiB"));
+
     // du and mv.
     let du = hdfs.ok(&["du", "-s", "/in"]).await;
     let total = 2 * data.len() + 11;
@@ -130,6 +135,11 @@ async fn bad_input_is_one_line_and_a_failure_status() {
     );
     assert!(hdfs.fails(&["put", "/no/such/local/file", "/x"]).await.contains("/no/such/local/file: cannot open"));
     assert!(hdfs.fails(&["setrep", "600", "/x"]).await.contains("replication 600"));
+    // More replicas than datanodes: the put succeeds, and says the file is under-replicated.
+    let out = hdfs.run(&["put", "-r", "3", "-", "/r3"], b"abc").await;
+    assert!(out.status.success());
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(warning.contains("replication 3 but only 1 live datanode"), "{warning}");
     let dead = Hdfs { namenode: "http://127.0.0.1:1".into() };
     assert!(dead.fails(&["ls", "/"]).await.contains("cannot reach the namenode"));
 }

@@ -19,7 +19,11 @@ fn opts(datanodes: usize) -> ClusterOptions {
 }
 
 async fn wait_healthy(client: &Client) {
-    wait_until("fsck to report HEALTHY with every block at its target", SETTLE_TIMEOUT, || async {
+    wait_healthy_within(client, SETTLE_TIMEOUT).await
+}
+
+async fn wait_healthy_within(client: &Client, timeout: Duration) {
+    wait_until("fsck to report HEALTHY with every block at its target", timeout, || async {
         client
             .fsck("/", false)
             .await
@@ -117,13 +121,15 @@ async fn a_datanode_that_returns_after_repair_has_its_extra_replicas_trimmed() {
 async fn a_datanode_killed_mid_put_and_mid_get_loses_nothing() {
     let mut cluster = MiniCluster::with_options(opts(3)).await.unwrap();
     let client = Client::connect(&cluster.namenode_url()).await.unwrap();
-    let data = random_bytes(96 * MIB + 123, 42);
+    // 1 GiB in 8 MiB blocks (128 pipelines); the waits allow for a slow debug build on CI.
+    let data = random_bytes(1024 * MIB + 123, 42);
+    let slow = SETTLE_TIMEOUT * 6;
 
     // Put: every pipeline has all three nodes, so the kill lands in the one being written.
     let writer = {
         let (client, data) = (client.clone(), data.clone());
         tokio::spawn(async move {
-            let opts = CreateOptions::default().replication(3).block_size(MIB as u64);
+            let opts = CreateOptions::default().replication(3).block_size(8 * MIB as u64);
             let mut w = client.create("/big", opts).await?;
             for piece in data.chunks(256 * 1024) {
                 w.write_all(piece).await?;
@@ -131,8 +137,8 @@ async fn a_datanode_killed_mid_put_and_mid_get_loses_nothing() {
             w.close().await
         })
     };
-    wait_until("a third of the put", SETTLE_TIMEOUT, || async {
-        client.stat("/big").await.is_ok_and(|s| s.length >= 32 * MIB as u64)
+    wait_until("a third of the put", slow, || async {
+        client.stat("/big").await.is_ok_and(|s| s.length >= 300 * MIB as u64)
     })
     .await
     .unwrap();
@@ -143,15 +149,15 @@ async fn a_datanode_killed_mid_put_and_mid_get_loses_nothing() {
     // Get: kill the node most blocks would be read from, a third of the way in.
     cluster.restart_datanode(1).await.unwrap();
     cluster.wait_live_datanodes(3).await.unwrap();
-    wait_healthy(&client).await;
+    wait_healthy_within(&client, slow).await;
     let mut reader = client.open("/big").await.unwrap();
     let locations = cluster.block_locations("/big").await.unwrap();
     let mut counts = std::collections::HashMap::new();
-    for b in &locations[40..] {
+    for b in &locations[50..] {
         *counts.entry(b.locations[0].address.clone()).or_insert(0) += 1;
     }
     let busiest = counts.into_iter().max_by_key(|(_, n)| *n).unwrap().0;
-    let mut out = vec![0u8; 32 * MIB];
+    let mut out = vec![0u8; 300 * MIB];
     reader.read_exact(&mut out).await.unwrap();
     cluster.kill_datanode(cluster.datanode_index(&busiest).unwrap()).await;
     reader.read_to_end(&mut out).await.unwrap();
@@ -273,4 +279,30 @@ async fn decommission_drains_a_node_without_any_block_dropping_below_its_factor(
     }
     verify(&client, &files).await;
     client.decommission(&target, false).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setrep_up_and_down_and_deletes_reach_the_datanodes() {
+    let cluster = MiniCluster::with_options(opts(4)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    let data = random_bytes(3 * MIB, 8);
+    put(&client, "/rep", &data, 2).await;
+    cluster.wait_exact_replicas("/rep", 2).await.unwrap();
+
+    client.set_replication("/rep", 4).await.unwrap();
+    cluster.wait_exact_replicas("/rep", 4).await.unwrap();
+    client.set_replication("/rep", 1).await.unwrap();
+    cluster.wait_exact_replicas("/rep", 1).await.unwrap();
+    wait_healthy(&client).await;
+    assert!(get(&client, "/rep").await == data);
+
+    // Deleting the file deletes its replicas on the datanodes' disks.
+    let blocks: Vec<u64> =
+        cluster.block_locations("/rep").await.unwrap().iter().map(|b| b.block.unwrap().block_id).collect();
+    client.delete("/rep", false).await.unwrap();
+    wait_until("every replica file to be deleted", SETTLE_TIMEOUT, || async {
+        (0..4).all(|i| blocks.iter().all(|&b| !cluster.replica_path(i, b).exists()))
+    })
+    .await
+    .unwrap();
 }

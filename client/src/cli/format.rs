@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use hdfs_client::{DatanodeReport, FileStatus, FsckReport};
 use hdfs_proto::units::format_size;
 
-/// Byte counts as plain numbers, or for people (`-H`).
+/// Byte counts as plain numbers, or for people (`-h`).
 #[derive(Debug, Clone, Copy)]
 pub struct Sizes {
     human: bool,

@@ -62,12 +62,16 @@ pub enum Command {
         paths: Vec<String>,
     },
     /// List a directory.
+    #[command(disable_help_flag = true)]
     Ls {
+        /// Print help (-h means human-readable sizes here, as in `hdfs dfs -ls -h`).
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
         /// Recurse into subdirectories.
         #[arg(short = 'R', long)]
         recursive: bool,
         /// Sizes for people (1.5 GiB).
-        #[arg(short = 'H', long = "human")]
+        #[arg(short = 'h', long = "human")]
         human: bool,
         /// One JSON document on stdout.
         #[arg(long)]
@@ -101,12 +105,16 @@ pub enum Command {
         path: String,
     },
     /// Space used: per entry of a directory, or with -s in total.
+    #[command(disable_help_flag = true)]
     Du {
+        /// Print help (-h means human-readable sizes here, as in `hdfs dfs -du -h`).
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
         /// One total for PATH.
         #[arg(short = 's', long)]
         summary: bool,
         /// Sizes for people (1.5 GiB).
-        #[arg(short = 'H', long = "human")]
+        #[arg(short = 'h', long = "human")]
         human: bool,
         #[arg(default_value = "/")]
         path: String,
@@ -198,7 +206,9 @@ pub async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Ls { recursive, human, json, path } => ls(&client, &path, recursive, Sizes::new(human), json).await,
+        Command::Ls { recursive, human, json, path, .. } => {
+            ls(&client, &path, recursive, Sizes::new(human), json).await
+        }
         Command::Mkdir { parents, paths } => {
             for p in paths {
                 client.mkdirs(&p, parents).await?;
@@ -231,7 +241,7 @@ pub async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Du { summary, human, path } => du(&client, &path, summary, Sizes::new(human)).await,
+        Command::Du { summary, human, path, .. } => du(&client, &path, summary, Sizes::new(human)).await,
         Command::Setrep { wait, replication, path } => {
             setrep(&client, &path, check_replication(replication)?, wait, show_progress).await
         }
