@@ -303,10 +303,12 @@ impl BlockWriter {
 
     /// Sends a packet, recovering the pipeline as often as it breaks.
     async fn send(&mut self, data: Bytes, last: bool) -> Result<()> {
-        match self.pipeline().send(data, last).await {
-            Ok(()) => Ok(()),
-            // The packet is queued in the window: recovery sends it again.
-            Err(broken) => self.recover(broken).await,
+        loop {
+            // An error here means the packet was not queued: send it again after recovery.
+            match self.pipeline().send(data.clone(), last).await {
+                Ok(()) => return Ok(()),
+                Err(broken) => self.recover(broken).await?,
+            }
         }
     }
 
@@ -489,6 +491,9 @@ impl Pipeline {
     /// Opens the stream to the first node (which connects the rest), resuming at `recover_from`
     /// in a recovery, and sends the unacked packets again.
     async fn connect(&mut self, client: &Client, recover_from: Option<u64>) -> Result<(), Broken> {
+        // Close the broken stream first: until it ends, the surviving nodes' old writers hold
+        // the replica and refuse to resume it.
+        self.stream = None;
         let first = self.first().to_string();
         let header = dpb::WriteHeader {
             block: Some(dpb::BlockRef { block_id: self.block.block_id, generation_stamp: self.block.generation_stamp }),
@@ -524,7 +529,9 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Queues a packet in the window (waiting for room) and sends it.
+    /// Queues a packet in the window (waiting for room) and sends it. An error comes only from
+    /// waiting for room, before the packet is queued; once queued, a failed send shows up on the
+    /// ack stream, and recovery sends the packet again with the rest of the window.
     async fn send(&mut self, data: Bytes, last: bool) -> Result<(), Broken> {
         while self.unacked.len() >= WINDOW {
             self.wait_ack().await?;
@@ -535,13 +542,9 @@ impl Pipeline {
         self.len += p.data.len() as u64;
         let msg = p.message();
         self.unacked.push_back(p);
-        let sent = match &self.stream {
-            Some(s) => s.tx.send(msg).await.is_ok(),
-            None => false,
-        };
-        if !sent {
-            // The stream ended: the reason is on the ack stream.
-            self.wait_ack().await?;
+        if let Some(s) = &self.stream {
+            // A closed stream is reported by the next wait for an ack.
+            let _ = s.tx.send(msg).await;
         }
         Ok(())
     }

@@ -82,17 +82,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     tracker.spawn(heartbeat.run(shutdown.clone()));
     tracker.spawn(IncrementalReportLoop { link, rx: events_rx }.run(shutdown.clone()));
 
-    let server = hdfs_proto::grpc::server()
-        .add_service(
-            DataTransferServer::new(transfer)
-                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
-        )
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown.cancelled_owned(),
-        );
-    server.await?;
+    let router = hdfs_proto::grpc::server().add_service(
+        DataTransferServer::new(transfer)
+            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
+    );
+    hdfs_proto::grpc::serve_until(router, listener, shutdown.clone(), SHUTDOWN_GRACE).await?;
     tracker.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
         tracing::warn!("transfers still running at shutdown; abandoning them");

@@ -175,10 +175,10 @@ impl HeartbeatLoop {
             Some(Command::DeleteBlocks(d)) => {
                 let store = self.link.store.clone();
                 let events = self.events.clone();
-                let blocks: Vec<u64> = d.blocks.iter().map(|b| b.block_id).collect();
+                let blocks: Vec<(u64, u64)> = d.blocks.iter().map(|b| (b.block_id, b.generation_stamp)).collect();
                 let r = tokio::task::spawn_blocking(move || {
-                    for b in blocks {
-                        match store.delete(b) {
+                    for (b, generation_stamp) in blocks {
+                        match store.delete(b, generation_stamp) {
                             Ok(Some(info)) => events.deleted(info),
                             Ok(None) => {}
                             Err(e) => {

@@ -247,10 +247,16 @@ impl BlockManager {
         nodes.into_iter().map(|(_, _, _, idx)| self.location(idx)).collect()
     }
 
+    /// How a block's replicas stand. A node past `dead_after` counts as dead even before the
+    /// monitor's next tick declares it, so reports agree with each other.
     pub fn counts(&self, block: u64) -> ReplicaCounts {
         let mut c = ReplicaCounts::default();
         let Some(entry) = self.blocks.get(block) else { return c };
+        let now = Instant::now();
         for &n in &entry.replicas {
+            if self.liveness_of(n, now) == Liveness::Dead {
+                continue;
+            }
             if entry.corrupt.contains(&n) {
                 c.corrupt += 1;
             } else if self.nodes.get(n).admin == AdminState::Normal {

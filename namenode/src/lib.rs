@@ -42,6 +42,9 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     serve(ns, listener, shutdown).await
 }
 
+/// How long shutdown waits for open connections.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Serves an opened namesystem (tests keep a handle on it to observe it).
 pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
@@ -49,7 +52,7 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     let tracker = TaskTracker::new();
     tracker.spawn(ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
     let svc = service::Service::new(ns.clone());
-    let served = hdfs_proto::grpc::server()
+    let router = hdfs_proto::grpc::server()
         .add_service(
             ClientProtocolServer::new(svc.clone())
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
@@ -59,9 +62,8 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
             DatanodeProtocolServer::new(svc)
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
-        )
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), shutdown.cancelled())
-        .await;
+        );
+    let served = hdfs_proto::grpc::serve_until(router, listener, shutdown.clone(), SHUTDOWN_GRACE).await;
     shutdown.cancel();
     tracker.close();
     tracker.wait().await;

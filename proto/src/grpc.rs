@@ -36,6 +36,33 @@ pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
         .keep_alive_timeout(Duration::from_secs(20)))
 }
 
+/// Accepted connections with `TCP_NODELAY`. The server builder's own `tcp_nodelay` does not
+/// apply to an incoming stream passed in, and without it Nagle's algorithm and delayed ACKs
+/// stalled about a third of new connections for ~40 ms on their first call (measured by the
+/// cluster benchmark: 20 `hdfs ls` took 0.9 s instead of 0.045 s).
+pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Serves until `shutdown` is cancelled, then waits at most `grace` for open connections (a
+/// stopped client could otherwise hold a graceful shutdown open for ever).
+pub async fn serve_until(
+    router: tonic::transport::server::Router,
+    listener: tokio::net::TcpListener,
+    shutdown: tokio_util::sync::CancellationToken,
+    grace: Duration,
+) -> Result<(), tonic::transport::Error> {
+    let serve = router.serve_with_incoming_shutdown(incoming(listener), shutdown.clone().cancelled_owned());
+    tokio::pin!(serve);
+    tokio::select! {
+        r = &mut serve => r,
+        _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "connections still open after shutdown; closing them");
+            Ok(())
+        }
+    }
+}
+
 /// A server builder with the shared tuning.
 pub fn server() -> Server {
     Server::builder()

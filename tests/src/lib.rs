@@ -300,6 +300,18 @@ impl MiniCluster {
         Ok(i)
     }
 
+    /// Waits until the namenode declares the datanode at `addr` dead.
+    pub async fn wait_datanode_dead(&self, addr: &str, timeout: Duration) -> anyhow::Result<()> {
+        wait_until(&format!("datanode {addr} to be declared dead"), timeout, || async {
+            self.datanode_report().await.is_ok_and(|r| {
+                r.iter().any(|d| {
+                    d.state == pb::DatanodeState::Dead as i32 && d.datanode.as_ref().is_some_and(|n| n.address == addr)
+                })
+            })
+        })
+        .await
+    }
+
     /// Waits until the namenode counts exactly `n` datanodes as dead.
     pub async fn wait_dead_datanodes(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         wait_until(&format!("{n} dead datanodes"), timeout, || async {

@@ -12,7 +12,8 @@ use hdfs_namenode::replication::Priority;
 use hdfs_tests::{ClusterOptions, MiniCluster, SETTLE_TIMEOUT, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const DEAD_AFTER: Duration = Duration::from_secs(2);
+/// Short, but not so short that a busy CI machine makes a healthy node miss it.
+const DEAD_AFTER: Duration = Duration::from_secs(3);
 
 fn opts(datanodes: usize) -> ClusterOptions {
     ClusterOptions { datanodes, dead_after: DEAD_AFTER, ..Default::default() }
@@ -45,6 +46,12 @@ async fn write_files(client: &Client, n: usize) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// The address of the `n`th holder of the first block of /data/f0.
+async fn holder(cluster: &MiniCluster, n: usize) -> String {
+    let blocks = cluster.block_locations("/data/f0").await.unwrap();
+    blocks[0].locations[n].address.clone()
+}
+
 async fn verify(client: &Client, files: &[(String, Vec<u8>)]) {
     for (path, data) in files {
         assert!(get(client, path).await == *data, "{path}: contents differ");
@@ -58,9 +65,11 @@ async fn a_dead_datanode_is_detected_and_its_blocks_re_replicated() {
     let files = write_files(&client, 4).await;
     wait_healthy(&client).await;
 
+    // A node that holds replicas (on a busy machine a stale node may have been given none).
+    let addr = holder(&cluster, 0).await;
     let stopped = Instant::now();
-    cluster.stop_datanode(0).await;
-    cluster.wait_dead_datanodes(1, DEAD_AFTER * 3).await.unwrap();
+    cluster.stop_datanode(cluster.datanode_index(&addr).unwrap()).await;
+    cluster.wait_datanode_dead(&addr, DEAD_AFTER * 3).await.unwrap();
     let detect = stopped.elapsed();
     assert!(detect <= DEAD_AFTER + cluster.options().heartbeat * 2, "declared dead after {detect:?}");
 
@@ -84,9 +93,14 @@ async fn blocks_left_with_one_replica_are_repaired_first() {
 
     // Hold repairs while both nodes are declared dead, so that one round sees all the damage.
     client.safe_mode(SafeModeAction::Enter).await.unwrap();
-    cluster.stop_datanode(0).await;
-    cluster.stop_datanode(1).await;
-    cluster.wait_dead_datanodes(2, DEAD_AFTER * 3).await.unwrap();
+    // Two nodes that share a block, so that at least that block is left with one replica.
+    let addrs = [holder(&cluster, 0).await, holder(&cluster, 1).await];
+    for addr in &addrs {
+        cluster.stop_datanode(cluster.datanode_index(addr).unwrap()).await;
+    }
+    for addr in &addrs {
+        cluster.wait_datanode_dead(addr, DEAD_AFTER * 3).await.unwrap();
+    }
     let ns = cluster.namesystem().unwrap();
     let before = ns.scheduled_copies().len();
     client.safe_mode(SafeModeAction::Leave).await.unwrap();
@@ -104,11 +118,13 @@ async fn a_datanode_that_returns_after_repair_has_its_extra_replicas_trimmed() {
     let mut cluster = MiniCluster::with_options(opts(4)).await.unwrap();
     let client = Client::connect(&cluster.namenode_url()).await.unwrap();
     let files = write_files(&client, 3).await;
-    cluster.stop_datanode(2).await;
-    cluster.wait_dead_datanodes(1, DEAD_AFTER * 3).await.unwrap();
+    let addr = holder(&cluster, 0).await;
+    let i = cluster.datanode_index(&addr).unwrap();
+    cluster.stop_datanode(i).await;
+    cluster.wait_datanode_dead(&addr, DEAD_AFTER * 3).await.unwrap();
     wait_healthy(&client).await;
 
-    cluster.restart_datanode(2).await.unwrap();
+    cluster.restart_datanode(i).await.unwrap();
     cluster.wait_live_datanodes(4).await.unwrap();
     for (path, _) in &files {
         cluster.wait_exact_replicas(path, 3).await.unwrap();

@@ -1,0 +1,198 @@
+//! A local cluster of real processes: the `namenode`, `datanode` and `hdfs` binaries found next
+//! to this one, on free loopback ports, with data and logs under the benchmark's working
+//! directory. Dropping the cluster stops every node.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::probe::Probe;
+use crate::procs::{Proc, STOP_GRACE, log_tail, poll_until};
+
+pub const DATANODES: usize = 3;
+/// Fast heartbeats so a restarted datanode is seen quickly; dead after 10 s so that the restart
+/// measurement does not wait HDFS's minutes for the namenode to forget the stopped node.
+const HEARTBEAT: &str = "1s";
+const DEAD_AFTER: &str = "10s";
+/// Longest wait for the cluster to come up.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Binaries {
+    namenode: PathBuf,
+    datanode: PathBuf,
+    hdfs: PathBuf,
+}
+
+impl Binaries {
+    /// The binaries in the directory of this executable (`target/release` after a build).
+    pub fn next_to_self() -> anyhow::Result<Self> {
+        let me = std::env::current_exe().context("find this executable's path")?;
+        let dir = me.parent().context("this executable's path has no directory")?;
+        let find = |name: &str| -> anyhow::Result<PathBuf> {
+            let p = dir.join(name);
+            if !p.is_file() {
+                bail!(
+                    "{} not found; build the binaries first: cargo build --release (then run target/release/hdfs-bench)",
+                    p.display()
+                );
+            }
+            Ok(p)
+        };
+        Ok(Self { namenode: find("namenode")?, datanode: find("datanode")?, hdfs: find("hdfs")? })
+    }
+}
+
+pub struct Datanode {
+    pub addr: String,
+    pub dir: PathBuf,
+    log: PathBuf,
+    proc: Option<Proc>,
+}
+
+impl Datanode {
+    pub fn pid(&self) -> Option<u32> {
+        self.proc.as_ref().map(Proc::pid)
+    }
+}
+
+pub struct Cluster {
+    bins: Binaries,
+    root: PathBuf,
+    pub namenode_url: String,
+    /// gRPC questions to the cluster, below the `hdfs` command.
+    pub probe: Probe,
+    namenode: Proc,
+    namenode_log: PathBuf,
+    pub datanodes: Vec<Datanode>,
+}
+
+impl Cluster {
+    /// Starts a namenode and three datanodes under `root`; returns once all three are live.
+    pub fn start(bins: Binaries, root: &Path) -> anyhow::Result<Self> {
+        let logs = root.join("logs");
+        std::fs::create_dir_all(&logs).with_context(|| format!("create {}", logs.display()))?;
+        let nn_addr = free_port()?;
+        let namenode_url = format!("http://{nn_addr}");
+        let namenode_log = logs.join("namenode.log");
+        let mut cmd = Command::new(&bins.namenode);
+        cmd.arg("--rpc-addr").arg(&nn_addr);
+        cmd.arg("--data-dir").arg(root.join("namenode"));
+        cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
+        let namenode = Proc::spawn("namenode", logged(cmd, &namenode_log)?)?;
+        let mut cluster = Self {
+            bins,
+            root: root.to_path_buf(),
+            probe: Probe::new(&namenode_url)?,
+            namenode_url,
+            namenode,
+            namenode_log,
+            datanodes: Vec::new(),
+        };
+        for i in 0..DATANODES {
+            cluster.datanodes.push(Datanode {
+                addr: free_port()?,
+                dir: root.join(format!("datanode-{i}")),
+                log: logs.join(format!("datanode-{i}.log")),
+                proc: None,
+            });
+            cluster.start_datanode(i)?;
+        }
+        poll_until("3 live datanodes", START_TIMEOUT, Duration::from_millis(50), || {
+            cluster.check_running()?;
+            Ok(cluster.probe.live_datanodes().is_ok_and(|n| n >= DATANODES))
+        })?;
+        Ok(cluster)
+    }
+
+    /// An `hdfs` command against this cluster, quiet, its stderr appended to `stderr_log`.
+    pub fn hdfs<I, S>(&self, args: I, stderr_log: &Path) -> anyhow::Result<Command>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = Command::new(&self.bins.hdfs);
+        cmd.args(["--namenode", &self.namenode_url, "--quiet"]).args(args);
+        let err = File::options()
+            .create(true)
+            .append(true)
+            .open(stderr_log)
+            .with_context(|| format!("open {}", stderr_log.display()))?;
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+        Ok(cmd)
+    }
+
+    /// Where `hdfs` commands log their stderr.
+    pub fn client_log(&self) -> PathBuf {
+        self.root.join("logs").join("hdfs.log")
+    }
+
+    /// Starts datanode `i` on its port and data dir (again, after [`Self::stop_datanode`]).
+    pub fn start_datanode(&mut self, i: usize) -> anyhow::Result<()> {
+        let dn = &mut self.datanodes[i];
+        let mut cmd = Command::new(&self.bins.datanode);
+        cmd.args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr]);
+        cmd.arg("--data-dir").arg(&dn.dir);
+        cmd.args(["--heartbeat-interval", HEARTBEAT]);
+        dn.proc = Some(Proc::spawn(format!("datanode-{i}"), logged(cmd, &dn.log)?)?);
+        Ok(())
+    }
+
+    /// Stops datanode `i` with SIGTERM and waits for it to exit; returns how long that took.
+    pub fn stop_datanode(&mut self, i: usize) -> anyhow::Result<Duration> {
+        let Some(mut p) = self.datanodes[i].proc.take() else {
+            bail!("datanode-{i} is not running");
+        };
+        let start = std::time::Instant::now();
+        let status = p.stop(STOP_GRACE)?;
+        let took = start.elapsed();
+        if !status.success() {
+            eprintln!("hdfs-bench: datanode-{i} exited with {status} on SIGTERM");
+        }
+        Ok(took)
+    }
+
+    /// An error naming any node that has exited, with the end of its log.
+    pub fn check_running(&mut self) -> anyhow::Result<()> {
+        let mut nodes: Vec<(&mut Proc, &Path)> = vec![(&mut self.namenode, &self.namenode_log)];
+        for dn in &mut self.datanodes {
+            if let Some(p) = dn.proc.as_mut() {
+                nodes.push((p, &dn.log));
+            }
+        }
+        for (p, log) in nodes {
+            if let Some(status) = p.exited()? {
+                bail!("{} exited ({status}); end of {}:\n{}", p.name(), log.display(), log_tail(log, 10));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Cluster {
+    /// Datanodes first, so none of them spends its shutdown failing to reach the namenode.
+    fn drop(&mut self) {
+        for dn in &mut self.datanodes {
+            drop(dn.proc.take());
+        }
+        // The namenode's `Proc` stops it when the fields are dropped, after this.
+    }
+}
+
+/// `cmd` with stdout and stderr appended to `log`.
+fn logged(mut cmd: Command, log: &Path) -> anyhow::Result<Command> {
+    let out = File::options().create(true).append(true).open(log).with_context(|| format!("open {}", log.display()))?;
+    let err = out.try_clone()?;
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    Ok(cmd)
+}
+
+/// A loopback address with a port that was free a moment ago (bound to port 0, then released).
+fn free_port() -> anyhow::Result<String> {
+    let l = TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1:0 to find a free port")?;
+    Ok(l.local_addr()?.to_string())
+}

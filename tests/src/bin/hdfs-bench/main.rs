@@ -1,0 +1,322 @@
+//! `hdfs-bench`: measures a real local cluster against the raw limits of the machine it runs on.
+//!
+//! It exists because throughput figures on these VMs swing several-fold from run to run
+//! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
+//! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
+//! system uses. One run:
+//!
+//! 1. baselines: the test file written as three fsynced copies (what three replicas cost the
+//!    disk), one copy read back cold, one copy read cold into a new fsynced file (what `get`
+//!    asks of the disk), and one copy pushed through a loopback TCP socket;
+//! 2. a cluster of real processes (1 namenode, 3 datanodes, found next to this binary);
+//! 3. `hdfs put` at replication 3 and a cold `hdfs get` (and `cat` to /dev/null) of the test
+//!    file, then of a bigger file while the client's peak memory is sampled;
+//! 4. the datanodes' peak memory and disk space after holding the big file;
+//! 5. one datanode stopped, declared dead, restarted: the time until the namenode hands it to
+//!    readers again for every block of the big file and it serves a read.
+//!
+//! docs/BENCHMARKS.md says exactly what each figure is and records the results.
+//!
+//! Targets are those of the project's foundation issue. A missed target is a measurement, not
+//! a failure: the exit status is non-zero only if the benchmark itself could not run.
+
+mod cluster;
+mod options;
+mod phases;
+mod probe;
+mod procs;
+mod raw;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context;
+use hdfs_proto::units::format_size;
+
+use cluster::{Binaries, Cluster};
+use options::{Options, USAGE};
+use phases::{Baselines, RESTART_TIMEOUT, Restart, Transfer, mb_s};
+use procs::{peak_rss, run_watched};
+use report::{MIB, Report, Row, Target, Unit};
+
+const SMALL_REMOTE: &str = "/bench/file";
+const BIG_REMOTE: &str = "/bench/big";
+
+fn main() -> ExitCode {
+    let opts = match options::parse(std::env::args_os().skip(1)) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("hdfs-bench: {e:#}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hdfs-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(opts: &Options) -> anyhow::Result<()> {
+    let bins = Binaries::next_to_self()?;
+    let work = WorkDir::create(opts)?;
+    let load_before = load_average();
+    let measured = measure(opts, bins, work.path())?;
+    let report = Report {
+        size_bytes: opts.size,
+        big_size_bytes: opts.big_size,
+        work_dir: work.path().display().to_string(),
+        unix_time: SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        load_average_before: load_before,
+        load_average_after: load_average(),
+        rows: rows(opts, &measured),
+    };
+    println!(
+        "\nhdfs-bench: {} and {} files, 1 namenode + 3 datanodes, replication 3, MB = 10^6 bytes",
+        format_size(opts.size),
+        format_size(opts.big_size)
+    );
+    println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
+    print!("{}", report.table());
+    if let Some(path) = &opts.json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("write {}", path.display()))?;
+    }
+    work.finish();
+    Ok(())
+}
+
+/// Everything measured in one run.
+struct Measured {
+    base: Baselines,
+    small: Transfer,
+    big: Transfer,
+    /// Peak RSS of each datanode after the big put and get (`None`: it was not running).
+    datanode_peaks: Vec<Option<u64>>,
+    /// Disk space allocated under each datanode's data dir after the big put.
+    disk: Vec<u64>,
+    restart: Restart,
+}
+
+fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
+    let started = Instant::now();
+    let step = |what: &str| eprintln!("hdfs-bench [{:>6.1}s] {what}", started.elapsed().as_secs_f64());
+
+    step(&format!("making the {} test file in {}", format_size(opts.size), root.display()));
+    let src = root.join("test-file");
+    raw::make_test_file(&src, opts.size)?;
+    step("raw baselines: 3 fsynced copies, a cold read, loopback TCP");
+    let base = phases::baselines(root, &src, opts.size)?;
+
+    step("starting 1 namenode and 3 datanodes");
+    let mut cluster = Cluster::start(bins, root)?;
+    let log = cluster.client_log();
+    run_watched("hdfs mkdir", cluster.hdfs(["mkdir", "-p", "/bench"], &log)?, &log)?;
+    step(&format!("put, get and cat of {}", format_size(opts.size)));
+    let small = phases::transfer(&cluster, &src, SMALL_REMOTE, root, true)?;
+    std::fs::remove_file(&src).context("remove the test file")?;
+
+    step(&format!("making the {} test file", format_size(opts.big_size)));
+    let big_src = root.join("big-test-file");
+    raw::make_test_file(&big_src, opts.big_size)?;
+    step(&format!("put and get of {}", format_size(opts.big_size)));
+    let big = phases::transfer(&cluster, &big_src, BIG_REMOTE, root, false)?;
+    std::fs::remove_file(&big_src).context("remove the big test file")?;
+    let datanode_peaks = cluster.datanodes.iter().map(|d| d.pid().and_then(peak_rss)).collect();
+    let disk = cluster.datanodes.iter().map(|d| raw::allocated_bytes(&d.dir)).collect::<anyhow::Result<_>>()?;
+
+    step("restarting datanode-0 (stop, wait until declared dead, start, wait until it serves)");
+    let restart = phases::restart(&mut cluster, BIG_REMOTE)?;
+    drop(cluster);
+    step("done");
+    Ok(Measured { base, small, big, datanode_peaks, disk, restart })
+}
+
+/// The table's rows, with the foundation issue's targets.
+fn rows(opts: &Options, m: &Measured) -> Vec<Row> {
+    let Measured { base, small, big, datanode_peaks, disk, restart } = m;
+    let held = (opts.size + opts.big_size) as f64;
+    let (s, b) = (format_size(opts.size), format_size(opts.big_size));
+    let mut rows = vec![
+        Row::new(
+            "raw_write_3_copies_mb_s",
+            format!("raw: {s} written as 3 fsynced copies (MB/s of one copy)"),
+            Unit::MbPerS,
+            Some(base.write),
+        ),
+        Row::new("raw_read_cold_mb_s", format!("raw: one {s} copy read cold"), Unit::MbPerS, Some(base.read)),
+        Row::new(
+            "raw_copy_cold_mb_s",
+            format!("raw: one {s} copy read cold, written to a new file, fsynced"),
+            Unit::MbPerS,
+            Some(base.copy),
+        ),
+        Row::new(
+            "loopback_tcp_mb_s",
+            format!("raw: {s} through one loopback TCP stream"),
+            Unit::MbPerS,
+            Some(base.tcp),
+        ),
+        Row::new(
+            "put_mb_s",
+            format!("put {s}, replication 3"),
+            Unit::MbPerS,
+            Some(mb_s(small.size, small.put.elapsed)),
+        )
+        .against(base.write)
+        .target(Target::MinShareOfBaseline(0.35)),
+        Row::new(
+            "get_mb_s",
+            format!("get {s}, cold, output fsynced"),
+            Unit::MbPerS,
+            Some(mb_s(small.size, small.get.elapsed)),
+        )
+        .against(base.read)
+        .target(Target::MinShareOfBaseline(0.50)),
+        Row::new(
+            "get_vs_raw_copy_mb_s",
+            format!("get {s}, the same, against the raw cold copy"),
+            Unit::MbPerS,
+            Some(mb_s(small.size, small.get.elapsed)),
+        )
+        .against(base.copy),
+    ];
+    if let Some(cat) = small.cat {
+        rows.push(
+            Row::new(
+                "cat_mb_s",
+                format!("cat {s} > /dev/null, cold"),
+                Unit::MbPerS,
+                Some(mb_s(small.size, cat.elapsed)),
+            )
+            .against(base.read),
+        );
+    }
+    rows.extend([
+        Row::new(
+            "big_put_mb_s",
+            format!("put {b}, replication 3"),
+            Unit::MbPerS,
+            Some(mb_s(big.size, big.put.elapsed)),
+        )
+        .against(base.write),
+        Row::new(
+            "big_get_mb_s",
+            format!("get {b}, cold, output fsynced"),
+            Unit::MbPerS,
+            Some(mb_s(big.size, big.get.elapsed)),
+        )
+        .against(base.read),
+        Row::new(
+            "client_peak_rss_put_mib",
+            format!("client peak RSS, put {b}"),
+            Unit::Mib,
+            Some(big.put.peak_rss as f64 / MIB),
+        )
+        .target(Target::Below(256.0)),
+        Row::new(
+            "client_peak_rss_get_mib",
+            format!("client peak RSS, get {b}"),
+            Unit::Mib,
+            Some(big.get.peak_rss as f64 / MIB),
+        )
+        .target(Target::Below(256.0)),
+    ]);
+    for (i, peak) in datanode_peaks.iter().enumerate() {
+        rows.push(
+            Row::new(
+                format!("datanode_{i}_peak_rss_mib"),
+                format!("datanode-{i} peak RSS, all of the above"),
+                Unit::Mib,
+                peak.map(|p| p as f64 / MIB),
+            )
+            .target(Target::Below(512.0)),
+        );
+    }
+    for (i, &used) in disk.iter().enumerate() {
+        rows.push(
+            Row::new(
+                format!("datanode_{i}_disk_ratio"),
+                format!("datanode-{i} disk used / replica bytes"),
+                Unit::Ratio,
+                Some(used as f64 / held),
+            )
+            .target(Target::AtMost(1.25))
+            .note(format!("{} for {}", format_size(used), format_size(held as u64))),
+        );
+    }
+    let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+    let serving = restart.located.zip(restart.served).map(|(l, s)| l.max(s));
+    let mut total = Row::new(
+        "datanode_restart_s",
+        format!("datanode-0 ({b} held) restart until it serves reads"),
+        Unit::Seconds,
+        secs(serving),
+    )
+    .target(Target::AtMost(5.0));
+    if serving.is_none() {
+        total = total.note(format!("not serving after {RESTART_TIMEOUT:?}"));
+    }
+    rows.extend([
+        Row::new(
+            "datanode_stop_s",
+            "datanode-0 stop (SIGTERM to exit)",
+            Unit::Seconds,
+            Some(restart.stop.as_secs_f64()),
+        ),
+        Row::new(
+            "datanode_restart_located_s",
+            "restart: until the namenode lists it for every block",
+            Unit::Seconds,
+            secs(restart.located),
+        ),
+        Row::new("datanode_restart_served_s", "restart: until it served a read", Unit::Seconds, secs(restart.served)),
+        total,
+    ]);
+    rows
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The working directory: removed at the end (also on error) unless `--keep`.
+enum WorkDir {
+    Temp(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl WorkDir {
+    fn create(opts: &Options) -> anyhow::Result<Self> {
+        let parent = opts.dir.clone().unwrap_or_else(std::env::temp_dir);
+        std::fs::create_dir_all(&parent).with_context(|| format!("create {}", parent.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix("hdfs-bench-")
+            .tempdir_in(&parent)
+            .with_context(|| format!("create a working directory in {}", parent.display()))?;
+        Ok(if opts.keep { WorkDir::Kept(dir.keep()) } else { WorkDir::Temp(dir) })
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            WorkDir::Temp(d) => d.path(),
+            WorkDir::Kept(p) => p,
+        }
+    }
+
+    fn finish(self) {
+        if let WorkDir::Kept(p) = self {
+            eprintln!("hdfs-bench: kept {} (data and logs)", p.display());
+        }
+    }
+}
