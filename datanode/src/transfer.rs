@@ -477,14 +477,13 @@ pub async fn copy_replica(
         let _ = tx.blocking_send(pb::WriteBlockRequest { msg: Some(Msg::Packet(last)) });
         Ok::<u64, Status>(seqno)
     });
-    loop {
-        match acks.message().await? {
-            Some(ack) if ack.block_length > 0 || (len == 0 && ack.seqno == 0) => {
-                sender.await.map_err(|e| Status::internal(e.to_string()))??;
-                return Ok(ack.block_length);
-            }
-            Some(_) => {}
-            None => return Err(Status::unavailable(format!("copy of block {id} to {first}: stream ended early"))),
+    // Packets of READ_PACKET bytes, then the empty last one: its seqno is the packet count.
+    let last_seqno = len.div_ceil(READ_PACKET as u64);
+    while let Some(ack) = acks.message().await? {
+        if ack.seqno == last_seqno {
+            sender.await.map_err(|e| Status::internal(e.to_string()))??;
+            return Ok(ack.block_length);
         }
     }
+    Err(Status::unavailable(format!("copy of block {id} to {first}: stream ended early")))
 }

@@ -322,3 +322,23 @@ async fn setrep_up_and_down_and_deletes_reach_the_datanodes() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_the_namenode_no_longer_knows_are_deleted_when_reported() {
+    let mut cluster = MiniCluster::with_options(opts(3)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    let files = write_files(&client, 1).await;
+    let blocks: Vec<u64> =
+        cluster.block_locations("/data/f0").await.unwrap().iter().map(|b| b.block.unwrap().block_id).collect();
+
+    // The file is deleted while one holder is down: that holder's replicas become orphans.
+    cluster.stop_datanode(0).await;
+    client.delete(&files[0].0, false).await.unwrap();
+    assert!(blocks.iter().all(|&b| cluster.replica_path(0, b).exists()), "still on the stopped node's disk");
+    cluster.restart_datanode(0).await.unwrap();
+    wait_until("the orphan replicas to be deleted after the node's block report", SETTLE_TIMEOUT, || async {
+        blocks.iter().all(|&b| !cluster.replica_path(0, b).exists())
+    })
+    .await
+    .unwrap();
+}
