@@ -121,6 +121,9 @@ pub struct HeartbeatLoop {
     pub events: ReplicaEvents,
     /// Copies and recoveries run as tracked tasks, outside the loop.
     pub tracker: TaskTracker,
+    /// Rung when a copy finishes: heartbeat at once, so the next command comes without waiting
+    /// for the interval.
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
     pub interval: Duration,
     pub block_report_interval: Duration,
 }
@@ -165,6 +168,7 @@ impl HeartbeatLoop {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.interval) => {}
+                _ = self.wake.notified() => {}
                 _ = shutdown.cancelled() => return,
             }
         }

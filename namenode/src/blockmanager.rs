@@ -334,15 +334,17 @@ impl BlockManager {
         Ok(())
     }
 
-    /// An incremental block report.
+    /// An incremental block report. Returns whether it confirmed a copy (the monitor may then
+    /// schedule the next one at once).
     pub fn incremental_report(
         &mut self,
         ns: &Namespace,
         datanode_id: &str,
         received: &[ReportedReplica],
         deleted: &[ReportedReplica],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let idx = self.node_idx(datanode_id)?;
+        let mut confirmed = false;
         for r in received {
             let node = self.nodes.get_mut(idx);
             node.scheduled = node.scheduled.saturating_sub(1);
@@ -350,13 +352,19 @@ impl BlockManager {
             if let Some(copy) = self.pending.confirm(r.block, idx) {
                 let src = self.nodes.get_mut(copy.source);
                 src.streams = src.streams.saturating_sub(1);
+                confirmed = true;
                 tracing::info!(block = r.block, datanode = datanode_id, "copy confirmed");
             }
         }
         for r in deleted {
             self.forget_replica(r.block, idx);
         }
-        Ok(())
+        Ok(confirmed)
+    }
+
+    /// The moment the next datanode not yet declared dead passes its dead-after deadline.
+    pub fn next_death(&self) -> Option<Instant> {
+        self.nodes.iter().filter(|(_, n)| !n.dead).map(|(_, n)| n.last_heartbeat + self.dead_after).min()
     }
 
     fn forget_replica(&mut self, block: u64, idx: NodeIdx) {

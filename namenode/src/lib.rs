@@ -73,8 +73,10 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     Ok(())
 }
 
-/// The background loop: every `replication_interval`, one [`Namesystem::tick`] (liveness, safe
-/// mode, repair scheduling, expired leases).
+/// The background loop: one [`Namesystem::tick`] (liveness, safe mode, repair scheduling,
+/// expired leases) every `replication_interval`, and sooner when there is something to act on:
+/// a datanode reaching its dead-after deadline, or a copy confirmed (its source has a free
+/// stream for the next one).
 struct ReplicationMonitor {
     ns: Arc<Namesystem>,
 }
@@ -84,8 +86,11 @@ impl ReplicationMonitor {
         let interval = self.ns.config().replication_interval;
         loop {
             self.ns.tick().await;
+            let now = tokio::time::Instant::now();
+            let next = self.ns.next_death().map_or(now + interval, |d| (now + interval).min(d.into()));
             tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep_until(next) => {}
+                _ = self.ns.work_arrived() => {}
                 _ = shutdown.cancelled() => return,
             }
         }

@@ -68,6 +68,8 @@ pub struct Namesystem {
     /// Set when the edit log failed to take a record: the in-memory namespace may then be ahead
     /// of the disk, so every further mutation is refused (HDFS shuts down in that case).
     log_failed: AtomicBool,
+    /// Wakes the replication monitor before its next interval.
+    wake: tokio::sync::Notify,
 }
 
 fn now_ms() -> u64 {
@@ -91,7 +93,13 @@ impl Namesystem {
         }
         let db = log.db();
         let state = State { ns, log, bm, leases, recovering: HashMap::new() };
-        Ok(Self { config, state: Mutex::new(state), db, log_failed: AtomicBool::new(false) })
+        Ok(Self {
+            config,
+            state: Mutex::new(state),
+            db,
+            log_failed: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+        })
     }
 
     pub fn config(&self) -> &Config {
@@ -447,7 +455,10 @@ impl Namesystem {
     ) -> Result<()> {
         let mut st = self.lock();
         let State { ns, bm, .. } = &mut *st;
-        bm.incremental_report(ns, datanode_id, received, deleted)
+        if bm.incremental_report(ns, datanode_id, received, deleted)? {
+            self.wake.notify_one();
+        }
+        Ok(())
     }
 
     pub fn datanode_report(&self) -> Vec<DatanodeReport> {
@@ -491,6 +502,16 @@ impl Namesystem {
     /// Copies the monitor has scheduled, in order (for tests and diagnostics).
     pub fn scheduled_copies(&self) -> Vec<ScheduledCopy> {
         self.lock().bm.history().to_vec()
+    }
+
+    /// Resolves when work for the replication monitor has arrived (a copy confirmed).
+    pub async fn work_arrived(&self) {
+        self.wake.notified().await
+    }
+
+    /// When the next datanode will pass its dead-after deadline, if any is alive.
+    pub fn next_death(&self) -> Option<Instant> {
+        self.lock().bm.next_death()
     }
 
     /// One unit of background work: liveness, safe mode, repair scheduling, expired leases.

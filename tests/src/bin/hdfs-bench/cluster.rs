@@ -14,14 +14,14 @@ use anyhow::{Context, bail};
 use crate::probe::Probe;
 use crate::procs::{Proc, STOP_GRACE, log_tail, poll_until};
 
-pub const DATANODES: usize = 3;
 /// Fast heartbeats so a restarted datanode is seen quickly; dead after 10 s so that the restart
-/// measurement does not wait HDFS's minutes for the namenode to forget the stopped node.
-const HEARTBEAT: &str = "1s";
-const DEAD_AFTER: &str = "10s";
+/// and repair measurements do not wait HDFS's minutes for the namenode to forget a stopped node.
+pub const HEARTBEAT: &str = "1s";
+pub const DEAD_AFTER: &str = "10s";
 /// Longest wait for the cluster to come up.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+#[derive(Clone)]
 pub struct Binaries {
     namenode: PathBuf,
     datanode: PathBuf,
@@ -72,8 +72,9 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts a namenode and three datanodes under `root`; returns once all three are live.
-    pub fn start(bins: Binaries, root: &Path) -> anyhow::Result<Self> {
+    /// Starts a namenode (with `namenode_args` after the benchmark's own flags) and `datanodes`
+    /// datanodes under `root`; returns once all of them are live.
+    pub fn start(bins: Binaries, root: &Path, datanodes: usize, namenode_args: &[String]) -> anyhow::Result<Self> {
         let logs = root.join("logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("create {}", logs.display()))?;
         let nn_addr = free_port()?;
@@ -83,6 +84,7 @@ impl Cluster {
         cmd.arg("--rpc-addr").arg(&nn_addr);
         cmd.arg("--data-dir").arg(root.join("namenode"));
         cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
+        cmd.args(namenode_args);
         let namenode = Proc::spawn("namenode", logged(cmd, &namenode_log)?)?;
         let mut cluster = Self {
             bins,
@@ -93,7 +95,7 @@ impl Cluster {
             namenode_log,
             datanodes: Vec::new(),
         };
-        for i in 0..DATANODES {
+        for i in 0..datanodes {
             cluster.datanodes.push(Datanode {
                 addr: free_port()?,
                 dir: root.join(format!("datanode-{i}")),
@@ -102,9 +104,9 @@ impl Cluster {
             });
             cluster.start_datanode(i)?;
         }
-        poll_until("3 live datanodes", START_TIMEOUT, Duration::from_millis(50), || {
+        poll_until(&format!("{datanodes} live datanodes"), START_TIMEOUT, Duration::from_millis(50), || {
             cluster.check_running()?;
-            Ok(cluster.probe.live_datanodes().is_ok_and(|n| n >= DATANODES))
+            Ok(cluster.probe.live_datanodes().is_ok_and(|n| n >= datanodes))
         })?;
         Ok(cluster)
     }
@@ -154,6 +156,24 @@ impl Cluster {
             eprintln!("hdfs-bench: datanode-{i} exited with {status} on SIGTERM");
         }
         Ok(took)
+    }
+
+    /// Kills datanode `i` with SIGKILL, as a crash or a power cut would, and reaps it.
+    pub fn kill_datanode(&mut self, i: usize) -> anyhow::Result<()> {
+        let Some(mut p) = self.datanodes[i].proc.take() else {
+            bail!("datanode-{i} is not running");
+        };
+        p.kill()
+    }
+
+    /// Where the namenode logs.
+    pub fn namenode_log(&self) -> &Path {
+        &self.namenode_log
+    }
+
+    /// Where datanode `i` logs.
+    pub fn datanode_log(&self, i: usize) -> &Path {
+        &self.datanodes[i].log
     }
 
     /// An error naming any node that has exited, with the end of its log.

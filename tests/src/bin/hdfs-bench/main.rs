@@ -15,10 +15,17 @@
 //! 5. one datanode stopped, declared dead, restarted: the time until the namenode hands it to
 //!    readers again for every block of the big file and it serves a read.
 //!
+//! That is the `main` phase. The `repair` phase (see `repair.rs`) then starts a cluster of its
+//! own with four datanodes, puts the test file at replication 1 (timed) and at replication 3,
+//! kills one datanode, and measures how long the namenode takes to declare it dead and then how
+//! long until every block has three replicas again: the repair's rate against the put's.
+//! `--phases` runs either alone.
+//!
 //! docs/BENCHMARKS.md says exactly what each figure is and records the results.
 //!
-//! Targets are those of the project's foundation issue. A missed target is a measurement, not
-//! a failure: the exit status is non-zero only if the benchmark itself could not run.
+//! Targets are those of the project's foundation issue (main) and repair issue (repair). A
+//! missed target is a measurement, not a failure: the exit status is non-zero only if the
+//! benchmark itself could not run.
 
 mod cluster;
 mod options;
@@ -26,7 +33,9 @@ mod phases;
 mod probe;
 mod procs;
 mod raw;
+mod repair;
 mod report;
+mod timeline;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,10 +44,11 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 use hdfs_proto::units::format_size;
 
-use cluster::{Binaries, Cluster};
+use cluster::{Binaries, Cluster, DEAD_AFTER, HEARTBEAT};
 use options::{Options, USAGE};
 use phases::{Baselines, RESTART_TIMEOUT, Restart, Transfer, mb_s};
 use procs::{peak_rss, run_watched};
+use repair::{REPAIR_TIMEOUT, Repair};
 use report::{MIB, Report, Row, Target, Unit};
 
 const SMALL_REMOTE: &str = "/bench/file";
@@ -71,6 +81,7 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     let load_before = load_average();
     let measured = measure(opts, bins, work.path())?;
     let report = Report {
+        phases: opts.phases().iter().map(|p| p.to_string()).collect(),
         size_bytes: opts.size,
         big_size_bytes: opts.big_size,
         work_dir: work.path().display().to_string(),
@@ -79,11 +90,17 @@ fn run(opts: &Options) -> anyhow::Result<()> {
         load_average_after: load_average(),
         rows: rows(opts, &measured),
     };
-    println!(
-        "\nhdfs-bench: {} and {} files, 1 namenode + 3 datanodes, replication 3, MB = 10^6 bytes",
-        format_size(opts.size),
-        format_size(opts.big_size)
-    );
+    println!("\nhdfs-bench: MB = 10^6 bytes; datanodes heartbeat every {HEARTBEAT}, dead after {DEAD_AFTER}");
+    if opts.main {
+        println!(
+            "main: {} and {} files, 1 namenode + 3 datanodes, replication 3",
+            format_size(opts.size),
+            format_size(opts.big_size)
+        );
+    }
+    if opts.repair {
+        println!("repair: {}", repair_setup(opts));
+    }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
     if let Some(path) = &opts.json {
@@ -96,6 +113,12 @@ fn run(opts: &Options) -> anyhow::Result<()> {
 
 /// Everything measured in one run.
 struct Measured {
+    main: Option<MainPhase>,
+    repair: Option<Repair>,
+}
+
+/// What the main phase measured.
+struct MainPhase {
     base: Baselines,
     small: Transfer,
     big: Transfer,
@@ -109,7 +132,23 @@ struct Measured {
 fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let step = |what: &str| eprintln!("hdfs-bench [{:>6.1}s] {what}", started.elapsed().as_secs_f64());
+    let main = if opts.main { Some(measure_main(opts, bins.clone(), root, &step)?) } else { None };
+    let repair = if opts.repair {
+        step(&format!("repair phase: making the {} test file", format_size(opts.size)));
+        let src = root.join("repair-test-file");
+        raw::make_test_file(&src, opts.size)?;
+        let settings = repair::Settings { streams: opts.repair_streams, block_size: opts.repair_block_size };
+        let r = repair::run(bins, root, &src, &settings)?;
+        std::fs::remove_file(&src).context("remove the repair test file")?;
+        Some(r)
+    } else {
+        None
+    };
+    step("done");
+    Ok(Measured { main, repair })
+}
 
+fn measure_main(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> anyhow::Result<MainPhase> {
     step(&format!("making the {} test file in {}", format_size(opts.size), root.display()));
     let src = root.join("test-file");
     raw::make_test_file(&src, opts.size)?;
@@ -117,7 +156,7 @@ fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measur
     let base = phases::baselines(root, &src, opts.size)?;
 
     step("starting 1 namenode and 3 datanodes");
-    let mut cluster = Cluster::start(bins, root)?;
+    let mut cluster = Cluster::start(bins, root, 3, &[])?;
     let log = cluster.client_log();
     run_watched("hdfs mkdir", cluster.hdfs(["mkdir", "-p", "/bench"], &log)?, &log)?;
     step(&format!("put, get and cat of {}", format_size(opts.size)));
@@ -136,13 +175,123 @@ fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measur
     step("restarting datanode-0 (stop, wait until declared dead, start, wait until it serves)");
     let restart = phases::restart(&mut cluster, BIG_REMOTE)?;
     drop(cluster);
-    step("done");
-    Ok(Measured { base, small, big, datanode_peaks, disk, restart })
+    Ok(MainPhase { base, small, big, datanode_peaks, disk, restart })
 }
 
-/// The table's rows, with the foundation issue's targets.
+/// The repair cluster's settings, as the table states them.
+fn repair_setup(opts: &Options) -> String {
+    let streams = match opts.repair_streams {
+        Some(n) => format!("--max-replication-streams {n}"),
+        None => "default replication settings (2 streams per source, +2 for last replicas)".into(),
+    };
+    let blocks = opts.repair_block_size.map_or("128 MiB (default)".into(), format_size);
+    format!(
+        "{} file, 1 namenode + {} datanodes, {blocks} blocks, namenode {streams}",
+        format_size(opts.size),
+        repair::DATANODES
+    )
+}
+
+/// The table's rows, with the foundation and repair issues' targets.
 fn rows(opts: &Options, m: &Measured) -> Vec<Row> {
-    let Measured { base, small, big, datanode_peaks, disk, restart } = m;
+    let mut rows = m.main.as_ref().map(|main| main_rows(opts, main)).unwrap_or_default();
+    if let Some(r) = &m.repair {
+        rows.extend(repair_rows(r));
+    }
+    rows
+}
+
+/// The repair issue's figures: detection, repair time, and the repair's rate against a put at
+/// replication 1 on the same cluster (target: at least half).
+fn repair_rows(r: &Repair) -> Vec<Row> {
+    let s = format_size(r.size);
+    let put_r1 = mb_s(r.size, r.put_r1);
+    let dn = format!("datanode-{}", r.victim);
+    let mut rate = Row::new(
+        "repair_mb_s",
+        format!("repair rate: bytes {dn} held / repair time, against put at replication 1"),
+        Unit::MbPerS,
+        r.repair.map(|d| mb_s(r.held_bytes, d)),
+    )
+    .against(put_r1)
+    .target(Target::MinShareOfBaseline(0.5));
+    let mut repair = Row::new(
+        "repair_s",
+        format!("repair: {dn} shown dead until fsck HEALTHY, 0 under-replicated"),
+        Unit::Seconds,
+        r.repair.map(|d| d.as_secs_f64()),
+    )
+    .note(format!("load average at the kill {}", r.load_at_kill));
+    if r.repair.is_none() {
+        rate = rate.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+        repair = repair.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+    }
+    let mut first = Row::new(
+        "repair_first_copy_s",
+        format!("repair: {dn} shown dead until the first copy was scheduled"),
+        Unit::Seconds,
+        r.first_copy.map(|d| d.as_secs_f64()),
+    );
+    if r.first_copy.is_none() {
+        first = first.note("no copy in flight at any poll");
+    }
+    let mut rows = vec![
+        Row::new("repair_put_r1_mb_s", format!("put {s}, replication 1, 4 datanodes"), Unit::MbPerS, Some(put_r1)),
+        Row::new(
+            "repair_put_r3_mb_s",
+            format!("put {s}, replication 3, 4 datanodes"),
+            Unit::MbPerS,
+            Some(mb_s(r.size, r.put_r3)),
+        ),
+        Row::new(
+            "repair_held_mib",
+            format!("{dn} killed (SIGKILL), holding replicas of"),
+            Unit::Mib,
+            Some(r.held_bytes as f64 / MIB),
+        )
+        .note(format!("{} of {} blocks; blocks per datanode {}", r.held_blocks, r.blocks, r.spread)),
+        Row::new(
+            "repair_detect_s",
+            format!("detect: SIGKILL until the namenode reports {dn} dead"),
+            Unit::Seconds,
+            Some(r.detect.as_secs_f64()),
+        )
+        .note(format!("--dead-after {DEAD_AFTER}")),
+        first,
+        Row::new(
+            "repair_max_copies_in_flight",
+            "repair: most copies in flight at one poll",
+            Unit::Count,
+            Some(r.max_in_flight as f64),
+        ),
+        repair,
+        rate,
+    ];
+    // Where the time went, from the logs, in seconds after the kill.
+    let t = &r.timeline;
+    let since_kill = |key: &str, what: String, at: Option<f64>| {
+        let row = Row::new(key, format!("timeline: {what}, after the kill"), Unit::Seconds, at);
+        if at.is_none() { row.note("not in the logs") } else { row }
+    };
+    rows.extend([
+        since_kill("repair_log_declared_dead_s", "namenode logs it declared dead".into(), t.declared_dead),
+        since_kill("repair_log_first_scheduled_s", "first copy scheduled".into(), t.scheduled.first().copied())
+            .note(format!("{} copies in {} rounds", t.scheduled.len(), t.rounds())),
+        since_kill("repair_log_last_scheduled_s", "last copy scheduled".into(), t.scheduled.last().copied()),
+        since_kill("repair_log_first_started_s", "first copy started at its source".into(), t.started.first().copied()),
+        since_kill("repair_log_last_copied_s", "last replica copied".into(), t.copied.last().copied()),
+        since_kill(
+            "repair_healthy_s",
+            "fsck HEALTHY (detect + repair)".into(),
+            r.repair.map(|d| (r.detect + d).as_secs_f64()),
+        ),
+    ]);
+    rows
+}
+
+/// The foundation issue's figures.
+fn main_rows(opts: &Options, m: &MainPhase) -> Vec<Row> {
+    let MainPhase { base, small, big, datanode_peaks, disk, restart } = m;
     let held = (opts.size + opts.big_size) as f64;
     let (s, b) = (format_size(opts.size), format_size(opts.big_size));
     let mut rows = vec![
@@ -284,7 +433,7 @@ fn rows(opts: &Options, m: &Measured) -> Vec<Row> {
     rows
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())

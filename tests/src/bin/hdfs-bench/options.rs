@@ -1,4 +1,4 @@
-//! Command-line options. Parsed by hand: the package has no clap, and five flags do not need it.
+//! Command-line options. Parsed by hand: the package has no clap, and a few flags do not need it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -9,22 +9,34 @@ use hdfs_proto::units::parse_size;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts a local cluster (1 namenode, 3 datanodes) from the binaries next to this one and measures
-put/get at replication 3 against this machine's raw disk and loopback limits, memory, disk space
-and datanode restart time.
+Starts local clusters from the binaries next to this one and measures them. Two phases, each on
+a cluster of its own:
+  main    1 namenode + 3 datanodes: put/get at replication 3 against this machine's raw disk
+          and loopback limits, memory, disk space and datanode restart time
+  repair  1 namenode + 4 datanodes: put at replication 1, then at replication 3; one datanode
+          killed; the time until the namenode declares it dead and until fsck is HEALTHY
+          again, and the repair's rate against the replication-1 put
 
 options:
-  --size SIZE        file for the throughput figures (default 1GiB)
-  --big-size SIZE    file for the memory, disk-space and restart figures (default 4GiB)
-  --dir DIR          where to make the working directory (default: the system temp dir)
-  --json FILE        also write the figures as one JSON document to FILE
-  --keep             keep the working directory (data and logs) at the end
-  -h, --help         this text";
+  --size SIZE          file for the throughput and repair figures (default 1GiB)
+  --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
+  --phases LIST        phases to run, comma-separated: main, repair (default main,repair)
+  --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
+  --repair-block-size SIZE
+                       repair phase: block size of both puts (default: the namenode's, 128MiB)
+  --dir DIR            where to make the working directory (default: the system temp dir)
+  --json FILE          also write the figures as one JSON document to FILE
+  --keep               keep the working directory (data and logs) at the end
+  -h, --help           this text";
 
 #[derive(Debug, Clone)]
 pub struct Options {
     pub size: u64,
     pub big_size: u64,
+    pub main: bool,
+    pub repair: bool,
+    pub repair_streams: Option<u32>,
+    pub repair_block_size: Option<u64>,
     pub dir: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub keep: bool,
@@ -32,7 +44,24 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { size: 1 << 30, big_size: 4 << 30, dir: None, json: None, keep: false }
+        Self {
+            size: 1 << 30,
+            big_size: 4 << 30,
+            main: true,
+            repair: true,
+            repair_streams: None,
+            repair_block_size: None,
+            dir: None,
+            json: None,
+            keep: false,
+        }
+    }
+}
+
+impl Options {
+    /// The phases that run, in order, as `--phases` spells them.
+    pub fn phases(&self) -> Vec<&'static str> {
+        [("main", self.main), ("repair", self.repair)].into_iter().filter(|(_, on)| *on).map(|(p, _)| p).collect()
     }
 }
 
@@ -56,6 +85,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
+            "--phases" => (opts.main, opts.repair) = phases(&value()?)?,
+            "--repair-streams" => {
+                let v = value()?;
+                let n: u32 = v.parse().map_err(|_| anyhow::anyhow!("--repair-streams {v:?}: not a number"))?;
+                if n == 0 {
+                    bail!("--repair-streams must be at least 1");
+                }
+                opts.repair_streams = Some(n);
+            }
+            "--repair-block-size" => opts.repair_block_size = Some(size(&value()?)?),
             "--dir" => opts.dir = Some(PathBuf::from(value()?)),
             "--json" => opts.json = Some(PathBuf::from(value()?)),
             "--keep" => opts.keep = true,
@@ -63,6 +102,22 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
         }
     }
     Ok(Some(opts))
+}
+
+/// `main,repair` → (main, repair).
+fn phases(list: &str) -> anyhow::Result<(bool, bool)> {
+    let (mut main, mut repair) = (false, false);
+    for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match p {
+            "main" => main = true,
+            "repair" => repair = true,
+            other => bail!("--phases: unknown phase {other:?} (known: main, repair)"),
+        }
+    }
+    if !main && !repair {
+        bail!("--phases {list:?}: no phase to run");
+    }
+    Ok((main, repair))
 }
 
 fn size(s: &str) -> anyhow::Result<u64> {

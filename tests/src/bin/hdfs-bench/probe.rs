@@ -1,8 +1,11 @@
 //! What the benchmark asks the cluster over gRPC, below the `hdfs` command: how many datanodes
-//! are live, where a file's blocks are, and whether one given datanode serves a read.
+//! are live, where a file's blocks are, whether one given datanode serves a read, and the
+//! namenode's datanode report and fsck (the calls behind `hdfs report` and `hdfs fsck`).
 //!
-//! The `hdfs` command cannot answer these (it has no `report`, and a `get` reads from whichever
-//! replica the namenode ranks first, so it cannot show that one particular node serves).
+//! A `get` cannot show that one particular node serves: it reads from whichever replica the
+//! namenode ranks first. The report and fsck are asked here rather than through `hdfs`, because
+//! they are polled every 100 ms while a repair is timed, and a new `hdfs` process (a new
+//! connection) per poll would cost more than the poll interval's resolution.
 //!
 //! The probe must not add delays of its own to what it times. The namenode's channel is kept
 //! (it never restarts here), because the first call on a new connection sometimes stalls for
@@ -46,6 +49,24 @@ impl Probe {
         self.rt.block_on(async {
             let reply = nn.get_datanode_report(pb::GetDatanodeReportRequest {}).await?.into_inner();
             Ok(reply.datanodes.iter().filter(|d| d.state == pb::DatanodeState::Live as i32).count())
+        })
+    }
+
+    /// The namenode's view of every datanode (`hdfs report`).
+    pub fn datanode_report(&self) -> anyhow::Result<Vec<pb::DatanodeReport>> {
+        let mut nn = self.namenode.clone();
+        self.rt.block_on(async {
+            let reply = nn.get_datanode_report(pb::GetDatanodeReportRequest {}).await.context("datanode report")?;
+            Ok(reply.into_inner().datanodes)
+        })
+    }
+
+    /// `hdfs fsck PATH` (with `--files --blocks --locations` when `files`).
+    pub fn fsck(&self, path: &str, files: bool) -> anyhow::Result<pb::FsckResponse> {
+        let mut nn = self.namenode.clone();
+        self.rt.block_on(async {
+            let req = pb::FsckRequest { path: path.to_string(), include_files: files };
+            Ok(nn.fsck(req).await.with_context(|| format!("fsck {path}"))?.into_inner())
         })
     }
 

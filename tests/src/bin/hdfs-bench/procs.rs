@@ -62,6 +62,15 @@ impl Proc {
         self.child.kill().with_context(|| format!("kill {}", self.name))?;
         self.child.wait().with_context(|| format!("wait for {}", self.name))
     }
+
+    /// SIGKILL at once (no chance to shut down cleanly), then reap it.
+    pub fn kill(&mut self) -> anyhow::Result<()> {
+        if self.exited()?.is_none() {
+            self.child.kill().with_context(|| format!("kill {}", self.name))?;
+            self.child.wait().with_context(|| format!("wait for {}", self.name))?;
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Proc {

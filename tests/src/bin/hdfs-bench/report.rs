@@ -13,6 +13,7 @@ pub enum Unit {
     Mib,
     Ratio,
     Seconds,
+    Count,
 }
 
 /// What a row must reach; rows without one are for reading only.
@@ -83,6 +84,8 @@ impl Row {
 
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// The phases that ran (`main`, `repair`).
+    pub phases: Vec<String>,
     pub size_bytes: u64,
     pub big_size_bytes: u64,
     pub work_dir: String,
@@ -98,6 +101,7 @@ fn show(unit: Unit, v: f64) -> String {
         Unit::Mib => format!("{v:.1} MiB"),
         Unit::Ratio => format!("{v:.3}x"),
         Unit::Seconds => format!("{v:.2} s"),
+        Unit::Count => format!("{v:.0}"),
     }
 }
 
