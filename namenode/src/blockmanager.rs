@@ -581,8 +581,11 @@ impl BlockManager {
         };
         let Some(file) = ns.inode(entry.file).and_then(|i| i.as_file()) else { return };
         let Some(b) = file.blocks.iter().find(|b| b.id == block).copied() else { return };
+        if self.pending.get(block).is_some() {
+            return; // one copy at a time per block; checked again when it ends
+        }
         let c = self.counts(block);
-        let needed = (file.replication as usize).saturating_sub(c.live + self.pending.targets(block));
+        let needed = (file.replication as usize).saturating_sub(c.live);
         if needed == 0 {
             self.queues.remove(block);
             return;
@@ -600,11 +603,7 @@ impl BlockManager {
             })
             .copied();
         let Some(source) = source else { return };
-        let mut exclude = entry.replicas.clone();
-        if let Some(p) = self.pending.get(block) {
-            exclude.extend(&p.targets);
-        }
-        let targets = self.choose_targets(needed, b.num_bytes, &exclude);
+        let targets = self.choose_targets(needed, b.num_bytes, &entry.replicas);
         if targets.is_empty() {
             return;
         }
