@@ -202,7 +202,9 @@ impl Fetcher {
                 Error::DataLoss(format!("datanode {}: block {} at {}: {e}", dn.address, block.block_id, msg.offset))
             })?;
             let skip = (*pos - msg.offset) as usize;
-            let data = msg.data.slice(skip..);
+            // Never past the block's committed length, whatever the replica holds.
+            let end = (block.num_bytes - msg.offset).min(msg.data.len() as u64) as usize;
+            let data = msg.data.slice(skip..end);
             *pos += data.len() as u64;
             if self.tx.send(Ok(data)).await.is_err() {
                 return Ok(false);

@@ -26,20 +26,33 @@ pub async fn recover_block(
         "recovering a block as primary"
     );
 
-    let mut lengths = Vec::new();
+    let mut answers = Vec::new();
     for h in &cmd.holders {
         match replica_length(&link, &h.address, id).await {
-            Ok(len) => lengths.push((h, len)),
+            Ok((generation, len)) => answers.push((h, generation, len)),
             Err(e) => {
                 tracing::warn!(block = id, holder = %h.address, error = %e.message(), "holder unavailable for recovery")
             }
         }
     }
-    let len = lengths
+    // Only replicas of the newest generation count (an older one was dropped from the pipeline
+    // and lags behind), and an empty one does not veto the others (it restarted before its
+    // record held any of the bytes).
+    let newest = answers
         .iter()
-        .map(|(_, l)| *l)
-        .min()
+        .map(|(_, g, _)| *g)
+        .max()
         .ok_or_else(|| Status::unavailable(format!("block {id}: no holder answered")))?;
+    if new_gen <= newest {
+        let msg = format!("block {id}: replicas are at generation {newest}, not older than {new_gen}");
+        return Err(Status::failed_precondition(msg));
+    }
+    answers.retain(|(_, g, _)| *g == newest);
+    if answers.iter().any(|(_, _, l)| *l > 0) {
+        answers.retain(|(_, _, l)| *l > 0);
+    }
+    let lengths: Vec<_> = answers.iter().map(|(h, _, l)| (*h, *l)).collect();
+    let len = lengths.iter().map(|(_, l)| *l).min().unwrap_or(0);
 
     let mut finalized = Vec::new();
     if len > 0 {
@@ -75,17 +88,18 @@ async fn holder(addr: &str) -> Result<DataTransferClient<tonic::transport::Chann
     Ok(DataTransferClient::new(channel))
 }
 
-async fn replica_length(link: &NamenodeLink, addr: &str, block: u64) -> Result<u64, Status> {
+/// A holder's (generation stamp, verified length) of the replica.
+async fn replica_length(link: &NamenodeLink, addr: &str, block: u64) -> Result<(u64, u64), Status> {
     if addr == link.address {
         let store = link.store.clone();
-        let (_, len) = tokio::task::spawn_blocking(move || store.recovery_length(block))
+        return tokio::task::spawn_blocking(move || store.recovery_length(block))
             .await
             .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(crate::transfer::store_status)?;
-        return Ok(len);
+            .map_err(crate::transfer::store_status);
     }
-    let r = holder(addr).await?.init_replica_recovery(dpb::InitReplicaRecoveryRequest { block_id: block }).await?;
-    Ok(r.into_inner().length)
+    let req = dpb::InitReplicaRecoveryRequest { block_id: block };
+    let r = holder(addr).await?.init_replica_recovery(req).await?.into_inner();
+    Ok((r.generation_stamp, r.length))
 }
 
 async fn finalize(

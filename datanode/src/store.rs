@@ -338,7 +338,15 @@ fn key_to_block(k: &[u8]) -> Result<u64> {
 }
 
 fn decode(block: u64, v: &[u8]) -> Result<ReplicaRecord> {
-    bincode::deserialize(v).map_err(|e| StoreError::BadRecord { block, reason: e.to_string() })
+    let rec: ReplicaRecord =
+        bincode::deserialize(v).map_err(|e| StoreError::BadRecord { block, reason: e.to_string() })?;
+    let chunks = rec.len.div_ceil(u64::from(rec.bytes_per_checksum.max(1)));
+    if rec.bytes_per_checksum as usize != BYTES_PER_CHECKSUM || chunks != rec.checksums.len() as u64 {
+        let reason =
+            format!("{} checksums of {} bytes for {} bytes", rec.checksums.len(), rec.bytes_per_checksum, rec.len);
+        return Err(StoreError::BadRecord { block, reason });
+    }
+    Ok(rec)
 }
 
 /// Appends verified packets to a replica being written; dropping it unfinalized removes it.

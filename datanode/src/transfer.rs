@@ -345,8 +345,12 @@ async fn forward_packets(
                 checksums: p.checksums.clone(),
                 last: p.last,
             };
-            // A closed downstream shows up as an error on its ack stream.
-            let _ = tx.send(pb::WriteBlockRequest { msg: Some(Msg::Packet(fwd)) }).await;
+            // A closed downstream shows up as an error on its ack stream; one that stops reading
+            // gets as long as it would for an ack.
+            let send = tx.send(pb::WriteBlockRequest { msg: Some(Msg::Packet(fwd)) });
+            if tokio::time::timeout(DOWNSTREAM_ACK_TIMEOUT, send).await.is_err() {
+                return Err(Status::unavailable(format!("downstream stopped reading for {DOWNSTREAM_ACK_TIMEOUT:?}")));
+            }
         }
         let last = p.last;
         if disk.send(p).await.is_err() || last {
@@ -479,7 +483,11 @@ pub async fn copy_replica(
     });
     // Packets of READ_PACKET bytes, then the empty last one: its seqno is the packet count.
     let last_seqno = len.div_ceil(READ_PACKET as u64);
-    while let Some(ack) = acks.message().await? {
+    loop {
+        let ack = tokio::time::timeout(DOWNSTREAM_ACK_TIMEOUT, acks.message()).await.map_err(|_| {
+            Status::unavailable(format!("copy of block {id} to {first}: no ack within {DOWNSTREAM_ACK_TIMEOUT:?}"))
+        })??;
+        let Some(ack) = ack else { break };
         if ack.seqno == last_seqno {
             sender.await.map_err(|e| Status::internal(e.to_string()))??;
             return Ok(ack.block_length);

@@ -98,6 +98,9 @@ pub struct BlockManager {
     to_check: HashSet<u64>,
     pub safe_mode: SafeMode,
     history: Vec<ScheduledCopy>,
+    /// Log index of the op being applied, and deletes waiting for their op to be durable.
+    op_index: u64,
+    undurable_deletes: Vec<(u64, NodeIdx, u64, u64)>,
     heartbeat: Duration,
     dead_after: Duration,
     max_streams: u32,
@@ -114,6 +117,8 @@ impl BlockManager {
             to_check: HashSet::new(),
             safe_mode: SafeMode::new(config.safemode_threshold, config.safemode_extension),
             history: Vec::new(),
+            op_index: 0,
+            undurable_deletes: Vec::new(),
             heartbeat: config.heartbeat_interval,
             dead_after: config.dead_after,
             max_streams: config.max_replication_streams,
@@ -186,6 +191,16 @@ impl BlockManager {
         }
     }
 
+    /// A pipeline recovery gave the block a new generation: replicas reported under the old one
+    /// are stale; the survivors report again when they finalize.
+    pub fn new_generation(&mut self, block: u64, generation_stamp: u64) {
+        let Some(e) = self.blocks.get_mut(block) else { return };
+        e.generation_stamp = generation_stamp;
+        for n in std::mem::take(&mut e.replicas) {
+            self.nodes.get_mut(n).blocks.remove(&block);
+        }
+    }
+
     /// Records the replicas a block recovery finalized, under the block's new generation.
     pub fn recovered(&mut self, block: u64, generation_stamp: u64, holders: &[String]) {
         if let Some(e) = self.blocks.get_mut(block) {
@@ -205,21 +220,33 @@ impl BlockManager {
 
     /// Forgets blocks of removed files and schedules the deletion of their replicas (and of
     /// unfinished ones where the block was being written).
+    ///
+    /// The deletes wait in `undurable_deletes` under the current op's log index until
+    /// [`release_deletes`](Self::release_deletes) says that op is on disk: a replica must not go
+    /// before the namespace change that dropped it is durable (HDFS syncs its log first too).
     pub fn remove_blocks(&mut self, blocks: &[Block]) {
         for b in blocks {
             let expected = self.blocks.get(b.id).map(|e| e.expected.clone()).unwrap_or_default();
             let holders = self.blocks.remove(b.id);
-            for &node in &expected {
-                if !holders.contains(&node) {
-                    self.nodes.get_mut(node).pending_deletes.push((b.id, b.generation_stamp));
-                }
-            }
-            for node in holders {
-                let n = self.nodes.get_mut(node);
-                n.blocks.remove(&b.id);
-                n.pending_deletes.push((b.id, b.generation_stamp));
+            for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
+                self.nodes.get_mut(*node).blocks.remove(&b.id);
+                self.undurable_deletes.push((self.op_index, *node, b.id, b.generation_stamp));
             }
             self.queues.remove(b.id);
+        }
+    }
+
+    /// Tags what follows with the log index of the op being applied.
+    pub fn begin_op(&mut self, index: u64) {
+        self.op_index = index;
+    }
+
+    /// Hands out the deletes of ops up to `durable` (now on disk) to their datanodes.
+    pub fn release_deletes(&mut self, durable: u64) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = self.undurable_deletes.drain(..).partition(|d| d.0 <= durable);
+        self.undurable_deletes = waiting;
+        for (_, node, block, gen_stamp) in ready {
+            self.nodes.get_mut(node).pending_deletes.push((block, gen_stamp));
         }
     }
 
@@ -233,10 +260,13 @@ impl BlockManager {
     pub fn read_locations(&self, block: u64) -> Vec<Location> {
         let Some(entry) = self.blocks.get(block) else { return Vec::new() };
         let now = Instant::now();
+        // When every replica is marked corrupt, offer them all: the marks may come from one
+        // faulty reader, and the readers check every chunk anyway.
+        let all_corrupt = entry.replicas.iter().all(|n| entry.corrupt.contains(n));
         let mut nodes: Vec<(bool, Liveness, u32, NodeIdx)> = entry
             .replicas
             .iter()
-            .filter(|n| !entry.corrupt.contains(n))
+            .filter(|n| all_corrupt || !entry.corrupt.contains(n))
             .map(|&idx| {
                 let n = self.nodes.get(idx);
                 (n.admin != AdminState::Normal, self.liveness_of(idx, now), n.storage.active_transfers, idx)
@@ -278,6 +308,7 @@ impl BlockManager {
         let n = self.nodes.get_mut(idx);
         n.pending_deletes.clear();
         n.commands.clear();
+        n.scheduled = 0;
         tracing::info!(datanode = datanode_id, address, known, "datanode registered");
     }
 
@@ -318,11 +349,20 @@ impl BlockManager {
             orphans += usize::from(!self.replica_received(ns, idx, r));
         }
         for r in unfinished {
-            // Kept while its file is still being written (block recovery needs it); else junk.
-            if !self.is_under_construction(ns, r.block) {
+            let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
+            if self.is_under_construction(ns, r.block) {
+                // Kept for block recovery, which must know where it is (also after a restart).
+                if let Some(e) = self.blocks.get_mut(r.block)
+                    && !e.expected.contains(&idx)
+                {
+                    e.expected.push(idx);
+                }
+            } else if known_gen.is_none_or(|g| r.generation_stamp < g) {
+                // Of a deleted block, or left behind by a pipeline recovery: junk.
                 self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
                 orphans += 1;
             }
+            // Otherwise it is being finalized as this report was listed: its own report follows.
         }
         tracing::info!(
             datanode = datanode_id,
@@ -405,6 +445,8 @@ impl BlockManager {
             true
         } else {
             tracing::info!(block = r.block, datanode = %self.nodes.get(idx).id, generation_stamp = r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
+            self.blocks.remove_replica(r.block, idx);
+            self.nodes.get_mut(idx).blocks.remove(&r.block);
             self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
             false
         }
@@ -449,6 +491,10 @@ impl BlockManager {
     fn copy_failed(&mut self, block: u64, copy: &PendingCopy) {
         let src = self.nodes.get_mut(copy.source);
         src.streams = src.streams.saturating_sub(1);
+        for &t in &copy.targets {
+            let n = self.nodes.get_mut(t);
+            n.scheduled = n.scheduled.saturating_sub(1);
+        }
         self.to_check.insert(block);
     }
 
@@ -718,5 +764,73 @@ impl BlockManager {
                 copies_in_flight: self.pending.involving(idx) as u64,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::namespace::Op;
+
+    /// A namespace with one complete file of one block (id 1, generation 1), its block known
+    /// to a block manager with one registered datanode "dn".
+    fn setup() -> (Namespace, BlockManager) {
+        let mut ns = Namespace::default();
+        let create = Op::Create {
+            path: "/f".into(),
+            client: "c".into(),
+            replication: 1,
+            block_size: 1 << 20,
+            overwrite: false,
+            create_parent: false,
+            mtime_ms: 0,
+        };
+        let file = ns.apply(&create).unwrap().created.unwrap();
+        let add = Op::AddBlock { path: "/f".into(), previous: None, block: 1, generation_stamp: 1 };
+        let block = ns.apply(&add).unwrap().added_block.unwrap().1;
+        ns.apply(&Op::Complete { path: "/f".into(), last: Some((1, 10)), mtime_ms: 0 }).unwrap();
+        let mut bm = BlockManager::new(&Config::new("/unused"));
+        bm.add_block(&block, file, &[]);
+        bm.register("dn", "h:1", Storage::default(), Instant::now());
+        bm.safe_mode.leave();
+        (ns, bm)
+    }
+
+    fn deletes(bm: &mut BlockManager) -> Vec<(u64, u64)> {
+        let cmds = bm.heartbeat("dn", Storage::default(), Instant::now()).unwrap();
+        cmds.into_iter()
+            .flat_map(|c| match c {
+                Command::DeleteBlocks(d) => d,
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unfinished_replica_of_the_current_generation_is_not_deleted() {
+        // Listed as unfinished just before it was finalized and its file completed.
+        let (ns, mut bm) = setup();
+        let current = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+        bm.block_report(&ns, "dn", &[], &[current]).unwrap();
+        assert!(deletes(&mut bm).is_empty());
+        // An older generation (left by a pipeline recovery) and an unknown block are junk.
+        let stale = ReportedReplica { block: 1, generation_stamp: 0, num_bytes: 10 };
+        let unknown = ReportedReplica { block: 9, generation_stamp: 1, num_bytes: 10 };
+        bm.block_report(&ns, "dn", &[], &[stale, unknown]).unwrap();
+        assert_eq!(deletes(&mut bm), vec![(1, 0), (9, 1)]);
+    }
+
+    #[test]
+    fn replicas_of_removed_blocks_are_deleted_only_once_the_op_is_durable() {
+        let (ns, mut bm) = setup();
+        let replica = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+        bm.block_report(&ns, "dn", &[replica], &[]).unwrap();
+        bm.begin_op(7);
+        bm.remove_blocks(&[Block { id: 1, generation_stamp: 1, num_bytes: 10 }]);
+        assert!(deletes(&mut bm).is_empty(), "not before the log is synced");
+        bm.release_deletes(6);
+        assert!(deletes(&mut bm).is_empty(), "an earlier op's sync does not cover it");
+        bm.release_deletes(7);
+        assert_eq!(deletes(&mut bm), vec![(1, 1)]);
     }
 }

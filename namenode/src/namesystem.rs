@@ -130,11 +130,15 @@ impl Namesystem {
             }
             let (op, carried) = build(&mut st)?;
             let fx = st.ns.apply(&op)?;
-            if let Err(e) = st.log.append(&op) {
-                self.log_failed.store(true, Ordering::Release);
-                tracing::error!(error = %e, "edit log append failed; refusing further mutations");
-                return Err(e);
-            }
+            let index = match st.log.append(&op) {
+                Ok(index) => index,
+                Err(e) => {
+                    self.log_failed.store(true, Ordering::Release);
+                    tracing::error!(error = %e, "edit log append failed; refusing further mutations");
+                    return Err(e);
+                }
+            };
+            st.bm.begin_op(index);
             let r = after(&mut st, fx, carried);
             if st.log.needs_checkpoint(self.config.checkpoint_every) {
                 let State { log, ns, .. } = &mut *st;
@@ -142,9 +146,16 @@ impl Namesystem {
                     tracing::warn!(error = %e, "checkpoint failed; the log keeps growing");
                 }
             }
-            r
+            (r, index)
         };
-        EditLog::sync(&self.db).await?;
+        let (r, index) = r;
+        if let Err(e) = EditLog::sync(&self.db).await {
+            // The op is applied in memory but maybe not on disk: stop taking more.
+            self.log_failed.store(true, Ordering::Release);
+            tracing::error!(error = %e, "edit log sync failed; refusing further mutations");
+            return Err(e);
+        }
+        self.lock().bm.release_deletes(index);
         Ok(r)
     }
 
@@ -365,9 +376,7 @@ impl Namesystem {
             },
             |st, fx, ()| {
                 let b = fx.updated_block.expect("update updates");
-                if let Some(e) = st.bm.blocks.get_mut(b.id) {
-                    e.generation_stamp = b.generation_stamp;
-                }
+                st.bm.new_generation(b.id, b.generation_stamp);
                 tracing::info!(%path, block = b.id, generation_stamp = b.generation_stamp, "pipeline updated");
                 b.generation_stamp
             },
@@ -618,7 +627,8 @@ impl State {
         for (client, files) in self.leases.take_expired(now, config.lease_hard_limit) {
             for file in files {
                 tracing::info!(client, path = %self.ns.path_of(file), "lease expired; recovering the file");
-                self.recovering.insert(file, now - config.replication_timeout);
+                // Due at once: as if last asked a whole timeout ago.
+                self.recovering.insert(file, now.checked_sub(config.replication_timeout).unwrap_or(now));
             }
         }
         let mut closable = Vec::new();
@@ -639,10 +649,12 @@ impl State {
                 .map(|e| e.expected.iter().chain(&e.replicas).copied().collect())
                 .unwrap_or_default();
             match last {
-                Some(b) if self.bm.start_recovery(b, &holders) => {
+                Some(b) if !holders.is_empty() => {
+                    // Asked again after a timeout if no holder is alive or the primary fails.
+                    self.bm.start_recovery(b, &holders);
                     self.recovering.insert(file, now);
                 }
-                // No live node holds any of the last block: drop it and close the file.
+                // No node ever held any of the last block (or there is none): close without it.
                 last => closable.push((file, self.ns.path_of(file), last)),
             }
         }
@@ -653,6 +665,10 @@ impl State {
         let id = self.ns.resolve(path)?;
         let file = self.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
         match &file.writer {
+            // Its lease expired and block recovery has the file: the old writer must not go on.
+            Some(_) if self.recovering.contains_key(&id) => {
+                Err(Error::NoLease { path: path.clone(), client: client.to_string() })
+            }
             Some(w) if w == client => Ok((id, file)),
             Some(_) | None => Err(Error::NoLease { path: path.clone(), client: client.to_string() }),
         }
