@@ -67,7 +67,7 @@ impl FileReader {
             )));
         }
         let (tx, rx) = mpsc::channel(QUEUE);
-        let fetch = Fetcher { client, path, tx };
+        let fetch = Fetcher { client, path, tx, failed: Default::default() };
         let task = tokio::spawn(fetch.run(located.blocks, offset));
         Ok(Self { len: located.file_length, rx, current: Bytes::new(), task })
     }
@@ -123,6 +123,9 @@ struct Fetcher {
     client: Client,
     path: HdfsPath,
     tx: mpsc::Sender<Result<Bytes>>,
+    /// Datanodes that failed earlier in this stream: tried last for the blocks that follow, so
+    /// a hung node costs one timeout per read, not one per block (as HDFS's reader does).
+    failed: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Fetcher {
@@ -154,11 +157,17 @@ impl Fetcher {
         }
         let mut pos = start;
         let mut last_error = None;
-        for dn in locations {
+        let mut order: Vec<&pb::DatanodeInfo> = locations.iter().collect();
+        {
+            let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+            order.sort_by_key(|dn| failed.contains(&dn.address)); // stable: the namenode's order otherwise
+        }
+        for dn in order {
             match self.stream_from(block, dn, &mut pos).await {
                 Ok(sent) => return Ok(sent),
                 Err(e) => {
                     tracing::warn!(block = block.block_id, datanode = %dn.address, error = %e, offset = pos, "replica failed; trying the next");
+                    self.failed.lock().unwrap_or_else(|p| p.into_inner()).insert(dn.address.clone());
                     if matches!(e, Error::DataLoss(_)) {
                         self.report_bad(block, dn, &e).await;
                     } else {
