@@ -233,23 +233,34 @@ pub struct IncrementalReportLoop {
 
 impl IncrementalReportLoop {
     pub async fn run(mut self, shutdown: CancellationToken) {
-        let (mut received, mut deleted) = (Vec::new(), Vec::new());
+        let mut batch = Batch::default();
+        // An event that must wait for the next batch (see `Batch::push`).
+        let mut held: Option<Event> = None;
         loop {
-            if received.is_empty() && deleted.is_empty() {
-                let ev = tokio::select! {
-                    ev = self.rx.0.recv() => ev,
-                    _ = shutdown.cancelled() => return,
+            if batch.is_empty() {
+                let ev = match held.take() {
+                    Some(ev) => ev,
+                    None => {
+                        let ev = tokio::select! {
+                            ev = self.rx.0.recv() => ev,
+                            _ = shutdown.cancelled() => return,
+                        };
+                        let Some(ev) = ev else { return };
+                        ev
+                    }
                 };
-                let Some(ev) = ev else { return };
-                push(ev, &mut received, &mut deleted);
+                batch.push(ev);
             }
-            while let Ok(ev) = self.rx.0.try_recv() {
-                push(ev, &mut received, &mut deleted);
+            while held.is_none() {
+                let Ok(ev) = self.rx.0.try_recv() else { break };
+                if !batch.push(ev) {
+                    held = Some(ev);
+                }
             }
             let req = pb::BlockReceivedAndDeletedRequest {
                 datanode_id: self.link.datanode_id.clone(),
-                received: received.clone(),
-                deleted: deleted.clone(),
+                received: batch.received.clone(),
+                deleted: batch.deleted.clone(),
             };
             match self.link.client.block_received_and_deleted(NamenodeLink::request(req)).await {
                 Ok(_) => {}
@@ -263,15 +274,54 @@ impl IncrementalReportLoop {
                     }
                 }
             }
-            received.clear();
-            deleted.clear();
+            batch = Batch::default();
         }
     }
 }
 
-fn push(ev: Event, received: &mut Vec<pb::ExtendedBlock>, deleted: &mut Vec<pb::ExtendedBlock>) {
-    match ev {
-        Event::Received(i) => received.push(ext(&i)),
-        Event::Deleted(i) => deleted.push(ext(&i)),
+/// One incremental report. The namenode applies its received replicas before its deleted ones,
+/// so a replica deleted and then received again (trimmed, later copied back) must not share a
+/// batch: that receipt waits for the next one.
+#[derive(Default)]
+struct Batch {
+    received: Vec<pb::ExtendedBlock>,
+    deleted: Vec<pb::ExtendedBlock>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.received.is_empty() && self.deleted.is_empty()
+    }
+
+    /// Adds `ev`; false (and nothing added) if it must go in a later batch.
+    fn push(&mut self, ev: Event) -> bool {
+        match ev {
+            Event::Received(i) if self.deleted.iter().any(|d| d.block_id == i.block) => false,
+            Event::Received(i) => {
+                self.received.push(ext(&i));
+                true
+            }
+            Event::Deleted(i) => {
+                self.deleted.push(ext(&i));
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_after_a_delete_of_the_same_block_waits_for_the_next_batch() {
+        let info = |block| ReplicaInfo { block, generation_stamp: 1, len: 1 };
+        let mut b = Batch::default();
+        assert!(b.push(Event::Received(info(1))));
+        assert!(b.push(Event::Deleted(info(1))), "received then deleted is applied in order");
+        assert!(b.push(Event::Deleted(info(2))));
+        assert!(!b.push(Event::Received(info(2))), "deleted then received must not share a batch");
+        assert!(b.push(Event::Received(info(3))));
+        assert_eq!((b.received.len(), b.deleted.len()), (2, 2));
     }
 }
