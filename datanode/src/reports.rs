@@ -18,7 +18,7 @@ use hdfs_proto::pb::datanode as dpb;
 use hdfs_proto::pb::namenode::{
     self as pb, datanode_command::Command, datanode_protocol_client::DatanodeProtocolClient,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::transport::Channel;
@@ -31,9 +31,10 @@ pub const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// Wait before resending an incremental report that failed.
 const IBR_RETRY: Duration = Duration::from_millis(300);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Event {
-    Received(ReplicaInfo),
+    /// A finalized replica, and who waits for the namenode to have heard of it.
+    Received(ReplicaInfo, Option<oneshot::Sender<()>>),
     Deleted(ReplicaInfo),
 }
 
@@ -48,7 +49,14 @@ impl ReplicaEvents {
     }
 
     pub fn received(&self, info: ReplicaInfo) {
-        let _ = self.0.send(Event::Received(info));
+        let _ = self.0.send(Event::Received(info, None));
+    }
+
+    /// Like `received`; the answer resolves once the namenode has the report.
+    pub fn received_and_reported(&self, info: ReplicaInfo) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.0.send(Event::Received(info, Some(tx)));
+        rx
     }
 
     pub fn deleted(&self, info: ReplicaInfo) {
@@ -133,6 +141,7 @@ impl HeartbeatLoop {
         let mut registered = false;
         let mut last_report = Instant::now();
         loop {
+            let mut next = self.interval;
             if !registered {
                 match self.link.register().await {
                     Ok(()) => {
@@ -148,7 +157,13 @@ impl HeartbeatLoop {
                 };
                 match self.link.client.heartbeat(NamenodeLink::request(req)).await {
                     Ok(reply) => {
-                        for cmd in reply.into_inner().commands {
+                        let reply = reply.into_inner();
+                        // The namenode may ask for an early heartbeat while it has repair work.
+                        next = match reply.next_heartbeat_ms {
+                            0 => self.interval,
+                            ms => self.interval.min(Duration::from_millis(u64::from(ms))),
+                        };
+                        for cmd in reply.commands {
                             self.execute(cmd).await;
                         }
                     }
@@ -167,7 +182,7 @@ impl HeartbeatLoop {
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(self.interval) => {}
+                _ = tokio::time::sleep(next) => {}
                 _ = self.wake.notified() => {}
                 _ = shutdown.cancelled() => return,
             }
@@ -249,13 +264,12 @@ impl IncrementalReportLoop {
                         ev
                     }
                 };
-                batch.push(ev);
+                // An empty batch takes any event.
+                let _ = batch.push(ev);
             }
             while held.is_none() {
                 let Ok(ev) = self.rx.0.try_recv() else { break };
-                if !batch.push(ev) {
-                    held = Some(ev);
-                }
+                held = batch.push(ev).err();
             }
             let req = pb::BlockReceivedAndDeletedRequest {
                 datanode_id: self.link.datanode_id.clone(),
@@ -274,7 +288,9 @@ impl IncrementalReportLoop {
                     }
                 }
             }
-            batch = Batch::default();
+            for w in std::mem::take(&mut batch).waiters {
+                let _ = w.send(());
+            }
         }
     }
 }
@@ -286,6 +302,7 @@ impl IncrementalReportLoop {
 struct Batch {
     received: Vec<pb::ExtendedBlock>,
     deleted: Vec<pb::ExtendedBlock>,
+    waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl Batch {
@@ -293,19 +310,17 @@ impl Batch {
         self.received.is_empty() && self.deleted.is_empty()
     }
 
-    /// Adds `ev`; false (and nothing added) if it must go in a later batch.
-    fn push(&mut self, ev: Event) -> bool {
+    /// Adds `ev`, or gives it back if it must go in a later batch.
+    fn push(&mut self, ev: Event) -> Result<(), Event> {
         match ev {
-            Event::Received(i) if self.deleted.iter().any(|d| d.block_id == i.block) => false,
-            Event::Received(i) => {
+            Event::Received(i, _) if self.deleted.iter().any(|d| d.block_id == i.block) => return Err(ev),
+            Event::Received(i, waiter) => {
                 self.received.push(ext(&i));
-                true
+                self.waiters.extend(waiter);
             }
-            Event::Deleted(i) => {
-                self.deleted.push(ext(&i));
-                true
-            }
+            Event::Deleted(i) => self.deleted.push(ext(&i)),
         }
+        Ok(())
     }
 }
 
@@ -317,11 +332,11 @@ mod tests {
     fn a_receipt_after_a_delete_of_the_same_block_waits_for_the_next_batch() {
         let info = |block| ReplicaInfo { block, generation_stamp: 1, len: 1 };
         let mut b = Batch::default();
-        assert!(b.push(Event::Received(info(1))));
-        assert!(b.push(Event::Deleted(info(1))), "received then deleted is applied in order");
-        assert!(b.push(Event::Deleted(info(2))));
-        assert!(!b.push(Event::Received(info(2))), "deleted then received must not share a batch");
-        assert!(b.push(Event::Received(info(3))));
+        assert!(b.push(Event::Received(info(1), None)).is_ok());
+        assert!(b.push(Event::Deleted(info(1))).is_ok(), "received then deleted is applied in order");
+        assert!(b.push(Event::Deleted(info(2))).is_ok());
+        assert!(b.push(Event::Received(info(2), None)).is_err(), "deleted then received must not share a batch");
+        assert!(b.push(Event::Received(info(3), None)).is_ok());
         assert_eq!((b.received.len(), b.deleted.len()), (2, 2));
     }
 }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use bytes::Bytes;
 use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
 use hdfs_proto::pb::datanode::{self as pb, data_transfer_client::DataTransferClient, write_block_request::Msg};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -34,6 +34,8 @@ const WRITE_QUEUE: usize = 8;
 /// Longest wait for the next node's ack before blaming it. Shorter than the client's own
 /// timeout, so that a hung node deep in a pipeline is named by its upstream neighbour.
 const DOWNSTREAM_ACK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest the last ack of a block waits for the namenode to have the replica's report.
+const REPORT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// Read responses buffered ahead of the network.
 const READ_QUEUE: usize = 4;
 
@@ -139,7 +141,9 @@ impl TryFrom<pb::WriteBlockRequest> for Packet {
 }
 
 /// What the disk thread reports for each packet: its seqno, and the replica once finalized.
-type Written = Result<(u64, Option<ReplicaInfo>), Status>;
+/// What the disk thread reports for each packet: its seqno, and for the last one the finalized
+/// replica with the signal that the namenode has heard of it.
+type Written = Result<(u64, Option<(ReplicaInfo, oneshot::Receiver<()>)>), Status>;
 
 #[tonic::async_trait]
 impl pb::data_transfer_server::DataTransfer for TransferService {
@@ -198,10 +202,11 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
                 let Some(w) = writer.as_mut() else { break };
                 let mut r = w.append(p.offset, &p.data, &p.checksums).map(|()| (p.seqno, None));
                 if p.last && r.is_ok() {
-                    r = writer.take().expect("present").finalize().map(|info| (p.seqno, Some(info)));
-                }
-                if let Ok((_, Some(info))) = &r {
-                    events.received(*info);
+                    r = writer
+                        .take()
+                        .expect("present")
+                        .finalize()
+                        .map(|info| (p.seqno, Some((info, events.received_and_reported(info)))));
                 }
                 let failed = r.is_err();
                 let _ = done_tx.blocking_send(r.map_err(|e| {
@@ -397,6 +402,16 @@ async fn pair_acks(
     use hdfs_proto::grpc::{bad_node, blame};
     while let Some(written) = done.recv().await {
         let (seqno, finalized) = written?;
+        // The last ack waits (briefly) until the namenode has this replica's report, so that
+        // whoever gets the ack (a client about to complete, a copy's source asking for more work)
+        // finds the namenode already knowing.
+        let finalized = match finalized {
+            Some((info, reported)) => {
+                let _ = tokio::time::timeout(REPORT_WAIT, reported).await;
+                Some(info)
+            }
+            None => None,
+        };
         if let Some((next, down)) = down.as_mut() {
             let ack = match tokio::time::timeout(DOWNSTREAM_ACK_TIMEOUT, down.message()).await {
                 Err(_) => {

@@ -312,21 +312,25 @@ impl BlockManager {
         tracing::info!(datanode = datanode_id, address, known, "datanode registered");
     }
 
-    /// Records a heartbeat and returns the node's pending work (none in safe mode).
-    pub fn heartbeat(&mut self, datanode_id: &str, storage: Storage, now: Instant) -> Result<Vec<Command>> {
+    /// Records a heartbeat and returns the node's pending work (none in safe mode), and whether
+    /// it should come back early: while blocks wait for copies and this node has a free stream,
+    /// so that a copy scheduled a moment later does not wait a whole heartbeat interval.
+    pub fn heartbeat(&mut self, datanode_id: &str, storage: Storage, now: Instant) -> Result<(Vec<Command>, bool)> {
         let idx = self.node_idx(datanode_id)?;
         let in_safe_mode = self.safe_mode.is_on();
+        let backlog = !self.queues.is_empty() || !self.pending.is_empty();
         let node = self.nodes.get_mut(idx);
         node.storage = storage;
         node.last_heartbeat = now;
         if in_safe_mode {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
         let mut commands = std::mem::take(&mut node.commands);
         if !node.pending_deletes.is_empty() {
             commands.push(Command::DeleteBlocks(std::mem::take(&mut node.pending_deletes)));
         }
-        Ok(commands)
+        let soon = backlog && node.streams < self.max_streams + 2;
+        Ok((commands, soon))
     }
 
     /// A full block report: the node holds exactly these finalized replicas, plus `unfinished`
@@ -797,7 +801,7 @@ mod tests {
     }
 
     fn deletes(bm: &mut BlockManager) -> Vec<(u64, u64)> {
-        let cmds = bm.heartbeat("dn", Storage::default(), Instant::now()).unwrap();
+        let (cmds, _) = bm.heartbeat("dn", Storage::default(), Instant::now()).unwrap();
         cmds.into_iter()
             .flat_map(|c| match c {
                 Command::DeleteBlocks(d) => d,

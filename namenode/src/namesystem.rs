@@ -439,8 +439,18 @@ impl Namesystem {
         self.lock().bm.register(datanode_id, address, storage, Instant::now());
     }
 
-    pub fn heartbeat(&self, datanode_id: &str, storage: crate::datanodes::Storage) -> Result<Vec<Command>> {
-        self.lock().bm.heartbeat(datanode_id, storage, Instant::now())
+    /// Records a heartbeat; returns the node's commands and, when it should heartbeat again
+    /// early, after how long.
+    pub fn heartbeat(
+        &self,
+        datanode_id: &str,
+        storage: crate::datanodes::Storage,
+    ) -> Result<(Vec<Command>, Option<std::time::Duration>)> {
+        let (commands, soon) = self.lock().bm.heartbeat(datanode_id, storage, Instant::now())?;
+        // A fifth of an interval: soon enough for the next round of copies, rare enough that
+        // a large cluster in repair does not flood the namenode (5 heartbeats per interval).
+        let early = soon.then(|| self.config.heartbeat_interval / 5);
+        Ok((commands, early))
     }
 
     /// A full block report: finalized replicas, and unfinished ones.

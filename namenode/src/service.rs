@@ -344,8 +344,11 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
 
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
         let r = req.into_inner();
-        let commands = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?.into_iter().map(Into::into).collect();
-        Ok(Response::new(pb::HeartbeatResponse { commands }))
+        let (commands, early) = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?;
+        Ok(Response::new(pb::HeartbeatResponse {
+            commands: commands.into_iter().map(Into::into).collect(),
+            next_heartbeat_ms: early.map_or(0, |d| d.as_millis().max(1) as u32),
+        }))
     }
 
     async fn block_report(&self, req: Request<pb::BlockReportRequest>) -> Reply<pb::BlockReportResponse> {
