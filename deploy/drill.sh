@@ -620,5 +620,7 @@ case $SCENARIO in
     *) fail "unknown scenario $SCENARIO" ;;
 esac
 [ -z "$LATER" ] || fail "$LATER"
+# Every scenario ends by reading its files back: a pass with nothing verified is no pass.
+[ "${BYTES:-0}" -gt 0 ] || fail "no bytes were verified (the scenario ended before its data checks)"
 say "PASS"
 emit pass
