@@ -248,7 +248,7 @@ verify_set() {
     out=$(in_client 600 "verify_set $1") || fail "verifying /drill/$1: the check itself failed"
     bad=$(grep '^BAD' <<<"$out" || true)
     [ -z "$bad" ] || fail "/drill/$1: $(head -n3 <<<"$bad" | tr '\n' ';')"
-    n=$(awk '$1 == "OK" { s += $3 } END { print s + 0 }' <<<"$out")
+    n=$(awk '$1 == "OK" { s += $3 } END { printf "%.0f", s }' <<<"$out")
     BYTES=$((BYTES + n))
     say "verified /drill/$1: $(grep -c '^OK' <<<"$out") files, $n bytes, SHA-256 identical (slowest read $(awk '$1 == "OK" && $4 > m { m = $4 } END { print m + 0 }' <<<"$out")s)"
 }
@@ -423,7 +423,7 @@ scenario_pause() {
     if grep -q '^BAD' <<<"$out"; then
         fail "a read while $victim was frozen failed: $(grep '^BAD' <<<"$out" | head -n2 | tr '\n' ';')"
     fi
-    BYTES=$((BYTES + $(awk '$1 == "OK" { s += $3 } END { print s + 0 }' <<<"$out")))
+    BYTES=$((BYTES + $(awk '$1 == "OK" { s += $3 } END { printf "%.0f", s }' <<<"$out")))
     say "reads during the freeze: $(awk '$1 == "OK" { printf "%s %ss, ", $2, $4 }' <<<"$out")all identical"
     slow=$(awk -v b="$READ_BOUND" '$1 == "OK" && $4 > b { printf "%s took %ss, ", $2, $4 }' <<<"$out")
     if [ -n "$slow" ]; then
@@ -544,7 +544,7 @@ scenario_rolling_restart() {
     oks=$(grep -c '^OK' <<<"$log" || true)
     retries=$(grep -c '^RETRY' <<<"$log" || true)
     fails=$(grep '^FAIL' <<<"$log" || true)
-    BYTES=$((BYTES + $(awk '$1 == "OK" { s += $4 } END { print s + 0 }' <<<"$log")))
+    BYTES=$((BYTES + $(awk '$1 == "OK" { s += $4 } END { printf "%.0f", s }' <<<"$log")))
     say "reader: $oks reads with identical bytes, $retries retried, $(grep -c . <<<"$fails" || true) failed for good; it switched to another replica $(grep -c 'trying the next' "$WORK/reader.err" || true) times"
     [ -z "$fails" ] || fail "a read failed for good during the rolling restart: $(head -n2 <<<"$fails" | tr '\n' ';')"
     [ "$oks" -gt 0 ] || fail "the reader read nothing"
