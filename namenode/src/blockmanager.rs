@@ -685,11 +685,6 @@ impl BlockManager {
         &self.history
     }
 
-    /// Under-replicated blocks waiting for a copy, and copies in flight.
-    pub fn repair_backlog(&self) -> (usize, usize) {
-        (self.queues.len(), self.pending.len())
-    }
-
     /// Asks a live holder of `block` (the primary) to recover it among `holders`: agree on the
     /// length every replica has, finalize them under a new generation stamp, and report back.
     /// False if no holder is alive.

@@ -85,12 +85,4 @@ impl BlockMap {
             _ => false,
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.blocks.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
-    }
 }

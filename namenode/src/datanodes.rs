@@ -136,14 +136,6 @@ impl DatanodeManager {
     pub fn find(&self, name: &str) -> Option<NodeIdx> {
         self.lookup(name).or_else(|| self.iter().find(|(_, n)| n.address == name).map(|(i, _)| i))
     }
-
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -64,9 +64,10 @@ pub async fn serve_until(
 }
 
 /// A server builder with the shared tuning.
+/// (`TCP_NODELAY` is set on the listener by [`incoming`]: the builder's setting does not apply
+/// to an incoming stream.)
 pub fn server() -> Server {
     Server::builder()
-        .tcp_nodelay(true)
         .max_frame_size(MAX_FRAME_SIZE)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)

@@ -357,17 +357,17 @@ async fn wait_store_unlocked_at(db: &Path) -> anyhow::Result<()> {
     .await
 }
 
+/// Binds `addr` again once the stopped node's socket has let go of it (tokio's bind sets
+/// `SO_REUSEADDR`, so connections left in TIME_WAIT do not hold the port).
 async fn bind_again(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    let mut last = None;
-    for _ in 0..100 {
-        match TcpListener::bind(addr).await {
-            Ok(l) => return Ok(l),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(last.map(anyhow::Error::from).unwrap_or_else(|| anyhow::anyhow!("bind failed")))
-        .with_context(|| format!("bind {addr} again"))
+    let slot = std::sync::Mutex::new(None);
+    wait_until(&format!("{addr} to be free to bind again"), SETTLE_TIMEOUT, || async {
+        let Ok(l) = TcpListener::bind(addr).await else { return false };
+        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(l);
+        true
+    })
+    .await?;
+    slot.into_inner().unwrap_or_else(|p| p.into_inner()).context("bound above")
 }
 
 impl Drop for MiniCluster {
