@@ -832,4 +832,42 @@ mod tests {
         bm.release_deletes(7);
         assert_eq!(deletes(&mut bm), vec![(1, 1)]);
     }
+
+    #[test]
+    fn a_copy_not_confirmed_in_time_is_scheduled_again() {
+        let mut ns = Namespace::default();
+        let create = Op::Create {
+            path: "/f".into(),
+            client: "c".into(),
+            replication: 2,
+            block_size: 1 << 20,
+            overwrite: false,
+            create_parent: false,
+            mtime_ms: 0,
+        };
+        let file = ns.apply(&create).unwrap().created.unwrap();
+        let add = Op::AddBlock { path: "/f".into(), previous: None, block: 1, generation_stamp: 1 };
+        let block = ns.apply(&add).unwrap().added_block.unwrap().1;
+        ns.apply(&Op::Complete { path: "/f".into(), last: Some((1, 10)), mtime_ms: 0 }).unwrap();
+        let mut config = Config::new("/unused");
+        config.replication_timeout = Duration::from_secs(1);
+        let mut bm = BlockManager::new(&config);
+        bm.safe_mode.leave();
+        bm.add_block(&block, file, &[]);
+        let t0 = Instant::now();
+        bm.register("a", "a:1", Storage::default(), t0);
+        bm.register("b", "b:1", Storage::default(), t0);
+        let replica = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+        bm.block_report(&ns, "a", &[replica], &[]).unwrap();
+
+        bm.tick(&ns, t0);
+        assert_eq!(bm.history().len(), 1, "one copy for the missing replica");
+        assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
+        bm.tick(&ns, t0 + Duration::from_millis(500));
+        assert_eq!(bm.history().len(), 1, "still in flight");
+        // No report from the target within the timeout: the stream is returned, the copy retried.
+        bm.tick(&ns, t0 + Duration::from_secs(2));
+        assert_eq!(bm.history().len(), 2);
+        assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
+    }
 }
