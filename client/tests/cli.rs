@@ -59,7 +59,13 @@ async fn put_get_ls_rm_through_the_binary() {
 
     // put: into a new path, into a directory, and refused onto an existing file without -f.
     hdfs.ok(&["mkdir", "-p", "/in"]).await;
-    hdfs.ok(&["put", "--block-size", "1MiB", &local, "/in/copy.bin"]).await;
+    let out = hdfs.run(&["put", "--block-size", "1MiB", &local, "/in/copy.bin"], b"").await;
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal: {:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     hdfs.ok(&["put", &local, "/in"]).await;
     let err = hdfs.fails(&["put", &local, "/in/copy.bin"]).await;
     assert_eq!(err.trim(), "hdfs: put: /in/copy.bin: already exists (use -f to overwrite)");
