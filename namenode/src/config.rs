@@ -7,7 +7,7 @@ use hdfs_proto::{MAX_BLOCK_SIZE, MAX_REPLICATION, MIN_BLOCK_SIZE};
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the edit log (sled) and the fsimage live.
+    /// Where the edit log segments and the fsimage live.
     pub data_dir: PathBuf,
     /// Replication of files created without an explicit factor.
     pub default_replication: u32,
@@ -19,7 +19,8 @@ pub struct Config {
     pub dead_after: Duration,
     /// A writer that has not renewed its lease for this long loses it to another writer.
     pub lease_hard_limit: Duration,
-    /// Log records between two fsimage checkpoints.
+    /// Log records between two fsimage checkpoints (at least; more once the namespace has more
+    /// inodes than this, see `EditLog::needs_checkpoint`).
     pub checkpoint_every: u64,
     /// How often the replication monitor looks for work.
     pub replication_interval: Duration,

@@ -53,8 +53,6 @@ pub enum Error {
     NoLiveDatanodes,
     #[error("datanode {0} is not registered (register again)")]
     UnknownDatanode(String),
-    #[error("edit log: {0}")]
-    Storage(#[from] sled::Error),
     #[error("edit log record {index}: {reason}")]
     CorruptLog { index: u64, reason: String },
     #[error("fsimage: {0}")]
@@ -84,7 +82,7 @@ impl From<Error> for Status {
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_) => Code::FailedPrecondition,
             Error::NoLiveDatanodes => Code::Unavailable,
-            Error::Storage(_) | Error::CorruptLog { .. } | Error::Image(_) => Code::Internal,
+            Error::CorruptLog { .. } | Error::Image(_) => Code::Internal,
         };
         Status::new(code, e.to_string())
     }

@@ -1,7 +1,7 @@
 //! The namenode: owns the namespace and the block map, and watches datanodes.
 //!
 //! - [`namespace`]: the directory tree as a state machine of [`namespace::Op`]s;
-//! - [`editlog`]: those ops made durable (sled log + fsimage checkpoints);
+//! - [`editlog`]: those ops made durable (segment files with group commit + fsimage checkpoints);
 //! - [`blockmanager`]: replicas, datanode liveness and repair ([`blockmap`], [`datanodes`],
 //!   [`placement`], [`replication`], [`safemode`]); [`leases`]; none of it persisted;
 //! - [`fsck`]: health reports;

@@ -18,7 +18,7 @@ use crate::blockmanager::BlockManager;
 pub use crate::blockmanager::{Command, DatanodeReport, Location, ReportedReplica, ScheduledCopy};
 use crate::config::Config;
 use crate::datanodes::NodeIdx;
-use crate::editlog::EditLog;
+use crate::editlog::{EditLog, LogSync};
 use crate::error::{Error, Result};
 use crate::leases::Leases;
 use crate::namespace::{Block, ContentSummary, Effects, InodeId, InodeKind, Namespace, Op};
@@ -64,7 +64,7 @@ struct State {
 pub struct Namesystem {
     config: Config,
     state: Mutex<State>,
-    db: sled::Db,
+    sync: LogSync,
     /// Set when the edit log failed to take a record: the in-memory namespace may then be ahead
     /// of the disk, so every further mutation is refused (HDFS shuts down in that case).
     log_failed: AtomicBool,
@@ -91,12 +91,12 @@ impl Namesystem {
                 leases.add(writer, id, now);
             }
         }
-        let db = log.db();
+        let sync = log.sync_handle();
         let state = State { ns, log, bm, leases, recovering: HashMap::new() };
         Ok(Self {
             config,
             state: Mutex::new(state),
-            db,
+            sync,
             log_failed: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
         })
@@ -140,7 +140,7 @@ impl Namesystem {
             };
             st.bm.begin_op(index);
             let r = after(&mut st, fx, carried);
-            if st.log.needs_checkpoint(self.config.checkpoint_every) {
+            if st.log.needs_checkpoint(self.config.checkpoint_every, st.ns.inode_count()) {
                 let State { log, ns, .. } = &mut *st;
                 if let Err(e) = log.checkpoint(ns) {
                     tracing::warn!(error = %e, "checkpoint failed; the log keeps growing");
@@ -149,7 +149,7 @@ impl Namesystem {
             (r, index)
         };
         let (r, index) = r;
-        if let Err(e) = EditLog::sync(&self.db).await {
+        if let Err(e) = self.sync.wait(index).await {
             // The op is applied in memory but maybe not on disk: stop taking more.
             self.log_failed.store(true, Ordering::Release);
             tracing::error!(error = %e, "edit log sync failed; refusing further mutations");

@@ -66,7 +66,9 @@ pub struct Cluster {
     pub namenode_url: String,
     /// gRPC questions to the cluster, below the `hdfs` command.
     pub probe: Probe,
-    namenode: Proc,
+    namenode: Option<Proc>,
+    namenode_addr: String,
+    namenode_args: Vec<String>,
     namenode_log: PathBuf,
     pub datanodes: Vec<Datanode>,
 }
@@ -79,22 +81,18 @@ impl Cluster {
         std::fs::create_dir_all(&logs).with_context(|| format!("create {}", logs.display()))?;
         let nn_addr = free_port()?;
         let namenode_url = format!("http://{nn_addr}");
-        let namenode_log = logs.join("namenode.log");
-        let mut cmd = Command::new(&bins.namenode);
-        cmd.arg("--rpc-addr").arg(&nn_addr);
-        cmd.arg("--data-dir").arg(root.join("namenode"));
-        cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
-        cmd.args(namenode_args);
-        let namenode = Proc::spawn("namenode", logged(cmd, &namenode_log)?)?;
         let mut cluster = Self {
             bins,
             root: root.to_path_buf(),
             probe: Probe::new(&namenode_url)?,
             namenode_url,
-            namenode,
-            namenode_log,
+            namenode: None,
+            namenode_addr: nn_addr,
+            namenode_args: namenode_args.to_vec(),
+            namenode_log: logs.join("namenode.log"),
             datanodes: Vec::new(),
         };
+        cluster.start_namenode()?;
         for i in 0..datanodes {
             cluster.datanodes.push(Datanode {
                 addr: free_port()?,
@@ -131,6 +129,38 @@ impl Cluster {
     /// Where `hdfs` commands log their stderr.
     pub fn client_log(&self) -> PathBuf {
         self.root.join("logs").join("hdfs.log")
+    }
+
+    /// Starts the namenode on its port and data dir (again, after [`Self::stop_namenode`]).
+    pub fn start_namenode(&mut self) -> anyhow::Result<()> {
+        let mut cmd = Command::new(&self.bins.namenode);
+        cmd.arg("--rpc-addr").arg(&self.namenode_addr);
+        cmd.arg("--data-dir").arg(self.root.join("namenode"));
+        cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
+        cmd.args(&self.namenode_args);
+        self.namenode = Some(Proc::spawn("namenode", logged(cmd, &self.namenode_log)?)?);
+        Ok(())
+    }
+
+    /// Stops the namenode with SIGTERM (it checkpoints on the way out) and waits for it to exit;
+    /// returns how long that took.
+    pub fn stop_namenode(&mut self) -> anyhow::Result<Duration> {
+        let Some(mut p) = self.namenode.take() else {
+            bail!("the namenode is not running");
+        };
+        let start = std::time::Instant::now();
+        let status = p.stop(STOP_GRACE)?;
+        if !status.success() {
+            bail!(
+                "the namenode exited with {status} on SIGTERM; end of its log:\n{}",
+                log_tail(&self.namenode_log, 10)
+            );
+        }
+        Ok(start.elapsed())
+    }
+
+    pub fn namenode_pid(&self) -> Option<u32> {
+        self.namenode.as_ref().map(Proc::pid)
     }
 
     /// Starts datanode `i` on its port and data dir (again, after [`Self::stop_datanode`]).
@@ -178,7 +208,10 @@ impl Cluster {
 
     /// An error naming any node that has exited, with the end of its log.
     pub fn check_running(&mut self) -> anyhow::Result<()> {
-        let mut nodes: Vec<(&mut Proc, &Path)> = vec![(&mut self.namenode, &self.namenode_log)];
+        let mut nodes: Vec<(&mut Proc, &Path)> = Vec::new();
+        if let Some(p) = self.namenode.as_mut() {
+            nodes.push((p, &self.namenode_log));
+        }
         for dn in &mut self.datanodes {
             if let Some(p) = dn.proc.as_mut() {
                 nodes.push((p, &dn.log));

@@ -9,18 +9,28 @@ use hdfs_proto::units::parse_size;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts local clusters from the binaries next to this one and measures them. Two phases, each on
-a cluster of its own:
-  main    1 namenode + 3 datanodes: put/get at replication 3 against this machine's raw disk
-          and loopback limits, memory, disk space and datanode restart time
+Starts local clusters from the binaries next to this one and measures them. Four phases, each
+on a cluster of its own:
+  main    1 namenode + 3 datanodes: put/get at replication 1 and 3, one client and 4 at once,
+          against this machine's raw disk and loopback limits; memory, disk space and
+          datanode restart time
   repair  1 namenode + 4 datanodes: put at replication 1, then at replication 3; one datanode
           killed; the time until the namenode declares it dead and until fsck is HEALTHY
           again, and the repair's rate against the replication-1 put
+  meta    1 namenode + 3 in-process tiny datanodes: mkdirs, single-block files, create-close,
+          stat, list, rename, delete with --clients clients; memory per file; restart
+  small   1 namenode + 3 datanodes: --small-files files of --small-size written at
+          replication 3, then read, by --clients clients; ops/s, p50 and p99
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
-  --phases LIST        phases to run, comma-separated: main, repair (default main,repair)
+  --phases LIST        phases to run, comma-separated: main, repair, meta, small (default all)
+  --clients N          meta and small phases: concurrent clients (default 16)
+  --meta-files N       meta phase: single-block files in the namespace (default 1000000)
+  --meta-ops N         meta phase: operations of each kind measured (default 100000)
+  --small-files N      small phase: files written and read (default 100000)
+  --small-size SIZE    small phase: size of each file (default 1KiB)
   --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
   --repair-block-size SIZE
                        repair phase: block size of both puts (default: the namenode's, 128MiB)
@@ -35,6 +45,13 @@ pub struct Options {
     pub big_size: u64,
     pub main: bool,
     pub repair: bool,
+    pub meta: bool,
+    pub small: bool,
+    pub clients: usize,
+    pub meta_files: u64,
+    pub meta_ops: u64,
+    pub small_files: u64,
+    pub small_size: u64,
     pub repair_streams: Option<u32>,
     pub repair_block_size: Option<u64>,
     pub dir: Option<PathBuf>,
@@ -49,6 +66,13 @@ impl Default for Options {
             big_size: 4 << 30,
             main: true,
             repair: true,
+            meta: true,
+            small: true,
+            clients: 16,
+            meta_files: 1_000_000,
+            meta_ops: 100_000,
+            small_files: 100_000,
+            small_size: 1 << 10,
             repair_streams: None,
             repair_block_size: None,
             dir: None,
@@ -61,7 +85,11 @@ impl Default for Options {
 impl Options {
     /// The phases that run, in order, as `--phases` spells them.
     pub fn phases(&self) -> Vec<&'static str> {
-        [("main", self.main), ("repair", self.repair)].into_iter().filter(|(_, on)| *on).map(|(p, _)| p).collect()
+        [("main", self.main), ("repair", self.repair), ("meta", self.meta), ("small", self.small)]
+            .into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(p, _)| p)
+            .collect()
     }
 }
 
@@ -85,15 +113,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
-            "--phases" => (opts.main, opts.repair) = phases(&value()?)?,
-            "--repair-streams" => {
-                let v = value()?;
-                let n: u32 = v.parse().map_err(|_| anyhow::anyhow!("--repair-streams {v:?}: not a number"))?;
-                if n == 0 {
-                    bail!("--repair-streams must be at least 1");
-                }
-                opts.repair_streams = Some(n);
-            }
+            "--phases" => (opts.main, opts.repair, opts.meta, opts.small) = phases(&value()?)?,
+            "--clients" => opts.clients = count(&flag, &value()?)? as usize,
+            "--meta-files" => opts.meta_files = count(&flag, &value()?)?,
+            "--meta-ops" => opts.meta_ops = count(&flag, &value()?)?,
+            "--small-files" => opts.small_files = count(&flag, &value()?)?,
+            "--small-size" => opts.small_size = size(&value()?)?,
+            "--repair-streams" => opts.repair_streams = Some(count(&flag, &value()?)? as u32),
             "--repair-block-size" => opts.repair_block_size = Some(size(&value()?)?),
             "--dir" => opts.dir = Some(PathBuf::from(value()?)),
             "--json" => opts.json = Some(PathBuf::from(value()?)),
@@ -104,20 +130,30 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
     Ok(Some(opts))
 }
 
-/// `main,repair` → (main, repair).
-fn phases(list: &str) -> anyhow::Result<(bool, bool)> {
-    let (mut main, mut repair) = (false, false);
+/// `main,repair` → (main, repair, meta, small).
+fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool)> {
+    let (mut main, mut repair, mut meta, mut small) = (false, false, false, false);
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match p {
             "main" => main = true,
             "repair" => repair = true,
-            other => bail!("--phases: unknown phase {other:?} (known: main, repair)"),
+            "meta" => meta = true,
+            "small" => small = true,
+            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small)"),
         }
     }
-    if !main && !repair {
+    if !(main || repair || meta || small) {
         bail!("--phases {list:?}: no phase to run");
     }
-    Ok((main, repair))
+    Ok((main, repair, meta, small))
+}
+
+/// A positive whole number.
+fn count(flag: &str, v: &str) -> anyhow::Result<u64> {
+    match v.replace('_', "").parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => bail!("{flag} {v:?}: expected a whole number above 0"),
+    }
 }
 
 fn size(s: &str) -> anyhow::Result<u64> {

@@ -23,6 +23,8 @@ pub const RESTART_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Baselines {
     /// Three copies written, each fsynced: what three replicas cost the disk.
     pub write: f64,
+    /// One copy written and fsynced: what one replica costs the disk.
+    pub write1: f64,
     /// One copy read cold.
     pub read: f64,
     /// One copy read cold and written to a new fsynced file: what `get` asks of the disk.
@@ -32,6 +34,10 @@ pub struct Baselines {
 }
 
 pub fn baselines(root: &Path, src: &Path, size: u64) -> anyhow::Result<Baselines> {
+    let (write1, one) = raw::write_copies(src, root, 1)?;
+    for c in &one {
+        std::fs::remove_file(c).with_context(|| format!("remove {}", c.display()))?;
+    }
     let (write, copies) = raw::write_copies(src, root, 3)?;
     let (read, n) = raw::read_cold(&copies[0])?;
     if n != size {
@@ -43,7 +49,13 @@ pub fn baselines(root: &Path, src: &Path, size: u64) -> anyhow::Result<Baselines
         std::fs::remove_file(c).with_context(|| format!("remove {}", c.display()))?;
     }
     let tcp = raw::loopback_tcp(size)?;
-    Ok(Baselines { write: mb_s(size, write), read: mb_s(size, read), copy: mb_s(size, copy), tcp: mb_s(size, tcp) })
+    Ok(Baselines {
+        write: mb_s(size, write),
+        write1: mb_s(size, write1),
+        read: mb_s(size, read),
+        copy: mb_s(size, copy),
+        tcp: mb_s(size, tcp),
+    })
 }
 
 pub struct Transfer {
@@ -53,18 +65,20 @@ pub struct Transfer {
     pub cat: Option<Watched>,
 }
 
-/// `put` at replication 3, then a cold `get` (checked against the source) and, with `cat`, a
+/// `put` at `replication`, then a cold `get` (checked against the source) and, with `cat`, a
 /// cold `cat` to /dev/null: the read path without writing a local file.
-pub fn transfer(cluster: &Cluster, local: &Path, remote: &str, root: &Path, cat: bool) -> anyhow::Result<Transfer> {
+pub fn transfer(
+    cluster: &Cluster,
+    local: &Path,
+    remote: &str,
+    replication: usize,
+    root: &Path,
+    cat: bool,
+) -> anyhow::Result<Transfer> {
     let log = cluster.client_log();
     let size = std::fs::metadata(local).with_context(|| format!("stat {}", local.display()))?.len();
-    let put_args =
-        [OsStr::new("put"), "-f".as_ref(), "--replication".as_ref(), "3".as_ref(), local.as_os_str(), remote.as_ref()];
-    let put = run_watched("hdfs put", cluster.hdfs(put_args, &log)?, &log)?;
-    let blocks = cluster.probe.blocks(remote)?;
-    if let Some(b) = blocks.iter().find(|b| b.locations.len() < 3) {
-        bail!("after put, a block of {remote} at offset {} has {} replicas, not 3", b.offset, b.locations.len());
-    }
+    let put = run_watched("hdfs put", cluster.hdfs(put_args(local, remote, replication), &log)?, &log)?;
+    check_replicas(cluster, remote, replication)?;
 
     evict_datanodes(cluster)?;
     let out = root.join("get-output");
@@ -82,6 +96,87 @@ pub fn transfer(cluster: &Cluster, local: &Path, remote: &str, root: &Path, cat:
         None
     };
     Ok(Transfer { size, put, get, cat })
+}
+
+fn put_args(local: &Path, remote: &str, replication: usize) -> Vec<std::ffi::OsString> {
+    let r = replication.to_string();
+    [OsStr::new("put"), "-f".as_ref(), "--replication".as_ref(), r.as_ref(), local.as_os_str(), remote.as_ref()]
+        .iter()
+        .map(|a| a.to_os_string())
+        .collect()
+}
+
+fn check_replicas(cluster: &Cluster, remote: &str, replication: usize) -> anyhow::Result<()> {
+    let blocks = cluster.probe.blocks(remote)?;
+    if let Some(b) = blocks.iter().find(|b| b.locations.len() < replication) {
+        bail!(
+            "after put, a block of {remote} at offset {} has {} replicas, not {replication}",
+            b.offset,
+            b.locations.len()
+        );
+    }
+    Ok(())
+}
+
+/// Wall time of `clients` concurrent `hdfs put`s of `local` at `replication`, then of as many
+/// concurrent cold `hdfs get`s of what they wrote (each checked against the source).
+pub struct Concurrent {
+    pub clients: usize,
+    pub put: Duration,
+    pub get: Duration,
+}
+
+pub fn concurrent(
+    cluster: &Cluster,
+    local: &Path,
+    clients: usize,
+    replication: usize,
+    root: &Path,
+) -> anyhow::Result<Concurrent> {
+    let log = cluster.client_log();
+    let remote = |k: usize| format!("/bench/concurrent-r{replication}-{k}");
+    let puts = (0..clients)
+        .map(|k| cluster.hdfs(put_args(local, &remote(k), replication), &log))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let put = run_all("hdfs put", puts, &log)?;
+    for k in 0..clients {
+        check_replicas(cluster, &remote(k), replication)?;
+    }
+    evict_datanodes(cluster)?;
+    let out = |k: usize| root.join(format!("get-output-{k}"));
+    let gets = (0..clients)
+        .map(|k| cluster.hdfs([OsStr::new("get"), "-f".as_ref(), remote(k).as_ref(), out(k).as_os_str()], &log))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let get = run_all("hdfs get", gets, &log)?;
+    for k in 0..clients {
+        if !raw::same_contents(local, &out(k))? {
+            bail!("{} differs from {} after concurrent puts and gets", out(k).display(), local.display());
+        }
+        std::fs::remove_file(out(k)).with_context(|| format!("remove {}", out(k).display()))?;
+        run_watched("hdfs rm", cluster.hdfs(["rm", &remote(k)], &log)?, &log)?;
+    }
+    Ok(Concurrent { clients, put, get })
+}
+
+/// Starts every command at once and waits for all of them; an error if any failed.
+fn run_all(name: &str, cmds: Vec<std::process::Command>, stderr_log: &Path) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    let mut procs = cmds.into_iter().map(|c| crate::procs::Proc::spawn(name, c)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut running = procs.len();
+    while running > 0 {
+        running = 0;
+        for p in &mut procs {
+            match p.exited()? {
+                None => running += 1,
+                Some(status) if !status.success() => {
+                    bail!("{name} failed ({status}): {}", crate::procs::log_tail(stderr_log, 5).trim())
+                }
+                Some(_) => {}
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(start.elapsed())
 }
 
 /// Drops every file of every datanode from the page cache, so reads come from disk as the

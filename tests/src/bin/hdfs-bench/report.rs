@@ -14,6 +14,8 @@ pub enum Unit {
     Ratio,
     Seconds,
     Count,
+    OpsPerS,
+    Bytes,
 }
 
 /// What a row must reach; rows without one are for reading only.
@@ -25,6 +27,8 @@ pub enum Target {
     Below(f64),
     /// value at most this.
     AtMost(f64),
+    /// value at least this.
+    AtLeast(f64),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +74,7 @@ impl Row {
             }
             Target::Below(max) => (format!("< {}", show(self.unit, max)), self.value.map(|v| v < max)),
             Target::AtMost(max) => (format!("<= {}", show(self.unit, max)), self.value.map(|v| v <= max)),
+            Target::AtLeast(min) => (format!(">= {}", show(self.unit, min)), self.value.map(|v| v >= min)),
         };
         self.target = Some(text);
         self.pass = Some(pass.unwrap_or(false));
@@ -84,7 +89,7 @@ impl Row {
 
 #[derive(Debug, Serialize)]
 pub struct Report {
-    /// The phases that ran (`main`, `repair`).
+    /// The phases that ran (`main`, `repair`, `meta`, `small`).
     pub phases: Vec<String>,
     pub size_bytes: u64,
     pub big_size_bytes: u64,
@@ -102,6 +107,8 @@ fn show(unit: Unit, v: f64) -> String {
         Unit::Ratio => format!("{v:.3}x"),
         Unit::Seconds => format!("{v:.2} s"),
         Unit::Count => format!("{v:.0}"),
+        Unit::OpsPerS => format!("{v:.0} ops/s"),
+        Unit::Bytes => format!("{v:.0} B"),
     }
 }
 

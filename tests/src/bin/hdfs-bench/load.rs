@@ -1,0 +1,67 @@
+//! Closed-loop load: `clients` tasks share `ops` operations, each task issuing its next one as
+//! soon as the last returned, and every operation's latency kept for percentiles.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+/// What one batch of operations measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    pub ops: u64,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Rate {
+    pub fn per_sec(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs operations `0..ops` on `clients` concurrent tasks (task `k` takes `k`, `k + clients`, ...)
+/// and returns their rate and latencies. `op(k, i)` is operation `i` on task `k`. The first
+/// error ends the run, named with its operation.
+pub async fn run<F, Fut>(clients: usize, ops: u64, op: F) -> anyhow::Result<Rate>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let op = Arc::new(op);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for k in 0..clients {
+        let op = op.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::with_capacity((ops / clients as u64 + 1) as usize);
+            let mut i = k as u64;
+            while i < ops {
+                let t = Instant::now();
+                op(k, i).await.with_context(|| format!("operation {i} (client {k})"))?;
+                latencies.push(t.elapsed());
+                i += clients as u64;
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut all = Vec::with_capacity(ops as usize);
+    while let Some(done) = tasks.join_next().await {
+        all.extend(done.context("a load task panicked")??);
+    }
+    let elapsed = start.elapsed();
+    all.sort_unstable();
+    let at = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied();
+    Ok(Rate { ops, elapsed, p50: at(0.50).unwrap_or_default(), p99: at(0.99).unwrap_or_default() })
+}
+
+/// A well-spread pseudo-random index below `n` for operation `i` (splitmix64), so that reads
+/// hit the namespace all over rather than in creation order.
+pub fn spread(i: u64, n: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) % n.max(1)
+}

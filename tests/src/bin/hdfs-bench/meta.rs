@@ -1,0 +1,424 @@
+//! The `meta` phase: the namenode alone under metadata load, as HDFS's NNThroughputBenchmark
+//! measures it, but over the wire: a real namenode process, `clients` concurrent clients each
+//! on its own gRPC connection, and three "tiny datanodes" in this process that register,
+//! heartbeat and report the blocks the namenode allocates to them without storing any bytes
+//! (NNThroughputBenchmark's `TinyDatanode`), so that files can have real blocks with three
+//! reported replicas and the namenode's memory per file is that of single-block files.
+//!
+//! In order, on one namenode:
+//! 1. mkdirs: the directories of everything below, `FILES_PER_DIR` files each;
+//! 2. populate: `files` single-block files (create, add_block, the three tiny datanodes report
+//!    the replica, complete), then the namenode's resident memory against its empty start;
+//! 3. create-close: `ops` empty files (create then complete, each durable before its reply);
+//! 4. stat of `ops` files and listing of `ops` directories, spread over the populated namespace;
+//! 5. rename of the empty files, then delete of them;
+//! 6. restart: SIGTERM (the namenode checkpoints on the way out), start again, and the time
+//!    until it answers and until the tiny datanodes' full reports have taken it out of safe mode.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use hdfs_proto::pb::namenode::{
+    self as pb, client_protocol_client::ClientProtocolClient, datanode_protocol_client::DatanodeProtocolClient,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+
+use crate::cluster::{Binaries, Cluster};
+use crate::load::{self, Rate, spread};
+use crate::procs::rss;
+
+/// Files per directory (NNThroughputBenchmark's `-filesPerDir`); also the size of each listing.
+pub const FILES_PER_DIR: u64 = 32;
+const REPLICATION: u32 = 3;
+const TINY_DATANODES: usize = 3;
+/// The length the tiny datanodes report for every block (no bytes are stored).
+const BLOCK_BYTES: u64 = 1 << 20;
+/// How often the tiny datanodes heartbeat (and retry registering while the namenode is away).
+const TINY_HEARTBEAT: Duration = Duration::from_millis(200);
+/// Longest wait for the restarted namenode to answer and to leave safe mode.
+const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct Settings {
+    pub files: u64,
+    pub ops: u64,
+    pub clients: usize,
+}
+
+pub struct Meta {
+    pub files: u64,
+    pub dirs: u64,
+    pub mkdirs: Rate,
+    pub populate: Rate,
+    pub create_close: Rate,
+    pub stat: Rate,
+    pub list: Rate,
+    pub rename: Rate,
+    pub delete: Rate,
+    /// Resident memory of the namenode with the empty namespace, and with `files` files.
+    pub rss_empty: u64,
+    pub rss_full: u64,
+    pub restart: Restart,
+}
+
+pub struct Restart {
+    /// SIGTERM until exit, the shutdown checkpoint included.
+    pub stop: Duration,
+    /// Start until the namenode answered a stat.
+    pub answering: Duration,
+    /// Start until safe mode was off (every tiny datanode re-registered and reported).
+    pub out_of_safe_mode: Option<Duration>,
+}
+
+/// Where populated file `i` lives, and its directory.
+fn file_path(i: u64) -> String {
+    format!("{}/f{i}", file_dir(i / FILES_PER_DIR))
+}
+
+fn file_dir(d: u64) -> String {
+    format!("/meta/files/d{d}")
+}
+
+fn empty_path(i: u64, renamed: bool) -> String {
+    format!("/meta/empty/d{}/{}{i}", i / FILES_PER_DIR, if renamed { "r" } else { "f" })
+}
+
+pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> anyhow::Result<Meta> {
+    let root = root.join("meta");
+    // Safe mode's extension is a wait an operator sets, not work: off here, so the restart
+    // figure is the namenode's own time to load and take the block reports.
+    let args = ["--safemode-extension".to_string(), "0s".to_string()];
+    let mut cluster = Cluster::start(bins, &root, 0, &args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("start a tokio runtime")?;
+    let url = cluster.namenode_url.clone();
+    let stop = CancellationToken::new();
+    let _stop_tiny = stop.clone().drop_guard();
+    let tiny = rt.block_on(TinyDatanode::start_all(&url, &stop))?;
+    let clients = rt.block_on(connect(&url, s.clients))?;
+    let pid = cluster.namenode_pid().context("namenode pid")?;
+    let rss_empty = rss(pid).context("namenode memory")?;
+
+    let file_dirs = s.files.div_ceil(FILES_PER_DIR);
+    let empty_dirs = s.ops.div_ceil(FILES_PER_DIR);
+    let dirs = file_dirs + empty_dirs;
+    step(&format!("meta: mkdirs of {dirs} directories, {} clients", s.clients));
+    let mkdirs = rt.block_on(load::run(s.clients, dirs, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            let path = if i < file_dirs { file_dir(i) } else { format!("/meta/empty/d{}", i - file_dirs) };
+            async move {
+                nn.mkdirs(pb::MkdirsRequest { path, create_parent: true }).await?;
+                Ok(())
+            }
+        }
+    }))?;
+
+    step(&format!("meta: populating {} single-block files (replication {REPLICATION})", s.files));
+    let populate = rt.block_on(load::run(s.clients, s.files, {
+        let (clients, tiny) = (clients.clone(), tiny.clone());
+        move |k, i| single_block_file(clients[k].clone(), tiny.clone(), k, file_path(i))
+    }))?;
+    let rss_full = rss(pid).context("namenode memory")?;
+
+    step(&format!("meta: create-close of {} empty files", s.ops));
+    let create_close = rt.block_on(load::run(s.clients, s.ops, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            let (path, client_name) = (empty_path(i, false), client_name(k));
+            async move {
+                let req = pb::CreateRequest {
+                    path: path.clone(),
+                    client_name: client_name.clone(),
+                    replication: REPLICATION,
+                    ..Default::default()
+                };
+                nn.create(req).await?;
+                let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
+                if !done.into_inner().completed {
+                    bail!("complete of an empty file was refused");
+                }
+                Ok(())
+            }
+        }
+    }))?;
+
+    step(&format!("meta: stat of {} files", s.ops));
+    let files = s.files;
+    let stat = rt.block_on(load::run(s.clients, s.ops, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            let path = file_path(spread(i, files));
+            async move {
+                let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
+                if st.status.is_none_or(|s| s.length != BLOCK_BYTES) {
+                    bail!("stat did not return the file with its length");
+                }
+                Ok(())
+            }
+        }
+    }))?;
+
+    step(&format!("meta: listing of {} directories", s.ops));
+    let list = rt.block_on(load::run(s.clients, s.ops, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            // Only full directories, so every listing returns FILES_PER_DIR entries.
+            let path = file_dir(spread(i, files / FILES_PER_DIR));
+            async move {
+                let req = pb::GetListingRequest { path, start_after: String::new(), limit: 0 };
+                let page = nn.get_listing(req).await?.into_inner();
+                if page.entries.len() as u64 != FILES_PER_DIR {
+                    bail!("listing returned {} entries, not {FILES_PER_DIR}", page.entries.len());
+                }
+                Ok(())
+            }
+        }
+    }))?;
+
+    step(&format!("meta: rename of {} files", s.ops));
+    let rename = rt.block_on(load::run(s.clients, s.ops, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            let (src, dst) = (empty_path(i, false), empty_path(i, true));
+            async move {
+                nn.rename(pb::RenameRequest { src, dst }).await?;
+                Ok(())
+            }
+        }
+    }))?;
+
+    step(&format!("meta: delete of {} files", s.ops));
+    let delete = rt.block_on(load::run(s.clients, s.ops, {
+        let clients = clients.clone();
+        move |k, i| {
+            let mut nn = clients[k].clone();
+            let path = empty_path(i, true);
+            async move {
+                nn.delete(pb::DeleteRequest { path, recursive: false }).await?;
+                Ok(())
+            }
+        }
+    }))?;
+    drop(clients);
+
+    step("meta: namenode restart (SIGTERM, start, until out of safe mode)");
+    let restart = restart(&mut cluster, &rt, &url)?;
+    stop.cancel();
+    Ok(Meta {
+        files: s.files,
+        dirs,
+        mkdirs,
+        populate,
+        create_close,
+        stat,
+        list,
+        rename,
+        delete,
+        rss_empty,
+        rss_full,
+        restart,
+    })
+}
+
+fn client_name(k: usize) -> String {
+    format!("meta-bench-{k}")
+}
+
+/// One connection per client, as separate client processes would have.
+async fn connect(url: &str, n: usize) -> anyhow::Result<Arc<Vec<ClientProtocolClient<Channel>>>> {
+    let mut clients = Vec::with_capacity(n);
+    for _ in 0..n {
+        let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
+        clients.push(ClientProtocolClient::new(channel).max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE));
+    }
+    Ok(Arc::new(clients))
+}
+
+/// create, add_block, the replicas reported by the tiny datanodes the block was given, complete.
+async fn single_block_file(
+    mut nn: ClientProtocolClient<Channel>,
+    tiny: Arc<Vec<TinyDatanode>>,
+    k: usize,
+    path: String,
+) -> anyhow::Result<()> {
+    let client_name = client_name(k);
+    let req = pb::CreateRequest {
+        path: path.clone(),
+        client_name: client_name.clone(),
+        replication: REPLICATION,
+        ..Default::default()
+    };
+    nn.create(req).await?;
+    let req = pb::AddBlockRequest { path: path.clone(), client_name: client_name.clone(), ..Default::default() };
+    let located = nn.add_block(req).await?.into_inner().block.context("add_block returned no block")?;
+    let mut block = located.block.context("add_block returned no block id")?;
+    block.num_bytes = BLOCK_BYTES;
+    let mut reported = Vec::new();
+    for loc in &located.locations {
+        let dn = tiny.iter().find(|t| t.id == loc.datanode_id).context("a block placed on an unknown datanode")?;
+        reported.push(dn.received(block));
+    }
+    for r in reported {
+        r.await.context("a tiny datanode could not report a block")?;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let req = pb::CompleteRequest { path: path.clone(), client_name: client_name.clone(), last: Some(block) };
+        if nn.complete(req).await?.into_inner().completed {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("complete still refused after 30 s although the replicas were reported");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn restart(cluster: &mut Cluster, rt: &tokio::runtime::Runtime, url: &str) -> anyhow::Result<Restart> {
+    let stop = cluster.stop_namenode()?;
+    let start = Instant::now();
+    cluster.start_namenode()?;
+    rt.block_on(async {
+        let endpoint = hdfs_proto::grpc::endpoint(url)?;
+        let deadline = start + RESTART_TIMEOUT;
+        let mut nn = loop {
+            if let Ok(ch) = endpoint.connect().await {
+                let mut nn = ClientProtocolClient::new(ch);
+                if nn.get_file_info(pb::GetFileInfoRequest { path: file_path(0) }).await.is_ok() {
+                    break nn;
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("the restarted namenode did not answer within {RESTART_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let answering = start.elapsed();
+        let out_of_safe_mode = loop {
+            let req = pb::SetSafeModeRequest { action: pb::SafeModeAction::Get as i32 };
+            if !nn.set_safe_mode(req).await?.into_inner().on {
+                break Some(start.elapsed());
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        Ok(Restart { stop, answering, out_of_safe_mode })
+    })
+}
+
+/// A datanode with no disk: it registers, heartbeats, reports the blocks it is told it received
+/// (batched, as a datanode's incremental reports are) and sends a full report of them whenever it
+/// (re-)registers. Commands in heartbeat replies are ignored.
+#[derive(Clone)]
+struct TinyDatanode {
+    id: String,
+    received: mpsc::UnboundedSender<(pb::ExtendedBlock, oneshot::Sender<()>)>,
+}
+
+impl TinyDatanode {
+    async fn start_all(url: &str, stop: &CancellationToken) -> anyhow::Result<Arc<Vec<TinyDatanode>>> {
+        let mut all = Vec::new();
+        for n in 0..TINY_DATANODES {
+            let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
+            let nn = DatanodeProtocolClient::new(channel)
+                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
+            // A distinct, unused port for each, so the namenode sees distinct nodes.
+            let info = pb::DatanodeInfo { datanode_id: format!("tiny-{n}"), address: format!("127.0.0.1:{}", 9 + n) };
+            let held = Arc::new(Mutex::new(Vec::new()));
+            let (tx, rx) = mpsc::unbounded_channel();
+            register(&mut nn.clone(), &info, &held).await.context("register a tiny datanode")?;
+            tokio::spawn(report_received(nn.clone(), info.datanode_id.clone(), rx, held.clone()));
+            tokio::spawn(heartbeat(nn, info.clone(), held, stop.clone()));
+            all.push(TinyDatanode { id: info.datanode_id, received: tx });
+        }
+        Ok(Arc::new(all))
+    }
+
+    /// Reports `block` as received; resolves once the namenode has taken the report.
+    fn received(&self, block: pb::ExtendedBlock) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.received.send((block, tx));
+        rx
+    }
+}
+
+fn storage() -> pb::StorageReport {
+    pb::StorageReport { capacity: 1 << 50, dfs_used: 0, remaining: 1 << 50, active_transfers: 0 }
+}
+
+async fn register(
+    nn: &mut DatanodeProtocolClient<Channel>,
+    info: &pb::DatanodeInfo,
+    held: &Mutex<Vec<pb::ExtendedBlock>>,
+) -> anyhow::Result<()> {
+    nn.register(pb::RegisterRequest { datanode: Some(info.clone()), storage: Some(storage()) }).await?;
+    let blocks = held.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let req = pb::BlockReportRequest { datanode_id: info.datanode_id.clone(), blocks, unfinished: Vec::new() };
+    nn.block_report(req).await?;
+    Ok(())
+}
+
+async fn heartbeat(
+    mut nn: DatanodeProtocolClient<Channel>,
+    info: pb::DatanodeInfo,
+    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
+    stop: CancellationToken,
+) {
+    let mut registered = true;
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(TINY_HEARTBEAT) => {}
+        }
+        if registered {
+            let req = pb::HeartbeatRequest { datanode_id: info.datanode_id.clone(), storage: Some(storage()) };
+            if let Err(status) = nn.heartbeat(req).await {
+                // NotFound: a restarted namenode that does not know us yet.
+                registered = status.code() != tonic::Code::NotFound;
+            }
+        } else {
+            registered = register(&mut nn, &info, &held).await.is_ok();
+        }
+    }
+}
+
+/// Sends what arrived since the last report in one incremental report, then tells the waiters.
+async fn report_received(
+    mut nn: DatanodeProtocolClient<Channel>,
+    datanode_id: String,
+    mut rx: mpsc::UnboundedReceiver<(pb::ExtendedBlock, oneshot::Sender<()>)>,
+    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while let Ok(next) = rx.try_recv() {
+            batch.push(next);
+        }
+        let received: Vec<_> = batch.iter().map(|(b, _)| *b).collect();
+        let req = pb::BlockReceivedAndDeletedRequest {
+            datanode_id: datanode_id.clone(),
+            received: received.clone(),
+            deleted: Vec::new(),
+        };
+        if let Err(e) = nn.block_received_and_deleted(req).await {
+            // The waiters see their sender dropped and fail with the file they were writing.
+            eprintln!("hdfs-bench: tiny datanode {datanode_id}: incremental report failed: {e}");
+            continue;
+        }
+        held.lock().unwrap_or_else(|p| p.into_inner()).extend(received);
+        for (_, tx) in batch {
+            let _ = tx.send(());
+        }
+    }
+}
