@@ -183,8 +183,8 @@ impl BlockManager {
     /// Records a newly allocated block and the pipeline it was given.
     pub fn add_block(&mut self, block: &Block, file: crate::namespace::InodeId, targets: &[NodeIdx]) {
         self.blocks.insert(block.id, block.generation_stamp, file);
-        if let Some(e) = self.blocks.get_mut(block.id) {
-            e.expected = targets.to_vec();
+        if !targets.is_empty() {
+            self.blocks.set_expected(block.id, targets.to_vec());
         }
         for &t in targets {
             self.nodes.get_mut(t).scheduled += 1;
@@ -197,7 +197,7 @@ impl BlockManager {
         let Some(e) = self.blocks.get_mut(block) else { return };
         e.generation_stamp = generation_stamp;
         for n in std::mem::take(&mut e.replicas) {
-            self.nodes.get_mut(n).blocks.remove(&block);
+            self.nodes.get_mut(n).blocks.remove(block);
         }
     }
 
@@ -206,8 +206,8 @@ impl BlockManager {
         if let Some(e) = self.blocks.get_mut(block) {
             e.generation_stamp = generation_stamp;
             e.replicas.clear();
-            e.expected.clear();
         }
+        self.blocks.clear_expected(block);
         for id in holders {
             if let Some(idx) = self.nodes.lookup(id)
                 && self.blocks.add_replica(block, generation_stamp, idx)
@@ -226,10 +226,10 @@ impl BlockManager {
     /// before the namespace change that dropped it is durable (HDFS syncs its log first too).
     pub fn remove_blocks(&mut self, blocks: &[Block]) {
         for b in blocks {
-            let expected = self.blocks.get(b.id).map(|e| e.expected.clone()).unwrap_or_default();
+            let expected = self.blocks.expected(b.id).to_vec();
             let holders = self.blocks.remove(b.id);
             for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
-                self.nodes.get_mut(*node).blocks.remove(&b.id);
+                self.nodes.get_mut(*node).blocks.remove(b.id);
                 self.undurable_deletes.push((self.op_index, *node, b.id, b.generation_stamp));
             }
             self.queues.remove(b.id);
@@ -262,11 +262,11 @@ impl BlockManager {
         let now = Instant::now();
         // When every replica is marked corrupt, offer them all: the marks may come from one
         // faulty reader, and the readers check every chunk anyway.
-        let all_corrupt = entry.replicas.iter().all(|n| entry.corrupt.contains(n));
+        let all_corrupt = entry.replicas.iter().all(|&n| self.blocks.is_corrupt(block, n));
         let mut nodes: Vec<(bool, Liveness, u32, NodeIdx)> = entry
             .replicas
             .iter()
-            .filter(|n| all_corrupt || !entry.corrupt.contains(n))
+            .filter(|&&n| all_corrupt || !self.blocks.is_corrupt(block, n))
             .map(|&idx| {
                 let n = self.nodes.get(idx);
                 (n.admin != AdminState::Normal, self.liveness_of(idx, now), n.storage.active_transfers, idx)
@@ -287,7 +287,7 @@ impl BlockManager {
             if self.liveness_of(n, now) == Liveness::Dead {
                 continue;
             }
-            if entry.corrupt.contains(&n) {
+            if self.blocks.is_corrupt(block, n) {
                 c.corrupt += 1;
             } else if self.nodes.get(n).admin == AdminState::Normal {
                 c.live += 1;
@@ -344,7 +344,7 @@ impl BlockManager {
     ) -> Result<()> {
         let idx = self.node_idx(datanode_id)?;
         let reported: HashSet<u64> = replicas.iter().map(|r| r.block).collect();
-        let gone: Vec<u64> = self.nodes.get(idx).blocks.iter().filter(|b| !reported.contains(b)).copied().collect();
+        let gone: Vec<u64> = self.nodes.get(idx).blocks.iter().filter(|b| !reported.contains(b)).collect();
         for b in gone {
             self.forget_replica(b, idx);
         }
@@ -356,11 +356,7 @@ impl BlockManager {
             let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
             if self.is_under_construction(ns, r.block) {
                 // Kept for block recovery, which must know where it is (also after a restart).
-                if let Some(e) = self.blocks.get_mut(r.block)
-                    && !e.expected.contains(&idx)
-                {
-                    e.expected.push(idx);
-                }
+                self.blocks.add_expected(r.block, idx);
             } else if known_gen.is_none_or(|g| r.generation_stamp < g) {
                 // Of a deleted block, or left behind by a pipeline recovery: junk.
                 self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
@@ -413,16 +409,12 @@ impl BlockManager {
 
     fn forget_replica(&mut self, block: u64, idx: NodeIdx) {
         self.blocks.remove_replica(block, idx);
-        self.nodes.get_mut(idx).blocks.remove(&block);
+        self.nodes.get_mut(idx).blocks.remove(block);
         self.to_check.insert(block);
     }
 
     fn is_under_construction(&self, ns: &Namespace, block: u64) -> bool {
-        self.blocks
-            .get(block)
-            .and_then(|e| ns.inode(e.file))
-            .and_then(|i| i.as_file())
-            .is_some_and(|f| f.writer.is_some())
+        self.blocks.get(block).is_some_and(|e| ns.writer(e.file).is_some())
     }
 
     /// Records a reported replica; an unknown block or a stale generation (an orphan) is
@@ -450,7 +442,7 @@ impl BlockManager {
         } else {
             tracing::info!(block = r.block, datanode = %self.nodes.get(idx).id, generation_stamp = r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
             self.blocks.remove_replica(r.block, idx);
-            self.nodes.get_mut(idx).blocks.remove(&r.block);
+            self.nodes.get_mut(idx).blocks.remove(r.block);
             self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
             false
         }
@@ -530,7 +522,7 @@ impl BlockManager {
         n.commands.clear();
         n.scheduled = 0;
         n.streams = 0;
-        let blocks: Vec<u64> = n.blocks.drain().collect();
+        let blocks: Vec<u64> = std::mem::take(&mut n.blocks).into_iter().collect();
         for b in blocks {
             self.blocks.remove_replica(b, idx);
             self.to_check.insert(b);
@@ -544,7 +536,7 @@ impl BlockManager {
     pub fn reported_blocks(&self, ns: &Namespace) -> (usize, usize) {
         let (mut reported, mut total) = (0, 0);
         for (_, e) in self.blocks.iter() {
-            if ns.inode(e.file).and_then(|i| i.as_file()).is_some_and(|f| f.writer.is_none()) {
+            if ns.inode(e.file).is_some() && ns.writer(e.file).is_none() {
                 total += 1;
                 reported += usize::from(!e.replicas.is_empty());
             }
@@ -559,7 +551,7 @@ impl BlockManager {
             return;
         };
         let Some(file) = ns.inode(entry.file).and_then(|i| i.as_file()) else { return };
-        if file.writer.is_some() {
+        if ns.writer(entry.file).is_some() {
             return; // checked again at complete
         }
         let target = file.replication as usize;
@@ -590,7 +582,7 @@ impl BlockManager {
         let mut holders: Vec<(u64, NodeIdx)> = entry
             .replicas
             .iter()
-            .filter(|n| !entry.corrupt.contains(n) && self.nodes.get(**n).admin == AdminState::Normal)
+            .filter(|&&n| !self.blocks.is_corrupt(block, n) && self.nodes.get(n).admin == AdminState::Normal)
             .map(|&n| (self.nodes.get(n).storage.remaining, n))
             .collect();
         holders.sort();
@@ -598,7 +590,7 @@ impl BlockManager {
             tracing::info!(block, datanode = %self.nodes.get(n).id, "trimming an excess replica");
             self.blocks.remove_replica(block, n);
             let node = self.nodes.get_mut(n);
-            node.blocks.remove(&block);
+            node.blocks.remove(block);
             node.pending_deletes.push((block, gen_stamp));
         }
     }
@@ -606,11 +598,13 @@ impl BlockManager {
     fn delete_corrupt(&mut self, block: u64) {
         let Some(entry) = self.blocks.get(block) else { return };
         let gen_stamp = entry.generation_stamp;
-        for n in entry.corrupt.clone() {
+        let corrupt: Vec<NodeIdx> =
+            entry.replicas.iter().copied().filter(|&n| self.blocks.is_corrupt(block, n)).collect();
+        for n in corrupt {
             tracing::info!(block, datanode = %self.nodes.get(n).id, "deleting a corrupt replica now that good copies exist");
             self.blocks.remove_replica(block, n);
             let node = self.nodes.get_mut(n);
-            node.blocks.remove(&block);
+            node.blocks.remove(block);
             node.pending_deletes.push((block, gen_stamp));
         }
     }
@@ -645,7 +639,7 @@ impl BlockManager {
         let source = entry
             .replicas
             .iter()
-            .filter(|n| !entry.corrupt.contains(n))
+            .filter(|&&n| !self.blocks.is_corrupt(block, n))
             .filter(|&&n| self.liveness_of(n, now) != Liveness::Dead && self.nodes.get(n).streams < limit)
             .min_by_key(|&&n| {
                 let node = self.nodes.get(n);
@@ -714,7 +708,7 @@ impl BlockManager {
         let idx = self.nodes.find(name).ok_or_else(|| Error::UnknownDatanode(name.to_string()))?;
         let n = self.nodes.get_mut(idx);
         n.admin = if decommission { AdminState::Decommissioning } else { AdminState::Normal };
-        let blocks: Vec<u64> = n.blocks.iter().copied().collect();
+        let blocks: Vec<u64> = n.blocks.iter().collect();
         tracing::info!(datanode = %n.id, decommission, blocks = blocks.len(), "admin state changed");
         self.to_check.extend(blocks);
         Ok(self.location(idx))
@@ -729,7 +723,7 @@ impl BlockManager {
                 .get(idx)
                 .blocks
                 .iter()
-                .all(|&b| self.pending.get(b).is_none() && self.counts(b).live >= self.target(ns, b).max(1));
+                .all(|b| self.pending.get(b).is_none() && self.counts(b).live >= self.target(ns, b).max(1));
             if done {
                 let n = self.nodes.get_mut(idx);
                 n.admin = AdminState::Decommissioned;
@@ -758,7 +752,7 @@ impl BlockManager {
                 state: self.liveness_of(idx, now),
                 admin: n.admin,
                 storage: n.storage,
-                blocks: n.blocks.len() as u64,
+                blocks: n.blocks.len(),
                 last_contact: now.saturating_duration_since(n.last_heartbeat),
                 copies_in_flight: self.pending.involving(idx) as u64,
             })

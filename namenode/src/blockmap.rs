@@ -2,61 +2,67 @@
 //!
 //! Not persisted: entries are created from the namespace (at load and at add_block) with no
 //! replicas, and replicas are filled in from block reports, as HDFS does.
+//!
+//! One entry per block of the namespace, so it is kept small (docs/SCALE.md): ids index pages
+//! ([`IdMap`]), up to three replicas are held inline, and what only a few blocks have — the
+//! pipeline of a block being written, replicas marked corrupt — lives in side maps.
 
 use std::collections::HashMap;
 
+use smallvec::SmallVec;
+
 use crate::datanodes::NodeIdx;
+use crate::idmap::IdMap;
 use crate::namespace::InodeId;
 
 #[derive(Debug)]
 pub struct BlockEntry {
     pub file: InodeId,
     pub generation_stamp: u64,
-    pub replicas: Vec<NodeIdx>,
-    /// The pipeline a block under construction was given: where its unfinished replicas are,
-    /// for block recovery when its writer is gone.
-    pub expected: Vec<NodeIdx>,
-    /// Replicas reported bad by a reader or the datanode itself: never handed out for reads.
-    pub corrupt: Vec<NodeIdx>,
+    pub replicas: SmallVec<[NodeIdx; 3]>,
 }
 
 #[derive(Debug, Default)]
 pub struct BlockMap {
-    blocks: HashMap<u64, BlockEntry>,
+    blocks: IdMap<BlockEntry>,
+    /// The pipeline a block under construction was given: where its unfinished replicas are,
+    /// for block recovery when its writer is gone. Dropped when the file is closed.
+    expected: HashMap<u64, Vec<NodeIdx>>,
+    /// Replicas reported bad by a reader or the datanode itself: never handed out for reads.
+    corrupt: HashMap<u64, Vec<NodeIdx>>,
 }
 
 impl BlockMap {
     pub fn insert(&mut self, block: u64, generation_stamp: u64, file: InodeId) {
-        self.blocks.insert(
-            block,
-            BlockEntry { file, generation_stamp, replicas: Vec::new(), expected: Vec::new(), corrupt: Vec::new() },
-        );
+        self.blocks.insert(block, BlockEntry { file, generation_stamp, replicas: SmallVec::new() });
     }
 
     /// Forgets a block, returning the nodes that held it.
     pub fn remove(&mut self, block: u64) -> Vec<NodeIdx> {
-        self.blocks.remove(&block).map(|e| e.replicas).unwrap_or_default()
+        self.expected.remove(&block);
+        self.corrupt.remove(&block);
+        self.blocks.remove(block).map(|e| e.replicas.into_vec()).unwrap_or_default()
     }
 
     pub fn get(&self, block: u64) -> Option<&BlockEntry> {
-        self.blocks.get(&block)
+        self.blocks.get(block)
     }
 
     pub fn get_mut(&mut self, block: u64) -> Option<&mut BlockEntry> {
-        self.blocks.get_mut(&block)
+        self.blocks.get_mut(block)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u64, &BlockEntry)> {
-        self.blocks.iter().map(|(&b, e)| (b, e))
+        self.blocks.iter()
     }
 
     pub fn ids(&self) -> Vec<u64> {
-        self.blocks.keys().copied().collect()
+        self.blocks.ids().collect()
     }
 
     /// Records a replica on `node`; false if the block is unknown or of another generation.
     pub fn add_replica(&mut self, block: u64, generation_stamp: u64, node: NodeIdx) -> bool {
-        match self.blocks.get_mut(&block) {
+        match self.blocks.get_mut(block) {
             Some(e) if e.generation_stamp == generation_stamp => {
                 if !e.replicas.contains(&node) {
                     e.replicas.push(node);
@@ -68,21 +74,58 @@ impl BlockMap {
     }
 
     pub fn remove_replica(&mut self, block: u64, node: NodeIdx) {
-        if let Some(e) = self.blocks.get_mut(&block) {
-            e.replicas.retain(|&n| n != node);
-            e.corrupt.retain(|&n| n != node);
+        if let Some(e) = self.blocks.get_mut(block) {
+            e.replicas.retain(|n| *n != node);
+        }
+        remove_from(&mut self.corrupt, block, node);
+    }
+
+    /// The nodes a block under construction was sent to (or reported unfinished by).
+    pub fn expected(&self, block: u64) -> &[NodeIdx] {
+        self.expected.get(&block).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn set_expected(&mut self, block: u64, nodes: Vec<NodeIdx>) {
+        self.expected.insert(block, nodes);
+    }
+
+    pub fn add_expected(&mut self, block: u64, node: NodeIdx) {
+        if self.blocks.contains(block) {
+            let nodes = self.expected.entry(block).or_default();
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
         }
     }
 
+    /// The block is no longer being written.
+    pub fn clear_expected(&mut self, block: u64) {
+        self.expected.remove(&block);
+    }
+
+    pub fn is_corrupt(&self, block: u64, node: NodeIdx) -> bool {
+        self.corrupt.get(&block).is_some_and(|c| c.contains(&node))
+    }
+
     pub fn mark_corrupt(&mut self, block: u64, node: NodeIdx) -> bool {
-        match self.blocks.get_mut(&block) {
+        match self.blocks.get(block) {
             Some(e) if e.replicas.contains(&node) => {
-                if !e.corrupt.contains(&node) {
-                    e.corrupt.push(node);
+                let c = self.corrupt.entry(block).or_default();
+                if !c.contains(&node) {
+                    c.push(node);
                 }
                 true
             }
             _ => false,
+        }
+    }
+}
+
+fn remove_from(map: &mut HashMap<u64, Vec<NodeIdx>>, block: u64, node: NodeIdx) {
+    if let Some(nodes) = map.get_mut(&block) {
+        nodes.retain(|n| *n != node);
+        if nodes.is_empty() {
+            map.remove(&block);
         }
     }
 }

@@ -64,7 +64,7 @@ pub fn check(ns: &Namespace, bm: &BlockManager, path: &HdfsPath, with_files: boo
         };
         r.files += 1;
         r.total_bytes += file.length();
-        let open = file.writer.is_some();
+        let open = ns.writer(id).is_some();
         r.open_files += u64::from(open);
         let mut details = Vec::new();
         for b in &file.blocks {
@@ -84,7 +84,7 @@ pub fn check(ns: &Namespace, bm: &BlockManager, path: &HdfsPath, with_files: boo
                 let entry = bm.blocks.get(b.id);
                 let (mut good, mut bad) = (Vec::new(), Vec::new());
                 for &n in entry.map(|e| e.replicas.as_slice()).unwrap_or_default() {
-                    let corrupt = entry.is_some_and(|e| e.corrupt.contains(&n));
+                    let corrupt = bm.blocks.is_corrupt(b.id, n);
                     if corrupt { bad.push(bm.location(n)) } else { good.push(bm.location(n)) }
                 }
                 details.push(FsckBlock {
@@ -102,7 +102,7 @@ pub fn check(ns: &Namespace, bm: &BlockManager, path: &HdfsPath, with_files: boo
             r.file_details.push(FsckFile {
                 path: p.to_string(),
                 length: file.length(),
-                replication: file.replication,
+                replication: file.replication.into(),
                 under_construction: open,
                 blocks: details,
             });

@@ -16,6 +16,7 @@ pub mod datanodes;
 pub mod editlog;
 pub mod error;
 pub mod fsck;
+pub mod idmap;
 pub mod leases;
 pub mod namespace;
 pub mod namesystem;

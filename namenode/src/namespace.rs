@@ -6,12 +6,14 @@
 //! op), checks everything before it changes anything, and so leaves the state untouched on error.
 //! That is what lets the log be replicated later by a consensus engine without changing this file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use hdfs_proto::path::HdfsPath;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
+use crate::idmap::IdMap;
 
 pub type InodeId = u64;
 pub const ROOT: InodeId = 1;
@@ -25,13 +27,15 @@ pub struct Block {
     pub num_bytes: u64,
 }
 
+/// A file's attributes and blocks. Kept small: a namenode holds one per file (see
+/// docs/SCALE.md). The writer of a file under construction is kept beside the tree, in
+/// [`Namespace::writer`], since few files are open at a time.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct File {
-    pub replication: u32,
     pub block_size: u64,
-    pub blocks: Vec<Block>,
-    /// The writer holding the lease while the file is open; `None` once complete.
-    pub writer: Option<String>,
+    pub replication: u16,
+    /// Inline for a one-block file, so most files cost no allocation of their own.
+    pub blocks: SmallVec<[Block; 1]>,
 }
 
 impl File {
@@ -42,14 +46,17 @@ impl File {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum InodeKind {
-    Directory(BTreeMap<String, InodeId>),
+    /// The children, sorted by name (looked up by binary search on their names, as HDFS's
+    /// `INodeDirectory` does): 8 bytes a child instead of a map entry holding a second copy of
+    /// the name.
+    Directory(Vec<InodeId>),
     File(File),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Inode {
     pub parent: InodeId,
-    pub name: String,
+    pub name: Box<str>,
     pub mtime_ms: u64,
     pub kind: InodeKind,
 }
@@ -167,16 +174,19 @@ pub struct ContentSummary {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Namespace {
-    inodes: HashMap<InodeId, Inode>,
+    inodes: IdMap<Inode>,
+    /// The client writing each file under construction.
+    writers: HashMap<InodeId, Box<str>>,
     next_inode: InodeId,
     next_block: u64,
 }
 
 impl Default for Namespace {
     fn default() -> Self {
-        let root =
-            Inode { parent: ROOT, name: String::new(), mtime_ms: 0, kind: InodeKind::Directory(BTreeMap::new()) };
-        Self { inodes: HashMap::from([(ROOT, root)]), next_inode: ROOT + 1, next_block: 1 }
+        let root = Inode { parent: ROOT, name: "".into(), mtime_ms: 0, kind: InodeKind::Directory(Vec::new()) };
+        let mut inodes = IdMap::default();
+        inodes.insert(ROOT, root);
+        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: 1 }
     }
 }
 
@@ -186,7 +196,17 @@ fn parse(path: &str) -> Result<HdfsPath> {
 
 impl Namespace {
     pub fn inode(&self, id: InodeId) -> Option<&Inode> {
-        self.inodes.get(&id)
+        self.inodes.get(id)
+    }
+
+    /// The client writing file `id`, if it is under construction.
+    pub fn writer(&self, id: InodeId) -> Option<&str> {
+        self.writers.get(&id).map(|w| &**w)
+    }
+
+    /// Every file under construction, with its writer.
+    pub fn open_files(&self) -> impl Iterator<Item = (InodeId, &str)> {
+        self.writers.iter().map(|(&id, w)| (id, &**w))
     }
 
     pub fn inode_count(&self) -> usize {
@@ -195,7 +215,7 @@ impl Namespace {
 
     /// Every file with its blocks (used to rebuild the block map after loading).
     pub fn files(&self) -> impl Iterator<Item = (InodeId, &File)> {
-        self.inodes.iter().filter_map(|(&id, i)| i.as_file().map(|f| (id, f)))
+        self.inodes.iter().filter_map(|(id, i)| i.as_file().map(|f| (id, f)))
     }
 
     /// The next block id to hand out.
@@ -208,9 +228,9 @@ impl Namespace {
         let mut cur = ROOT;
         let mut walked = HdfsPath::root();
         for name in path.components() {
-            match &self.inodes[&cur].kind {
-                InodeKind::Directory(children) => match children.get(name) {
-                    Some(&child) => cur = child,
+            match &self.inodes[cur].kind {
+                InodeKind::Directory(_) => match self.child(cur, name) {
+                    Some(child) => cur = child,
                     None => return Err(Error::NotFound(path.clone())),
                 },
                 InodeKind::File(_) => return Err(Error::NotADirectory(walked)),
@@ -224,23 +244,48 @@ impl Namespace {
     pub fn path_of(&self, mut id: InodeId) -> HdfsPath {
         let mut names = Vec::new();
         while id != ROOT {
-            let inode = &self.inodes[&id];
-            names.push(inode.name.as_str());
+            let inode = &self.inodes[id];
+            names.push(&*inode.name);
             id = inode.parent;
         }
         names.reverse();
         HdfsPath::parse(&format!("/{}", names.join("/"))).unwrap_or_else(|_| HdfsPath::root())
     }
 
-    fn children(&self, dir: InodeId) -> Option<&BTreeMap<String, InodeId>> {
-        match &self.inodes.get(&dir)?.kind {
+    fn children(&self, dir: InodeId) -> Option<&[InodeId]> {
+        match &self.inodes.get(dir)?.kind {
             InodeKind::Directory(c) => Some(c),
             InodeKind::File(_) => None,
         }
     }
 
-    fn children_mut(&mut self, dir: InodeId) -> &mut BTreeMap<String, InodeId> {
-        match &mut self.inodes.get_mut(&dir).expect("inode exists").kind {
+    /// Where `name` is among the children of `dir` (`Err`: where it would go).
+    fn search(&self, children: &[InodeId], name: &str) -> std::result::Result<usize, usize> {
+        children.binary_search_by(|&c| (*self.inodes[c].name).cmp(name))
+    }
+
+    /// The child of directory `dir` called `name`.
+    fn child(&self, dir: InodeId, name: &str) -> Option<InodeId> {
+        let children = self.children(dir)?;
+        self.search(children, name).ok().map(|i| children[i])
+    }
+
+    /// Links `child` (whose name is set) into directory `dir`, which has no child of that name.
+    fn link(&mut self, dir: InodeId, child: InodeId) {
+        let name = self.inodes[child].name.clone();
+        let at = self.search(self.children(dir).expect("a directory"), &name).unwrap_or_else(|at| at);
+        self.children_mut(dir).insert(at, child);
+    }
+
+    /// Unlinks the child called `name` from directory `dir`.
+    fn unlink(&mut self, dir: InodeId, name: &str) {
+        if let Ok(at) = self.search(self.children(dir).expect("a directory"), name) {
+            self.children_mut(dir).remove(at);
+        }
+    }
+
+    fn children_mut(&mut self, dir: InodeId) -> &mut Vec<InodeId> {
+        match &mut self.inodes.get_mut(dir).expect("inode exists").kind {
             InodeKind::Directory(c) => c,
             InodeKind::File(_) => unreachable!("checked to be a directory"),
         }
@@ -266,24 +311,23 @@ impl Namespace {
         let Some(children) = self.children(id) else {
             return Ok((vec![(path.clone(), id)], false));
         };
-        use std::ops::Bound::{Excluded, Unbounded};
-        let lower = if start_after.is_empty() { Unbounded } else { Excluded(start_after.to_string()) };
-        let mut iter = children.range((lower, Unbounded));
-        let mut out = Vec::new();
-        for (name, &child) in iter.by_ref().take(limit) {
-            out.push((path.join(name)?, child));
+        let from = children.partition_point(|&c| *self.inodes[c].name <= *start_after);
+        let page = &children[from..children.len().min(from.saturating_add(limit))];
+        let mut out = Vec::with_capacity(page.len());
+        for &child in page {
+            out.push((path.join(&self.inodes[child].name)?, child));
         }
-        Ok((out, iter.next().is_some()))
+        Ok((out, from + page.len() < children.len()))
     }
 
     pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
         let mut sum = ContentSummary::default();
         let mut stack = vec![self.resolve(path)?];
         while let Some(id) = stack.pop() {
-            match &self.inodes[&id].kind {
+            match &self.inodes[id].kind {
                 InodeKind::Directory(c) => {
                     sum.directories += 1;
-                    stack.extend(c.values().copied());
+                    stack.extend(c.iter().copied());
                 }
                 InodeKind::File(f) => {
                     sum.files += 1;
@@ -304,7 +348,7 @@ impl Namespace {
                 // Walk down the existing directories; everything below the deepest one is created.
                 let names: Vec<&str> = path.components().collect();
                 let (mut cur, mut depth) = (ROOT, 0);
-                while let Some(&child) = names.get(depth).and_then(|n| self.children(cur)?.get(*n)) {
+                while let Some(child) = names.get(depth).and_then(|n| self.child(cur, n)) {
                     if self.children(child).is_none() {
                         let at = parse(&format!("/{}", names[..=depth].join("/")))?;
                         return Err(if at == path { Error::AlreadyExists(path) } else { Error::NotADirectory(at) });
@@ -312,7 +356,7 @@ impl Namespace {
                     (cur, depth) = (child, depth + 1);
                 }
                 for name in &names[depth..] {
-                    cur = self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(BTreeMap::new()));
+                    cur = self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(Vec::new()));
                 }
             }
             Op::Create { path, client, replication, block_size, overwrite, create_parent, mtime_ms } => {
@@ -324,9 +368,9 @@ impl Namespace {
                     r => Some(r?),
                 };
                 if let Some(parent) = parent
-                    && let Some(&existing) = self.children(parent).and_then(|c| c.get(path.name()))
+                    && let Some(existing) = self.child(parent, path.name())
                 {
-                    match &self.inodes[&existing].kind {
+                    match &self.inodes[existing].kind {
                         InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
                         InodeKind::File(_) if !overwrite => return Err(Error::AlreadyExists(path)),
                         InodeKind::File(_) => {
@@ -344,13 +388,11 @@ impl Namespace {
                         self.resolve(&dir)?
                     }
                 };
-                let file = File {
-                    replication: *replication,
-                    block_size: *block_size,
-                    blocks: Vec::new(),
-                    writer: Some(client.clone()),
-                };
-                fx.created = Some(self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file)));
+                // check_replication bounds it far below u16::MAX.
+                let file = File { replication: *replication as u16, block_size: *block_size, blocks: SmallVec::new() };
+                let id = self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file));
+                self.writers.insert(id, client.as_str().into());
+                fx.created = Some(id);
             }
             Op::AddBlock { path, previous, block, generation_stamp } => {
                 let path = parse(path)?;
@@ -367,8 +409,8 @@ impl Namespace {
                 let id = self.resolve(&path)?;
                 let file = self.open_file_mut(id, &path)?;
                 commit_last(file, &path, *last)?;
-                file.writer = None;
-                self.inodes.get_mut(&id).expect("resolved").mtime_ms = *mtime_ms;
+                self.writers.remove(&id);
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
                 fx.completed = Some(id);
             }
             Op::UpdateBlock { path, block, generation_stamp } => {
@@ -397,8 +439,8 @@ impl Namespace {
                     last.num_bytes = *num_bytes;
                     fx.updated_block = Some(*last);
                 }
-                file.writer = None;
-                self.inodes.get_mut(&id).expect("resolved").mtime_ms = *mtime_ms;
+                self.writers.remove(&id);
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
                 fx.completed = Some(id);
             }
             Op::Delete { path, recursive, mtime_ms } => {
@@ -413,9 +455,9 @@ impl Namespace {
                 {
                     return Err(Error::DirectoryNotEmpty(path));
                 }
-                let parent = self.inodes[&id].parent;
+                let parent = self.inodes[id].parent;
                 fx.removed_files = self.remove_subtree(id);
-                self.inodes.get_mut(&parent).expect("parent exists").mtime_ms = *mtime_ms;
+                self.inodes.get_mut(parent).expect("parent exists").mtime_ms = *mtime_ms;
             }
             Op::Rename { src, dst, mtime_ms } => {
                 let (src, dst) = (parse(src)?, parse(dst)?);
@@ -430,25 +472,25 @@ impl Namespace {
                     return Err(Error::RenameIntoSelf { src, dst });
                 }
                 let new_parent = self.parent_dir(&dst)?;
-                if self.children(new_parent).is_some_and(|c| c.contains_key(dst.name())) {
+                if self.child(new_parent, dst.name()).is_some() {
                     return Err(Error::AlreadyExists(dst));
                 }
-                let old_parent = self.inodes[&id].parent;
-                let inode = self.inodes.get_mut(&id).expect("resolved");
+                let old_parent = self.inodes[id].parent;
+                self.unlink(old_parent, src.name());
+                let inode = self.inodes.get_mut(id).expect("resolved");
                 inode.parent = new_parent;
-                let old_name = std::mem::replace(&mut inode.name, dst.name().to_string());
-                self.children_mut(old_parent).remove(&old_name);
-                self.children_mut(new_parent).insert(dst.name().to_string(), id);
+                inode.name = dst.name().into();
+                self.link(new_parent, id);
                 for p in [old_parent, new_parent] {
-                    self.inodes.get_mut(&p).expect("parent exists").mtime_ms = *mtime_ms;
+                    self.inodes.get_mut(p).expect("parent exists").mtime_ms = *mtime_ms;
                 }
             }
             Op::SetReplication { path, replication } => {
                 let path = parse(path)?;
                 check_replication(*replication)?;
                 let id = self.resolve(&path)?;
-                match &mut self.inodes.get_mut(&id).expect("resolved").kind {
-                    InodeKind::File(f) => f.replication = *replication,
+                match &mut self.inodes.get_mut(id).expect("resolved").kind {
+                    InodeKind::File(f) => f.replication = *replication as u16,
                     InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
                 }
             }
@@ -457,8 +499,9 @@ impl Namespace {
     }
 
     fn open_file_mut(&mut self, id: InodeId, path: &HdfsPath) -> Result<&mut File> {
-        match &mut self.inodes.get_mut(&id).expect("resolved").kind {
-            InodeKind::File(f) if f.writer.is_some() => Ok(f),
+        let open = self.writers.contains_key(&id);
+        match &mut self.inodes.get_mut(id).expect("resolved").kind {
+            InodeKind::File(f) if open => Ok(f),
             InodeKind::File(_) => Err(Error::NotUnderConstruction(path.clone())),
             InodeKind::Directory(_) => Err(Error::IsADirectory(path.clone())),
         }
@@ -467,24 +510,27 @@ impl Namespace {
     fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, kind: InodeKind) -> InodeId {
         let id = self.next_inode;
         self.next_inode += 1;
-        self.inodes.insert(id, Inode { parent, name: name.to_string(), mtime_ms, kind });
-        let p = self.inodes.get_mut(&parent).expect("parent exists");
-        p.mtime_ms = mtime_ms;
-        self.children_mut(parent).insert(name.to_string(), id);
+        self.inodes.insert(id, Inode { parent, name: name.into(), mtime_ms, kind });
+        self.inodes.get_mut(parent).expect("parent exists").mtime_ms = mtime_ms;
+        self.link(parent, id);
         id
     }
 
     /// Unlinks and drops a subtree, returning the files it held.
     fn remove_subtree(&mut self, id: InodeId) -> Vec<RemovedFile> {
-        let inode = &self.inodes[&id];
+        let inode = &self.inodes[id];
         let (parent, name) = (inode.parent, inode.name.clone());
-        self.children_mut(parent).remove(&name);
+        self.unlink(parent, &name);
         let mut removed = Vec::new();
         let mut stack = vec![id];
         while let Some(id) = stack.pop() {
-            match self.inodes.remove(&id).expect("inode in tree").kind {
-                InodeKind::Directory(c) => stack.extend(c.into_values()),
-                InodeKind::File(f) => removed.push(RemovedFile { id, blocks: f.blocks, writer: f.writer }),
+            match self.inodes.remove(id).expect("inode in tree").kind {
+                InodeKind::Directory(c) => stack.extend(c),
+                InodeKind::File(f) => removed.push(RemovedFile {
+                    id,
+                    blocks: f.blocks.into_vec(),
+                    writer: self.writers.remove(&id).map(String::from),
+                }),
             }
         }
         removed
@@ -637,7 +683,7 @@ mod tests {
         ns.apply(&Op::Complete { path: "/f".into(), last: Some((2, 5)), mtime_ms: 3 }).unwrap();
         let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
         assert_eq!(f.length(), 15);
-        assert!(f.writer.is_none());
+        assert!(ns.writer(ns.resolve(&p("/f")).unwrap()).is_none());
         assert!(matches!(ns.apply(&add(Some((2, 5)), 3)), Err(Error::NotUnderConstruction(_))));
     }
 
@@ -658,7 +704,8 @@ mod tests {
         let fx = ns.apply(&commit).unwrap();
         assert!(fx.completed.is_some());
         let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
-        assert_eq!((f.length(), f.writer.is_none(), f.blocks[1].generation_stamp), (17, true, 6));
+        let open = ns.writer(ns.resolve(&p("/f")).unwrap()).is_some();
+        assert_eq!((f.length(), open, f.blocks[1].generation_stamp), (17, false, 6));
         assert!(matches!(ns.apply(&commit), Err(Error::NotUnderConstruction(_))));
     }
 

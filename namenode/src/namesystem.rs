@@ -87,9 +87,9 @@ impl Namesystem {
             for b in &file.blocks {
                 bm.add_block(b, id, &[]);
             }
-            if let Some(writer) = &file.writer {
-                leases.add(writer, id, now);
-            }
+        }
+        for (id, writer) in ns.open_files() {
+            leases.add(writer, id, now);
         }
         let sync = log.sync_handle();
         let state = State { ns, log, bm, leases, recovering: HashMap::new() };
@@ -258,11 +258,11 @@ impl Namesystem {
             |st| {
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
-                    && let Some(writer) = st.ns.inode(id).and_then(|i| i.as_file()).and_then(|f| f.writer.as_ref())
+                    && let Some(writer) = st.ns.writer(id)
                     && writer != client
                     && !st.leases.expired(writer, Instant::now(), hard_limit)
                 {
-                    return Err(Error::LeaseHeldByOther { path: path.clone(), holder: writer.clone() });
+                    return Err(Error::LeaseHeldByOther { path: path.clone(), holder: writer.to_string() });
                 }
                 Ok((op, ()))
             },
@@ -325,6 +325,11 @@ impl Namesystem {
                 |st, fx, ()| {
                     let id = fx.completed.expect("complete completes");
                     st.leases.remove(client, id);
+                    if let Some(f) = st.ns.inode(id).and_then(|i| i.as_file()) {
+                        for b in &f.blocks {
+                            st.bm.blocks.clear_expected(b.id);
+                        }
+                    }
                     st.check_file(id);
                 },
             )
@@ -352,7 +357,7 @@ impl Namesystem {
             }
             blocks.push(LocatedBlock { block: *b, offset: start, locations: st.bm.read_locations(b.id) });
         }
-        Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: file.writer.is_some() })
+        Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: st.ns.writer(id).is_some() })
     }
 
     pub fn renew_lease(&self, client: &str) {
@@ -603,10 +608,10 @@ fn file_info(ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
             path,
             is_dir: false,
             length: f.length(),
-            replication: f.replication,
+            replication: f.replication.into(),
             block_size: f.block_size,
             mtime_ms: inode.mtime_ms,
-            under_construction: f.writer.is_some(),
+            under_construction: ns.writer(id).is_some(),
             children: 0,
         },
     }
@@ -649,14 +654,15 @@ impl State {
             .map(|(&f, _)| f)
             .collect();
         for file in due {
-            let Some(f) = self.ns.inode(file).and_then(|i| i.as_file()).filter(|f| f.writer.is_some()) else {
+            let Some(f) = self.ns.inode(file).and_then(|i| i.as_file()).filter(|_| self.ns.writer(file).is_some())
+            else {
                 self.recovering.remove(&file);
                 continue;
             };
             let last = f.blocks.last().copied();
             let holders: Vec<NodeIdx> = last
-                .and_then(|b| self.bm.blocks.get(b.id))
-                .map(|e| e.expected.iter().chain(&e.replicas).copied().collect())
+                .and_then(|b| Some((b, self.bm.blocks.get(b.id)?)))
+                .map(|(b, e)| self.bm.blocks.expected(b.id).iter().chain(&e.replicas).copied().collect())
                 .unwrap_or_default();
             match last {
                 Some(b) if !holders.is_empty() => {
@@ -674,7 +680,7 @@ impl State {
     fn writable_file(&self, path: &HdfsPath, client: &str) -> Result<(InodeId, &crate::namespace::File)> {
         let id = self.ns.resolve(path)?;
         let file = self.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
-        match &file.writer {
+        match self.ns.writer(id) {
             // Its lease expired and block recovery has the file: the old writer must not go on.
             Some(_) if self.recovering.contains_key(&id) => {
                 Err(Error::NoLease { path: path.clone(), client: client.to_string() })
