@@ -1,0 +1,109 @@
+//! Bytes the namenode's structures hold per file, counted by the allocator, without RPC.
+//!
+//! `cargo bench -p hdfs-namenode --bench memory [-- FILES]` builds a namespace of FILES
+//! single-block files (default 1,000,000) at replication 3, 32 files per directory, through the
+//! same `Namespace::apply` and `BlockManager` calls the namenode makes, with three datanodes
+//! reporting every replica; it prints the bytes allocated (live, as the allocator counts them,
+//! not RSS) per file for the namespace, then for the block map and datanode state on top. The
+//! `meta` phase of `hdfs-bench` measures the whole process's resident memory instead; the gap
+//! between the two is allocator overhead and everything else in the process
+//! (docs/SCALE.md).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use hdfs_namenode::blockmanager::{BlockManager, ReportedReplica};
+use hdfs_namenode::config::Config;
+use hdfs_namenode::datanodes::Storage;
+use hdfs_namenode::namespace::{Namespace, Op};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const FILES_PER_DIR: u64 = 32;
+
+fn main() {
+    let files: u64 =
+        std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let start = Instant::now();
+    let base = LIVE.load(Ordering::Relaxed);
+    let mut ns = Namespace::default();
+    let mut bm = BlockManager::new(&Config::new("/nonexistent"));
+    let storage = Storage { capacity: 1 << 50, used: 0, remaining: 1 << 50, active_transfers: 0 };
+    let nodes = ["dn-0", "dn-1", "dn-2"];
+    for (i, n) in nodes.iter().enumerate() {
+        bm.register(n, &format!("127.0.0.1:{}", 10 + i), storage, Instant::now());
+    }
+    let apply = |ns: &mut Namespace, op: Op| ns.apply(&op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
+    let mut ns_bytes = 0;
+    for i in 0..files {
+        let path = format!("/meta/files/d{}/f{i}", i / FILES_PER_DIR);
+        if i % FILES_PER_DIR == 0 {
+            apply(&mut ns, Op::Mkdirs { path: format!("/meta/files/d{}", i / FILES_PER_DIR), mtime_ms: 1 });
+        }
+        let before = LIVE.load(Ordering::Relaxed);
+        let created = apply(
+            &mut ns,
+            Op::Create {
+                path: path.clone(),
+                client: "c".into(),
+                replication: 3,
+                block_size: 128 << 20,
+                overwrite: false,
+                create_parent: false,
+                mtime_ms: 1,
+            },
+        )
+        .created
+        .expect("created");
+        let block = ns.next_block_id();
+        let fx = apply(&mut ns, Op::AddBlock { path: path.clone(), previous: None, block, generation_stamp: 1 });
+        apply(&mut ns, Op::Complete { path, last: Some((block, 1 << 20)), mtime_ms: 2 });
+        ns_bytes += LIVE.load(Ordering::Relaxed) - before;
+        let (_, b) = fx.added_block.expect("added");
+        bm.add_block(&b, created, &[]);
+        let replica = ReportedReplica { block, generation_stamp: 1, num_bytes: 1 << 20 };
+        for n in nodes {
+            bm.incremental_report(&ns, n, &[replica], &[]).expect("report");
+        }
+        if i % 10_000 == 0 {
+            // As the replication monitor does every second: drains the blocks to classify.
+            bm.tick(&ns, Instant::now());
+        }
+    }
+    bm.tick(&ns, Instant::now());
+    let total = LIVE.load(Ordering::Relaxed) - base;
+    let per = |b: usize| b as f64 / files as f64;
+    println!(
+        "{files} single-block files, replication 3, {FILES_PER_DIR} per directory ({:.1} s)",
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "namespace (inodes, names, directory entries), allocated while creating files: {:.0} B/file",
+        per(ns_bytes)
+    );
+    println!("namespace + block map + datanode state, live at the end: {:.0} B/file", per(total));
+    println!("inodes: {}", ns.inode_count());
+    drop((ns, bm));
+}
