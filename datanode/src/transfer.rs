@@ -11,8 +11,9 @@
 //! each chunk against the stored checksums, and streams them with their checksums so that the
 //! client checks them again after the network. A bounded channel provides backpressure.
 
+use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bytes::Bytes;
@@ -22,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_stream::{Stream, wrappers::ReceiverStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::reports::ReplicaEvents;
@@ -62,6 +64,9 @@ pub struct TransferService {
     /// This node's address, named in errors so a client knows which node of a pipeline failed.
     me: Arc<str>,
     active: Arc<AtomicU32>,
+    /// Connections to the next nodes of pipelines, kept: a new connection per block (TCP and
+    /// HTTP/2 handshakes) cost more than writing a small block (docs/BENCHMARKS.md).
+    peers: Arc<Peers>,
     /// Cancelled at shutdown: transfers in flight stop at once and new ones are refused, so
     /// peers see the node go as they would see it die (the pipeline recovers without it).
     shutdown: CancellationToken,
@@ -75,7 +80,8 @@ impl TransferService {
         me: &str,
         shutdown: CancellationToken,
     ) -> Self {
-        Self { store, events, tracker, me: me.into(), active: Arc::new(AtomicU32::new(0)), shutdown }
+        let (me, active, peers) = (me.into(), Arc::new(AtomicU32::new(0)), Arc::new(Peers::default()));
+        Self { store, events, tracker, me, active, peers, shutdown }
     }
 
     fn check_running(&self) -> Result<(), Status> {
@@ -182,7 +188,14 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
             None => None,
             Some((next, rest)) => {
                 let h = pb::WriteHeader { block: Some(block), downstream: rest.to_vec(), ..header.clone() };
-                Some((next.clone(), connect_downstream(next, h).await?))
+                let channel = self.peers.channel(next).await?;
+                match start_downstream(channel, next, h).await {
+                    Ok(d) => Some((next.clone(), d)),
+                    Err(e) => {
+                        self.peers.forget(next);
+                        return Err(e);
+                    }
+                }
             }
         };
 
@@ -372,12 +385,40 @@ fn with_node(me: &str, s: Status) -> Status {
 
 type Downstream = (mpsc::Sender<pb::WriteBlockRequest>, Streaming<pb::WriteBlockAck>);
 
-async fn connect_downstream(addr: &str, header: pb::WriteHeader) -> Result<Downstream, Status> {
-    let unavailable = |e: &dyn std::fmt::Display| {
-        hdfs_proto::grpc::blame(Status::unavailable(format!("downstream datanode {addr}: {e}")), addr)
-    };
-    let channel =
-        hdfs_proto::grpc::endpoint(addr).map_err(|e| unavailable(&e))?.connect().await.map_err(|e| unavailable(&e))?;
+fn unavailable(addr: &str, e: &dyn std::fmt::Display) -> Status {
+    hdfs_proto::grpc::blame(Status::unavailable(format!("downstream datanode {addr}: {e}")), addr)
+}
+
+/// Kept connections to other datanodes, by address.
+#[derive(Default)]
+struct Peers {
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+impl Peers {
+    async fn channel(&self, addr: &str) -> Result<Channel, Status> {
+        let cached = self.channels.lock().unwrap_or_else(|p| p.into_inner()).get(addr).cloned();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let c = connect(addr).await?;
+        self.channels.lock().unwrap_or_else(|p| p.into_inner()).insert(addr.to_string(), c.clone());
+        Ok(c)
+    }
+
+    /// Drops a connection that failed, so the next pipeline through `addr` connects afresh.
+    fn forget(&self, addr: &str) {
+        self.channels.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
+    }
+}
+
+async fn connect(addr: &str) -> Result<Channel, Status> {
+    hdfs_proto::grpc::endpoint(addr).map_err(|e| unavailable(addr, &e))?.connect().await.map_err(|e| unavailable(addr, &e))
+}
+
+/// Opens a write stream to the next node on `channel` and sends it the header.
+async fn start_downstream(channel: Channel, addr: &str, header: pb::WriteHeader) -> Result<Downstream, Status> {
+    let unavailable = |e: &dyn std::fmt::Display| unavailable(addr, e);
     let mut client = DataTransferClient::new(channel)
         .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
         .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
@@ -477,7 +518,8 @@ pub async fn copy_replica(
         recovery: false,
         recover_from: 0,
     };
-    let (tx, mut acks) = connect_downstream(first, header).await?;
+    // A connection of its own: copies are few and large, and must not queue behind pipelines.
+    let (tx, mut acks) = start_downstream(connect(first).await?, first, header).await?;
     let len = reader.len();
     // Read on a blocking thread, straight into the outgoing stream.
     let sender = tokio::task::spawn_blocking(move || {
