@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    hdfs_proto::daemon::tune_allocator();
     let args = cli::Args::parse_from(hadoop_spelling(std::env::args_os()));
     let filter = if args.verbose { "info" } else { "error" };
     tracing_subscriber::fmt()

@@ -1,4 +1,5 @@
-//! Bytes the namenode's structures hold per file, counted by the allocator, without RPC.
+//! How the namenode's structures grow with files, without RPC: bytes per file, counted by the
+//! allocator, and the time of a full block report, a heartbeat and a monitor tick.
 //!
 //! `cargo bench -p hdfs-namenode --bench memory [-- FILES]` builds a namespace of FILES
 //! single-block files (default 1,000,000) at replication 3, 32 files per directory, through the
@@ -6,8 +7,11 @@
 //! reporting every replica; it prints the bytes allocated (live, as the allocator counts them,
 //! not RSS) per file for the namespace, then for the block map and datanode state on top. The
 //! `meta` phase of `hdfs-bench` measures the whole process's resident memory instead; the gap
-//! between the two is allocator overhead and everything else in the process
-//! (docs/SCALE.md).
+//! between the two is allocator overhead and everything else in the process.
+//!
+//! Then, as after a namenode restart, a fresh block map takes the three datanodes' full block
+//! reports (timed), and a heartbeat and a monitor tick are timed on the full map
+//! (docs/SCALE.md uses these figures).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -105,5 +109,43 @@ fn main() {
     );
     println!("namespace + block map + datanode state, live at the end: {:.0} B/file", per(total));
     println!("inodes: {}", ns.inode_count());
-    drop((ns, bm));
+    drop(bm);
+
+    // A restart: the block map is rebuilt from the namespace, then from full reports.
+    let mut bm = BlockManager::new(&Config::new("/nonexistent"));
+    let t = Instant::now();
+    for (id, file) in ns.files() {
+        for b in &file.blocks {
+            bm.add_block(b, id, &[]);
+        }
+    }
+    println!("block map rebuilt from the namespace: {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let report: Vec<ReportedReplica> = ns
+        .files()
+        .flat_map(|(_, f)| f.blocks.iter().map(|b| ReportedReplica { block: b.id, generation_stamp: 1, num_bytes: 1 << 20 }))
+        .collect();
+    for (i, n) in nodes.iter().enumerate() {
+        bm.register(n, &format!("127.0.0.1:{}", 10 + i), storage, Instant::now());
+        let t = Instant::now();
+        bm.block_report(&ns, n, &report, &[]).expect("report");
+        let took = t.elapsed();
+        println!(
+            "full block report of {} replicas from {n}: {:.0} ms ({:.2} us a replica)",
+            report.len(),
+            took.as_secs_f64() * 1e3,
+            took.as_secs_f64() * 1e6 / report.len() as f64
+        );
+    }
+    let t = Instant::now();
+    let beats = 10_000;
+    for i in 0..beats {
+        bm.heartbeat(nodes[i % 3], storage, Instant::now()).expect("heartbeat");
+    }
+    println!("heartbeat: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / beats as f64);
+    let t = Instant::now();
+    bm.tick(&ns, Instant::now());
+    println!("monitor tick, safe mode on (counts reported blocks): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    bm.tick(&ns, Instant::now());
+    println!("monitor tick after that: {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
 }

@@ -49,6 +49,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() {
+    hdfs_proto::daemon::tune_allocator();
     hdfs_proto::daemon::init_tracing();
     if let Err(e) = serve(Args::parse()).await {
         eprintln!("namenode: {e:#}");

@@ -40,6 +40,8 @@ use crate::timeline::Timeline;
 pub const DATANODES: usize = 4;
 const REMOTE_R1: &str = "/bench/r1";
 const REMOTE_R3: &str = "/bench/r3";
+/// The namenode's default `--max-replication-streams`.
+const DEFAULT_STREAMS: u32 = 2;
 /// Poll interval of the timed waits.
 const POLL: Duration = Duration::from_millis(100);
 /// Longest wait for the namenode to declare the killed datanode dead (it should take
@@ -61,6 +63,12 @@ pub struct Settings {
 
 pub struct Repair {
     pub size: u64,
+    /// The test file written as one fsynced copy, before the cluster starts: what the disk
+    /// that every target shares takes.
+    pub raw_write1: Duration,
+    /// Copies the namenode lets run at once with the dead node's replicas on the survivors:
+    /// survivors x `--max-replication-streams`.
+    pub allowed_streams: u32,
     pub put_r1: Duration,
     pub put_r3: Duration,
     /// Blocks of the file.
@@ -92,6 +100,12 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     let size = std::fs::metadata(src).with_context(|| format!("stat {}", src.display()))?.len();
     let nn_args: Vec<String> =
         settings.streams.map(|n| vec!["--max-replication-streams".into(), n.to_string()]).unwrap_or_default();
+    step("raw baseline: the test file written as one fsynced copy");
+    let (raw_write1, copies) = raw::write_copies(src, root, 1)?;
+    for c in copies {
+        std::fs::remove_file(&c).with_context(|| format!("remove {}", c.display()))?;
+    }
+    let allowed_streams = (DATANODES as u32 - 1) * settings.streams.unwrap_or(DEFAULT_STREAMS);
     step(&format!("starting 1 namenode and {DATANODES} datanodes {}", nn_args.join(" ")));
     let mut cluster = Cluster::start(bins, &root.join("repair"), DATANODES, &nn_args)?;
     let log = cluster.client_log();
@@ -209,6 +223,8 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     step(&format!("repair phase done; {}", timeline.describe()));
     Ok(Repair {
         size,
+        raw_write1,
+        allowed_streams,
         put_r1,
         put_r3,
         blocks,
