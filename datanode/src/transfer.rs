@@ -13,8 +13,8 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
@@ -413,7 +413,11 @@ impl Peers {
 }
 
 async fn connect(addr: &str) -> Result<Channel, Status> {
-    hdfs_proto::grpc::endpoint(addr).map_err(|e| unavailable(addr, &e))?.connect().await.map_err(|e| unavailable(addr, &e))
+    hdfs_proto::grpc::endpoint(addr)
+        .map_err(|e| unavailable(addr, &e))?
+        .connect()
+        .await
+        .map_err(|e| unavailable(addr, &e))
 }
 
 /// Opens a write stream to the next node on `channel` and sends it the header.

@@ -129,3 +129,32 @@ fn remove_from(map: &mut HashMap<u64, Vec<NodeIdx>>, block: u64, node: NodeIdx) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One slot per block of the namespace: docs/SCALE.md counts on this size.
+    #[test]
+    fn a_block_slot_stays_small() {
+        assert!(std::mem::size_of::<Option<BlockEntry>>() <= 48, "{}", std::mem::size_of::<Option<BlockEntry>>());
+    }
+
+    #[test]
+    fn side_maps_hold_only_blocks_that_need_them() {
+        let mut m = BlockMap::default();
+        m.insert(1, 1, 7);
+        m.set_expected(1, vec![0, 1, 2]);
+        assert!(m.add_replica(1, 1, 0) && m.add_replica(1, 1, 1));
+        assert!(m.mark_corrupt(1, 1));
+        assert!(!m.mark_corrupt(1, 2), "not a holder");
+        assert!(m.is_corrupt(1, 1) && !m.is_corrupt(1, 0));
+        m.remove_replica(1, 1);
+        assert!(m.corrupt.is_empty(), "the mark goes with the replica");
+        m.clear_expected(1);
+        assert!(m.expected(1).is_empty());
+        m.add_expected(9, 0);
+        assert!(m.expected.is_empty(), "no pipeline for an unknown block");
+        assert_eq!(m.remove(1), vec![0]);
+    }
+}

@@ -603,6 +603,31 @@ mod tests {
         })
     }
 
+    /// One inode per file and directory: docs/SCALE.md counts on this size.
+    #[test]
+    fn an_inode_slot_stays_small() {
+        assert!(std::mem::size_of::<Option<Inode>>() <= 88, "{}", std::mem::size_of::<Option<Inode>>());
+    }
+
+    #[test]
+    fn children_stay_sorted_through_creates_renames_and_deletes() {
+        let mut ns = Namespace::default();
+        for n in ["m", "b", "z", "a", "k"] {
+            create(&mut ns, &format!("/{n}"), false).unwrap();
+        }
+        ns.apply(&Op::Rename { src: "/z".into(), dst: "/c".into(), mtime_ms: 1 }).unwrap();
+        ns.apply(&Op::Delete { path: "/k".into(), recursive: false, mtime_ms: 1 }).unwrap();
+        let (page, _) = ns.list(&p("/"), "", 10).unwrap();
+        let names: Vec<_> = page.iter().map(|(p, _)| p.name().to_string()).collect();
+        assert_eq!(names, ["a", "b", "c", "m"]);
+        for n in &names {
+            assert!(ns.resolve(&p(&format!("/{n}"))).is_ok(), "{n} resolves");
+        }
+        assert!(ns.resolve(&p("/z")).is_err() && ns.resolve(&p("/k")).is_err());
+        let (page, more) = ns.list(&p("/"), "b", 1).unwrap();
+        assert_eq!((page[0].0.name(), more), ("c", true));
+    }
+
     #[test]
     fn mkdirs_creates_parents_and_is_idempotent() {
         let mut ns = Namespace::default();

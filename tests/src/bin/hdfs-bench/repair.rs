@@ -63,9 +63,9 @@ pub struct Settings {
 
 pub struct Repair {
     pub size: u64,
-    /// The test file written as one fsynced copy, before the cluster starts: what the disk
-    /// that every target shares takes.
-    pub raw_write1: Duration,
+    /// The test file read cold and written to a new file, fsynced, before the cluster starts:
+    /// what a copy asks of the one disk that every source and target here shares.
+    pub raw_copy: Duration,
     /// Copies the namenode lets run at once with the dead node's replicas on the survivors:
     /// survivors x `--max-replication-streams`.
     pub allowed_streams: u32,
@@ -100,11 +100,10 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     let size = std::fs::metadata(src).with_context(|| format!("stat {}", src.display()))?.len();
     let nn_args: Vec<String> =
         settings.streams.map(|n| vec!["--max-replication-streams".into(), n.to_string()]).unwrap_or_default();
-    step("raw baseline: the test file written as one fsynced copy");
-    let (raw_write1, copies) = raw::write_copies(src, root, 1)?;
-    for c in copies {
-        std::fs::remove_file(&c).with_context(|| format!("remove {}", c.display()))?;
-    }
+    step("raw baseline: the test file read cold and written to a new file, fsynced");
+    let copied = root.join("repair-raw-copy");
+    let raw_copy = raw::copy_cold(src, &copied)?;
+    std::fs::remove_file(&copied).with_context(|| format!("remove {}", copied.display()))?;
     let allowed_streams = (DATANODES as u32 - 1) * settings.streams.unwrap_or(DEFAULT_STREAMS);
     step(&format!("starting 1 namenode and {DATANODES} datanodes {}", nn_args.join(" ")));
     let mut cluster = Cluster::start(bins, &root.join("repair"), DATANODES, &nn_args)?;
@@ -223,7 +222,7 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     step(&format!("repair phase done; {}", timeline.describe()));
     Ok(Repair {
         size,
-        raw_write1,
+        raw_copy,
         allowed_streams,
         put_r1,
         put_r3,
