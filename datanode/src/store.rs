@@ -477,6 +477,10 @@ pub struct ReplicaReader {
 }
 
 impl ReplicaReader {
+    pub fn block(&self) -> u64 {
+        self.block
+    }
+
     pub fn len(&self) -> u64 {
         self.rec.len
     }

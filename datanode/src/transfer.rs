@@ -27,7 +27,7 @@ use tonic::transport::Channel;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::reports::ReplicaEvents;
-use crate::store::{BlockStore, ReplicaInfo, StoreError};
+use crate::store::{BlockStore, ReplicaInfo, ReplicaReader, StoreError};
 
 /// Largest data in one read response: 1 MiB messages gave the best throughput here.
 pub const READ_PACKET: usize = 1 << 20;
@@ -303,47 +303,70 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         let block = r.block.ok_or_else(|| Status::invalid_argument("read without block"))?;
         let store = self.store.clone();
         let (id, gen_stamp) = (block.block_id, block.generation_stamp);
-        let mut reader = tokio::task::spawn_blocking(move || store.open_reader(id, gen_stamp))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(|e| with_node(&self.me, store_status(e)))?;
-        if r.offset > reader.len() {
-            return Err(Status::out_of_range(format!(
-                "block {id}: offset {} is past the replica's end ({})",
-                r.offset,
-                reader.len()
-            )));
+        let me = self.me.clone();
+        // Open, check the range and read the first packet on one blocking thread: a replica
+        // that fits in one packet (small files) is then served without a second one.
+        let opened = tokio::task::spawn_blocking(move || {
+            let mut reader = store.open_reader(id, gen_stamp).map_err(|e| with_node(&me, store_status(e)))?;
+            if r.offset > reader.len() {
+                return Err(Status::out_of_range(format!(
+                    "block {id}: offset {} is past the replica's end ({})",
+                    r.offset,
+                    reader.len()
+                )));
+            }
+            let end = if r.length == 0 { reader.len() } else { r.offset.saturating_add(r.length).min(reader.len()) };
+            let mut pos = reader.align(r.offset);
+            let first = (pos < end).then(|| read_packet(&mut reader, &mut pos, end, &me));
+            Ok((reader, pos, end, first))
+        })
+        .await
+        .map_err(|e| Status::internal(e.to_string()))?;
+        let (mut reader, mut pos, end, first) = opened?;
+        let Some(first) = first else {
+            return Ok(Response::new(Box::pin(tokio_stream::empty())));
+        };
+        if pos >= end || first.is_err() {
+            return Ok(Response::new(Box::pin(tokio_stream::once(first))));
         }
-        let end = if r.length == 0 { reader.len() } else { r.offset.saturating_add(r.length).min(reader.len()) };
         let (tx, rx) = mpsc::channel(READ_QUEUE);
         let guard = ActiveGuard::new(&self.active);
         let me = self.me.clone();
         let shutdown = self.shutdown.clone();
         self.tracker.spawn_blocking(move || {
             let _guard = guard;
-            let mut pos = reader.align(r.offset);
+            if tx.blocking_send(first).is_err() {
+                return;
+            }
             while pos < end && !shutdown.is_cancelled() {
-                let msg = reader.read_chunks(pos, READ_PACKET.min((end - pos) as usize)).map(|(data, checksums)| {
-                    let n = data.len() as u64;
-                    let resp = pb::ReadBlockResponse {
-                        offset: pos,
-                        data: data.into(),
-                        checksums,
-                        bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
-                    };
-                    pos += n;
-                    resp
-                });
+                let msg = read_packet(&mut reader, &mut pos, end, &me);
                 let failed = msg.is_err();
-                if let Err(e) = &msg {
-                    tracing::warn!(block = id, error = %e, "read failed");
-                }
-                if tx.blocking_send(msg.map_err(|e| with_node(&me, store_status(e)))).is_err() || failed {
+                if tx.blocking_send(msg).is_err() || failed {
                     break;
                 }
             }
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// The packet of a read at `pos` (at most `READ_PACKET` bytes, not past `end`); advances `pos`.
+fn read_packet(reader: &mut ReplicaReader, pos: &mut u64, end: u64, me: &str) -> Result<pb::ReadBlockResponse, Status> {
+    match reader.read_chunks(*pos, READ_PACKET.min((end - *pos) as usize)) {
+        Ok((data, checksums)) => {
+            let offset = *pos;
+            *pos += data.len() as u64;
+            Ok(pb::ReadBlockResponse {
+                offset,
+                data: data.into(),
+                checksums,
+                bytes_per_checksum: BYTES_PER_CHECKSUM as u32,
+            })
+        }
+        Err(e) => {
+            tracing::warn!(block = reader.block(), error = %e, "read failed");
+            Err(with_node(me, store_status(e)))
+        }
     }
 }
 

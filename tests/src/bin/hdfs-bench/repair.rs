@@ -100,10 +100,6 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     let size = std::fs::metadata(src).with_context(|| format!("stat {}", src.display()))?.len();
     let nn_args: Vec<String> =
         settings.streams.map(|n| vec!["--max-replication-streams".into(), n.to_string()]).unwrap_or_default();
-    step("raw baseline: the test file read cold and written to a new file, fsynced");
-    let copied = root.join("repair-raw-copy");
-    let raw_copy = raw::copy_cold(src, &copied)?;
-    std::fs::remove_file(&copied).with_context(|| format!("remove {}", copied.display()))?;
     let allowed_streams = (DATANODES as u32 - 1) * settings.streams.unwrap_or(DEFAULT_STREAMS);
     step(&format!("starting 1 namenode and {DATANODES} datanodes {}", nn_args.join(" ")));
     let mut cluster = Cluster::start(bins, &root.join("repair"), DATANODES, &nn_args)?;
@@ -163,6 +159,13 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     let spread = spread.join("/");
     let addr = cluster.datanodes[victim].addr.clone();
 
+    // The baseline just before the kill, so the disk (and the host's cache behind it, which
+    // makes this VM's "cold" reads and fsyncs several times faster from one minute to the
+    // next: docs/BENCHMARKS.md) is in the state the copies will find it in.
+    step("raw baseline: the test file read cold and written to a new file, fsynced");
+    let copied = root.join("repair-raw-copy");
+    let raw_copy = raw::copy_cold(src, &copied)?;
+    std::fs::remove_file(&copied).with_context(|| format!("remove {}", copied.display()))?;
     step(&format!(
         "blocks per datanode {spread}; dropping every datanode's files from the page cache; killing datanode-{victim}"
     ));
