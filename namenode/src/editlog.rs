@@ -31,6 +31,8 @@ use crate::namespace::{Namespace, Op};
 const IMAGE_FILE: &str = "fsimage";
 const IMAGE_MAGIC: &[u8; 8] = b"HDFSIMG1";
 const SEGMENT_PREFIX: &str = "edits-";
+/// Held (an exclusive `flock`) for as long as a namenode has the directory open.
+pub const LOCK_FILE: &str = "in_use.lock";
 /// Record header: length and CRC.
 const HEADER: usize = 8;
 /// No op encodes anywhere near this; a larger length is garbage.
@@ -144,6 +146,8 @@ impl LogSync {
 
 pub struct EditLog {
     dir: PathBuf,
+    /// The directory's lock: two namenodes appending to one segment would garble it.
+    _lock: fs::File,
     shared: Arc<Shared>,
     syncer: Option<std::thread::JoinHandle<()>>,
     next_index: u64,
@@ -156,6 +160,17 @@ impl EditLog {
     /// Opens (or creates) the log in `dir` and rebuilds the namespace from image and log.
     pub fn open(dir: &Path) -> Result<(Self, Namespace)> {
         fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+        let lock = lock_dir(dir)?;
+        let old = dir.join("editlog");
+        if old.exists() {
+            // Written by the first version, which kept the log in sled: ignoring it would lose
+            // every op since the last image without a word.
+            return Err(io_err(
+                "refusing to start:",
+                &old,
+                "an edit log in the earlier sled format; this version reads only edits-* segments",
+            ));
+        }
         let (image_index, mut ns) = match read_image(dir)? {
             Some(img) => (img.last_index, img.namespace),
             None => (0, Namespace::default()),
@@ -205,6 +220,7 @@ impl EditLog {
             .map_err(|e| io_err("start the syncer for", dir, e))?;
         let log = Self {
             dir: dir.to_path_buf(),
+            _lock: lock,
             shared,
             syncer: Some(syncer),
             next_index: last_index + 1,
@@ -284,6 +300,32 @@ impl Drop for EditLog {
         if let Some(t) = self.syncer.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Takes `dir`'s lock, or says which directory another namenode holds.
+fn lock_dir(dir: &Path) -> Result<fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_err("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => {
+            Err(io_err("refusing to start:", dir, "another namenode has this data directory open"))
+        }
+        Err(fs::TryLockError::Error(e)) => Err(io_err("lock", &path, e)),
+    }
+}
+
+/// Whether a namenode has `dir` open (its lock is held).
+pub fn in_use(dir: &Path) -> bool {
+    match fs::OpenOptions::new().write(true).open(dir.join(LOCK_FILE)) {
+        Ok(f) => matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)),
+        Err(_) => false,
     }
 }
 
@@ -477,6 +519,30 @@ mod tests {
         drop(log);
         let (log, _) = EditLog::open(dir.path()).unwrap();
         assert_eq!(log.next_index, 4);
+    }
+
+    #[test]
+    fn one_namenode_per_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, _) = EditLog::open(dir.path()).unwrap();
+        assert!(in_use(dir.path()));
+        match EditLog::open(dir.path()) {
+            Err(e) => assert!(e.to_string().contains("another namenode"), "{e}"),
+            Ok(_) => panic!("a second log opened the same directory"),
+        }
+        drop(log);
+        assert!(!in_use(dir.path()));
+        EditLog::open(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_data_dir_with_the_old_sled_log() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("editlog")).unwrap();
+        match EditLog::open(dir.path()) {
+            Err(e) => assert!(e.to_string().contains("earlier sled format"), "{e}"),
+            Ok(_) => panic!("opened a data dir holding the old log"),
+        }
     }
 
     #[tokio::test]

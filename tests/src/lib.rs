@@ -239,7 +239,11 @@ impl MiniCluster {
         if let Some(r) = self.namenode.take() {
             if graceful { r.stop().await } else { r.kill().await }
         }
-        wait_store_unlocked_at(&self.namenode_dir().join("editlog")).await?;
+        let dir = self.namenode_dir();
+        wait_until(&format!("{} to be released", dir.display()), SETTLE_TIMEOUT, || async {
+            !hdfs_namenode::editlog::in_use(&dir)
+        })
+        .await?;
         let listener = bind_again(self.namenode_addr).await?;
         self.namenode = Some(self.spawn_namenode(listener)?);
         Ok(())
@@ -345,14 +349,6 @@ async fn wait_store_unlocked(dir: &Path) -> anyhow::Result<()> {
     wait_until(&format!("block store {} to be released", dir.display()), SETTLE_TIMEOUT, || async {
         let d = dir.to_path_buf();
         tokio::task::spawn_blocking(move || hdfs_datanode::store::BlockStore::open(&d).is_ok()).await.unwrap_or(false)
-    })
-    .await
-}
-
-async fn wait_store_unlocked_at(db: &Path) -> anyhow::Result<()> {
-    wait_until(&format!("{} to be released", db.display()), SETTLE_TIMEOUT, || async {
-        let d = db.to_path_buf();
-        tokio::task::spawn_blocking(move || sled::Config::new().path(&d).open().is_ok()).await.unwrap_or(false)
     })
     .await
 }
