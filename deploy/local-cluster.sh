@@ -40,7 +40,8 @@ done
 
 # Ready when the namenode answers and every datanode has registered.
 for _ in $(seq 1 100); do
-    live=$(grep -c "registered with the namenode" "$dir"/logs/datanode-*.log 2>/dev/null | awk -F: '{s+=($2>0)} END {print s+0}')
+    # grep exits 1 while no datanode has registered yet; under pipefail that must not end the script.
+    live=$({ grep -c "registered with the namenode" "$dir"/logs/datanode-*.log 2>/dev/null || true; } | awk -F: '{s+=($2>0)} END {print s+0}')
     if [ "$live" -ge "$datanodes" ] && "$bin/hdfs" --namenode "http://127.0.0.1:$nn_port" ls / >/dev/null 2>&1; then
         break
     fi

@@ -55,7 +55,7 @@ pub enum Error {
     UnknownDatanode(String),
     #[error("edit log record {index}: {reason}")]
     CorruptLog { index: u64, reason: String },
-    #[error("fsimage: {0}")]
+    #[error("metadata storage: {0}")]
     Image(String),
 }
 
