@@ -127,6 +127,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             other => bail!("unknown argument {other:?}"),
         }
     }
+    if opts.meta && opts.meta_files < crate::meta::FILES_PER_DIR {
+        bail!(
+            "--meta-files {} is too few: the listings need at least one full directory ({} files)",
+            opts.meta_files,
+            crate::meta::FILES_PER_DIR
+        );
+    }
     Ok(Some(opts))
 }
 
