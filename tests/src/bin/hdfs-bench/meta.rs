@@ -105,108 +105,84 @@ pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> an
     let empty_dirs = s.ops.div_ceil(FILES_PER_DIR);
     let dirs = file_dirs + empty_dirs;
     step(&format!("meta: mkdirs of {dirs} directories, {} clients", s.clients));
-    let mkdirs = rt.block_on(load::run(s.clients, dirs, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            let path = if i < file_dirs { file_dir(i) } else { format!("/meta/empty/d{}", i - file_dirs) };
-            async move {
-                nn.mkdirs(pb::MkdirsRequest { path, create_parent: true }).await?;
-                Ok(())
-            }
+    let mkdirs = measure(&rt, &clients, dirs, move |mut nn, _, i| {
+        let path = if i < file_dirs { file_dir(i) } else { format!("/meta/empty/d{}", i - file_dirs) };
+        async move {
+            nn.mkdirs(pb::MkdirsRequest { path, create_parent: true }).await?;
+            Ok(())
         }
-    }))?;
+    })?;
 
     step(&format!("meta: populating {} single-block files (replication {REPLICATION})", s.files));
-    let populate = rt.block_on(load::run(s.clients, s.files, {
-        let (clients, tiny) = (clients.clone(), tiny.clone());
-        move |k, i| single_block_file(clients[k].clone(), tiny.clone(), k, file_path(i))
-    }))?;
+    let populate = measure(&rt, &clients, s.files, {
+        let tiny = tiny.clone();
+        move |nn, k, i| single_block_file(nn, tiny.clone(), k, file_path(i))
+    })?;
     let rss_full = rss(pid).context("namenode memory")?;
 
     step(&format!("meta: create-close of {} empty files", s.ops));
-    let create_close = rt.block_on(load::run(s.clients, s.ops, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            let (path, client_name) = (empty_path(i, false), client_name(k));
-            async move {
-                let req = pb::CreateRequest {
-                    path: path.clone(),
-                    client_name: client_name.clone(),
-                    replication: REPLICATION,
-                    ..Default::default()
-                };
-                nn.create(req).await?;
-                let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
-                if !done.into_inner().completed {
-                    bail!("complete of an empty file was refused");
-                }
-                Ok(())
+    let create_close = measure(&rt, &clients, s.ops, move |mut nn, k, i| {
+        let (path, client_name) = (empty_path(i, false), client_name(k));
+        async move {
+            let req = pb::CreateRequest {
+                path: path.clone(),
+                client_name: client_name.clone(),
+                replication: REPLICATION,
+                ..Default::default()
+            };
+            nn.create(req).await?;
+            let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
+            if !done.into_inner().completed {
+                bail!("complete of an empty file was refused");
             }
+            Ok(())
         }
-    }))?;
+    })?;
 
     step(&format!("meta: stat of {} files", s.ops));
     let files = s.files;
-    let stat = rt.block_on(load::run(s.clients, s.ops, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            let path = file_path(spread(i, files));
-            async move {
-                let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
-                if st.status.is_none_or(|s| s.length != BLOCK_BYTES) {
-                    bail!("stat did not return the file with its length");
-                }
-                Ok(())
+    let stat = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+        let path = file_path(spread(i, files));
+        async move {
+            let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
+            if st.status.is_none_or(|s| s.length != BLOCK_BYTES) {
+                bail!("stat did not return the file with its length");
             }
+            Ok(())
         }
-    }))?;
+    })?;
 
     step(&format!("meta: listing of {} directories", s.ops));
-    let list = rt.block_on(load::run(s.clients, s.ops, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            // Only full directories, so every listing returns FILES_PER_DIR entries.
-            let path = file_dir(spread(i, files / FILES_PER_DIR));
-            async move {
-                let req = pb::GetListingRequest { path, start_after: String::new(), limit: 0 };
-                let page = nn.get_listing(req).await?.into_inner();
-                if page.entries.len() as u64 != FILES_PER_DIR {
-                    bail!("listing returned {} entries, not {FILES_PER_DIR}", page.entries.len());
-                }
-                Ok(())
+    let list = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+        // Only full directories, so every listing returns FILES_PER_DIR entries.
+        let path = file_dir(spread(i, files / FILES_PER_DIR));
+        async move {
+            let req = pb::GetListingRequest { path, start_after: String::new(), limit: 0 };
+            let page = nn.get_listing(req).await?.into_inner();
+            if page.entries.len() as u64 != FILES_PER_DIR {
+                bail!("listing returned {} entries, not {FILES_PER_DIR}", page.entries.len());
             }
+            Ok(())
         }
-    }))?;
+    })?;
 
     step(&format!("meta: rename of {} files", s.ops));
-    let rename = rt.block_on(load::run(s.clients, s.ops, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            let (src, dst) = (empty_path(i, false), empty_path(i, true));
-            async move {
-                nn.rename(pb::RenameRequest { src, dst }).await?;
-                Ok(())
-            }
+    let rename = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+        let (src, dst) = (empty_path(i, false), empty_path(i, true));
+        async move {
+            nn.rename(pb::RenameRequest { src, dst }).await?;
+            Ok(())
         }
-    }))?;
+    })?;
 
     step(&format!("meta: delete of {} files", s.ops));
-    let delete = rt.block_on(load::run(s.clients, s.ops, {
-        let clients = clients.clone();
-        move |k, i| {
-            let mut nn = clients[k].clone();
-            let path = empty_path(i, true);
-            async move {
-                nn.delete(pb::DeleteRequest { path, recursive: false }).await?;
-                Ok(())
-            }
+    let delete = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+        let path = empty_path(i, true);
+        async move {
+            nn.delete(pb::DeleteRequest { path, recursive: false }).await?;
+            Ok(())
         }
-    }))?;
+    })?;
     drop(clients);
 
     step("meta: namenode restart (SIGTERM, start, until out of safe mode)");
@@ -228,12 +204,25 @@ pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> an
     })
 }
 
+type Clients = Arc<Vec<ClientProtocolClient<Channel>>>;
+
+/// Runs operations `0..ops` spread over the clients (see `load::run`); `op` gets its client's
+/// handle, the client's number and the operation's.
+fn measure<F, Fut>(rt: &tokio::runtime::Runtime, clients: &Clients, ops: u64, op: F) -> anyhow::Result<Rate>
+where
+    F: Fn(ClientProtocolClient<Channel>, usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let clients = clients.clone();
+    rt.block_on(load::run(clients.len(), ops, move |k, i| op(clients[k].clone(), k, i)))
+}
+
 fn client_name(k: usize) -> String {
     format!("meta-bench-{k}")
 }
 
 /// One connection per client, as separate client processes would have.
-async fn connect(url: &str, n: usize) -> anyhow::Result<Arc<Vec<ClientProtocolClient<Channel>>>> {
+async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
