@@ -318,20 +318,19 @@ impl BlockManager {
     /// does not wait a whole heartbeat interval.
     pub fn heartbeat(&mut self, datanode_id: &str, storage: Storage, now: Instant) -> Result<(Vec<Command>, bool)> {
         let idx = self.node_idx(datanode_id)?;
-        let in_safe_mode = self.safe_mode.is_on();
-        let backlog = !self.queues.is_empty() || !self.pending.is_empty();
-        // Another node will be declared dead before this one's next ordinary heartbeat: its
-        // blocks' copies will be handed out then, and the first round should not wait a whole
-        // interval for its sources to call (measured: up to 1 s of a 1.7 s repair).
-        let horizon = now + self.heartbeat;
-        let death_near =
-            self.nodes.iter().any(|(i, n)| i != idx && !n.dead && n.last_heartbeat + self.dead_after <= horizon);
         let node = self.nodes.get_mut(idx);
         node.storage = storage;
         node.last_heartbeat = now;
-        if in_safe_mode {
+        if self.safe_mode.is_on() {
             return Ok((Vec::new(), false));
         }
+        let backlog = !self.queues.is_empty() || !self.pending.is_empty();
+        // Another node will be declared dead before this one's next ordinary heartbeat (this
+        // one's own deadline, just renewed, is a whole dead-after away): its blocks' copies will
+        // be handed out then, and the first round should not wait a whole interval for its
+        // sources to call (measured: up to 1 s of a 1.7 s repair).
+        let death_near = self.next_death().is_some_and(|d| d <= now + self.heartbeat);
+        let node = self.nodes.get_mut(idx);
         let mut commands = std::mem::take(&mut node.commands);
         if !node.pending_deletes.is_empty() {
             commands.push(Command::DeleteBlocks(std::mem::take(&mut node.pending_deletes)));
@@ -772,14 +771,14 @@ mod tests {
     use super::*;
     use crate::namespace::Op;
 
-    /// A namespace with one complete file of one block (id 1, generation 1), its block known
-    /// to a block manager with one registered datanode "dn".
-    fn setup() -> (Namespace, BlockManager) {
+    /// A namespace with one complete file `/f` at `replication` of one block (id 1, generation
+    /// 1, 10 bytes); returns the file's inode and the block.
+    fn one_block_file(replication: u32) -> (Namespace, crate::namespace::InodeId, Block) {
         let mut ns = Namespace::default();
         let create = Op::Create {
             path: "/f".into(),
             client: "c".into(),
-            replication: 1,
+            replication,
             block_size: 1 << 20,
             overwrite: false,
             create_parent: false,
@@ -789,6 +788,13 @@ mod tests {
         let add = Op::AddBlock { path: "/f".into(), previous: None, block: 1, generation_stamp: 1 };
         let block = ns.apply(&add).unwrap().added_block.unwrap().1;
         ns.apply(&Op::Complete { path: "/f".into(), last: Some((1, 10)), mtime_ms: 0 }).unwrap();
+        (ns, file, block)
+    }
+
+    /// `one_block_file(1)`, its block known to a block manager with one registered datanode
+    /// "dn".
+    fn setup() -> (Namespace, BlockManager) {
+        let (ns, file, block) = one_block_file(1);
         let mut bm = BlockManager::new(&Config::new("/unused"));
         bm.add_block(&block, file, &[]);
         bm.register("dn", "h:1", Storage::default(), Instant::now());
@@ -851,20 +857,7 @@ mod tests {
 
     #[test]
     fn a_copy_not_confirmed_in_time_is_scheduled_again() {
-        let mut ns = Namespace::default();
-        let create = Op::Create {
-            path: "/f".into(),
-            client: "c".into(),
-            replication: 2,
-            block_size: 1 << 20,
-            overwrite: false,
-            create_parent: false,
-            mtime_ms: 0,
-        };
-        let file = ns.apply(&create).unwrap().created.unwrap();
-        let add = Op::AddBlock { path: "/f".into(), previous: None, block: 1, generation_stamp: 1 };
-        let block = ns.apply(&add).unwrap().added_block.unwrap().1;
-        ns.apply(&Op::Complete { path: "/f".into(), last: Some((1, 10)), mtime_ms: 0 }).unwrap();
+        let (ns, file, block) = one_block_file(2);
         let mut config = Config::new("/unused");
         config.replication_timeout = Duration::from_secs(1);
         let mut bm = BlockManager::new(&config);
