@@ -448,6 +448,24 @@ mod tests {
         log.sync_handle().wait(index).await.unwrap();
     }
 
+    /// A log directory holding `n` durable mkdirs (`/d0`...), its log closed.
+    async fn log_of_mkdirs(n: u32) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
+        for i in 0..n {
+            append_and_apply(&mut log, &mut ns, mkdir(i)).await;
+        }
+        dir
+    }
+
+    /// The error `open` gives, which it must give.
+    fn open_error(dir: &Path) -> Error {
+        match EditLog::open(dir) {
+            Err(e) => e,
+            Ok(_) => panic!("{} opened", dir.display()),
+        }
+    }
+
     fn segments(dir: &Path) -> Vec<u64> {
         list_segments(dir).unwrap().into_iter().map(|(f, _)| f).collect()
     }
@@ -500,13 +518,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_record_cut_short_at_the_end_is_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
-            for i in 0..3 {
-                append_and_apply(&mut log, &mut ns, mkdir(i)).await;
-            }
-        }
+        let dir = log_of_mkdirs(3).await;
         let path = segment_path(dir.path(), 1);
         let full = fs::metadata(&path).unwrap().len();
         let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
@@ -526,10 +538,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (log, _) = EditLog::open(dir.path()).unwrap();
         assert!(in_use(dir.path()));
-        match EditLog::open(dir.path()) {
-            Err(e) => assert!(e.to_string().contains("another namenode"), "{e}"),
-            Ok(_) => panic!("a second log opened the same directory"),
-        }
+        let e = open_error(dir.path());
+        assert!(e.to_string().contains("another namenode"), "{e}");
         drop(log);
         assert!(!in_use(dir.path()));
         EditLog::open(dir.path()).unwrap();
@@ -539,31 +549,22 @@ mod tests {
     fn refuses_a_data_dir_with_the_old_sled_log() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("editlog")).unwrap();
-        match EditLog::open(dir.path()) {
-            Err(e) => assert!(e.to_string().contains("earlier sled format"), "{e}"),
-            Ok(_) => panic!("opened a data dir holding the old log"),
-        }
+        let e = open_error(dir.path());
+        assert!(e.to_string().contains("earlier sled format"), "{e}");
     }
 
     #[tokio::test]
     async fn refuses_a_garbled_record() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
-            for i in 0..3 {
-                append_and_apply(&mut log, &mut ns, mkdir(i)).await;
-            }
-        }
+        let dir = log_of_mkdirs(3).await;
         // Flip a byte inside the second record's body.
         let path = segment_path(dir.path(), 1);
         let mut bytes = fs::read(&path).unwrap();
         let first_len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
         bytes[HEADER + first_len + HEADER + 2] ^= 0xff;
         fs::write(&path, bytes).unwrap();
-        match EditLog::open(dir.path()) {
-            Err(Error::CorruptLog { index: 2, reason }) => assert!(reason.contains("checksum"), "{reason}"),
-            Err(e) => panic!("expected corrupt record 2, got {e}"),
-            Ok(_) => panic!("expected corrupt record 2, got a namespace"),
+        match open_error(dir.path()) {
+            Error::CorruptLog { index: 2, reason } => assert!(reason.contains("checksum"), "{reason}"),
+            e => panic!("expected corrupt record 2, got {e}"),
         }
     }
 }
