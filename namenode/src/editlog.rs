@@ -46,7 +46,7 @@ struct Image {
 }
 
 fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Image(format!("{what} {}: {e}", path.display()))
+    Error::Storage(format!("{what} {}: {e}", path.display()))
 }
 
 /// Records appended but not yet handed to the syncer.
@@ -132,13 +132,13 @@ impl LogSync {
         let mut rx = self.shared.synced.subscribe();
         loop {
             if self.shared.failed.load(Ordering::Acquire) {
-                return Err(Error::Image("edit log write failed; restart the namenode".into()));
+                return Err(Error::Storage("edit log write failed; restart the namenode".into()));
             }
             if *rx.borrow_and_update() >= index {
                 return Ok(());
             }
             if rx.changed().await.is_err() {
-                return Err(Error::Image("edit log closed".into()));
+                return Err(Error::Storage("edit log closed".into()));
             }
         }
     }
@@ -233,7 +233,7 @@ impl EditLog {
     /// Appends `op` (not yet durable: wait on [`LogSync::wait`] before acknowledging).
     pub fn append(&mut self, op: &Op) -> Result<u64> {
         if self.shared.failed.load(Ordering::Acquire) {
-            return Err(Error::Image("edit log write failed earlier; restart the namenode".into()));
+            return Err(Error::Storage("edit log write failed earlier; restart the namenode".into()));
         }
         let index = self.next_index;
         let body = bincode::serialize(&(index, op)).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;

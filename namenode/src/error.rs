@@ -56,7 +56,7 @@ pub enum Error {
     #[error("edit log record {index}: {reason}")]
     CorruptLog { index: u64, reason: String },
     #[error("metadata storage: {0}")]
-    Image(String),
+    Storage(String),
 }
 
 impl From<Error> for Status {
@@ -82,7 +82,7 @@ impl From<Error> for Status {
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_) => Code::FailedPrecondition,
             Error::NoLiveDatanodes => Code::Unavailable,
-            Error::CorruptLog { .. } | Error::Image(_) => Code::Internal,
+            Error::CorruptLog { .. } | Error::Storage(_) => Code::Internal,
         };
         Status::new(code, e.to_string())
     }

@@ -120,7 +120,7 @@ impl Namesystem {
         after: impl FnOnce(&mut State, Effects, T) -> R,
     ) -> Result<R> {
         if self.log_failed.load(Ordering::Acquire) {
-            return Err(Error::Image("edit log failed earlier; restart the namenode".into()));
+            return Err(Error::Storage("edit log failed earlier; restart the namenode".into()));
         }
         let r = {
             let mut st = self.lock();
