@@ -2,6 +2,7 @@
 //!
 //! - [`pb`]: the generated protobuf/gRPC types (`namenode` and `datanode` packages). They stop
 //!   at the edge of each crate: handlers convert them to domain types on receipt.
+//! - [`ids`]: [`BlockId`], [`GenStamp`] and [`BlockRef`], names for the numbers that identify blocks.
 //! - [`path`]: validated absolute paths, checked identically by the client and the namenode.
 //! - [`checksum`]: CRC32C over fixed-size chunks, the unit every byte is verified in.
 //! - [`units`]: human-readable sizes and durations for flags (`128MiB`, `3s`).
@@ -13,8 +14,11 @@ pub mod checksum;
 pub mod codec;
 pub mod daemon;
 pub mod grpc;
+pub mod ids;
 pub mod path;
 pub mod units;
+
+pub use ids::{BlockId, BlockRef, GenStamp};
 
 /// Generated protobuf and gRPC code.
 pub mod pb {
