@@ -5,6 +5,7 @@
 //! - [`ids`]: [`BlockId`], [`GenStamp`] and [`BlockRef`], names for the numbers that identify blocks.
 //! - [`path`]: validated absolute paths, checked identically by the client and the namenode.
 //! - [`checksum`]: CRC32C over fixed-size chunks, the unit every byte is verified in.
+//! - [`packet`]: [`Packet`], a piece of a block in a write pipeline, validated on receipt.
 //! - [`units`]: human-readable sizes and durations for flags (`128MiB`, `3s`).
 //! - [`codec`]: prost's codec, with malformed messages reported as `InvalidArgument`.
 //! - [`daemon`]: logging and signal handling for the server binaries.
@@ -15,10 +16,12 @@ pub mod codec;
 pub mod daemon;
 pub mod grpc;
 pub mod ids;
+pub mod packet;
 pub mod path;
 pub mod units;
 
 pub use ids::{BlockId, BlockRef, GenStamp};
+pub use packet::Packet;
 
 /// Generated protobuf and gRPC code.
 pub mod pb {
