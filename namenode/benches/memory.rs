@@ -17,10 +17,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use hdfs_namenode::blockmanager::{BlockManager, ReportedReplica};
-use hdfs_namenode::config::Config;
-use hdfs_namenode::datanodes::Storage;
-use hdfs_namenode::namespace::{Namespace, Op};
+use hdfs_namenode::{BlockManager, ReportedReplica};
+use hdfs_namenode::Config;
+use hdfs_namenode::Storage;
+use hdfs_namenode::{Namespace, Op};
 
 struct Counting;
 
@@ -108,8 +108,8 @@ fn main() {
     );
     println!(
         "sizes: inode slot {} B, block map slot {} B",
-        std::mem::size_of::<Option<hdfs_namenode::namespace::Inode>>(),
-        std::mem::size_of::<Option<hdfs_namenode::blockmap::BlockEntry>>()
+        std::mem::size_of::<Option<hdfs_namenode::Inode>>(),
+        std::mem::size_of::<Option<hdfs_namenode::BlockEntry>>()
     );
     println!("namespace (inodes, names, directory entries): {:.0} B/file", per(ns_bytes));
     println!("namespace + block map + datanode state, live at the end: {:.0} B/file", per(total));

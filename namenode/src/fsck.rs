@@ -7,7 +7,8 @@
 
 use hdfs_proto::path::HdfsPath;
 
-use crate::blockmanager::{BlockManager, Location};
+use crate::blocks::BlockManager;
+use crate::datanodes::Location;
 use crate::error::Result;
 use crate::namespace::{InodeKind, Namespace};
 

@@ -40,10 +40,6 @@ impl<T> IdMap<T> {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     pub fn get(&self, id: u64) -> Option<&T> {
         let (p, s) = split(id);
         self.pages.get(p)?.as_ref()?.slots[s].as_ref()

@@ -1,39 +1,73 @@
 //! The namenode: owns the namespace and the block map, and watches datanodes.
 //!
-//! - [`namespace`]: the directory tree as a state machine of [`namespace::Op`]s;
-//! - [`editlog`]: those ops made durable (segment files with group commit + fsimage checkpoints);
-//! - [`blockmanager`]: replicas, datanode liveness and repair ([`blockmap`], [`datanodes`],
-//!   [`placement`], [`replication`], [`safemode`]); [`leases`]; none of it persisted;
-//! - [`fsck`]: health reports;
-//! - [`namesystem`]: all of it behind one lock, one method per operation;
-//! - [`service`]: the gRPC handlers, which only translate;
-//! - [`run`]: serves it all on a listener until shutdown.
+//! What it offers: [`run`] (serve on a listener until shutdown), [`Config`], and for embedders,
+//! tests and benchmarks the [`Namesystem`] behind the RPCs and the state machines inside it
+//! ([`Namespace`] with its [`Op`]s, [`BlockManager`]).
+//!
+//! # Layout
+//!
+//! One folder per subsystem, one file per activity; imports point down this list, never up:
+//!
+//! - `rpc/`: the gRPC services, which only translate (`client.rs`, `datanode.rs`,
+//!   `convert.rs` for every wire ↔ domain mapping);
+//! - `namesystem/`: everything behind one lock, one method per operation (`client.rs`,
+//!   `datanode.rs`, `admin.rs`), and the replication monitor loop (`monitor.rs`);
+//! - `fsck.rs`: health reports, read from the namespace and the block manager;
+//! - `editlog/`: ops made durable (`sync.rs` group commit, `segment.rs` records, `image.rs`
+//!   fsimage, `lock.rs` one namenode per directory);
+//! - `blocks/`: replicas and repair, none of it persisted (`heartbeats.rs`, `reports.rs` block
+//!   reports, `repair.rs` the monitor's tick, `blockmap.rs`, `placement.rs`, `queues.rs`
+//!   priority queues and copies in flight, `safemode.rs`);
+//! - `leases.rs`: one writer per file;
+//! - `datanodes/`: datanodes as seen from here (the manager, `liveness.rs`, `command.rs` the
+//!   leaf type for work sent in heartbeat replies);
+//! - `namespace/`: the tree as a deterministic state machine (`op.rs` the log record, `apply.rs`
+//!   the transitions); `idmap.rs` its paged id map;
+//! - `config.rs`, `error.rs` (with the one mapping of errors to gRPC status codes).
+//!
+//! ```text
+//!   clients ──ClientProtocol──┐        ┌─ DatanodeProtocol── datanodes
+//!                             v        v       (heartbeat replies carry Commands back)
+//!                        rpc::Service (decode, call, encode)
+//!                                  │
+//!                      Namesystem (one lock)  <── ReplicationMonitor: tick()
+//!            ┌──────────────┬──────┴────────┬──────────────┐
+//!            v              v               v              v
+//!       Namespace ──Op──> EditLog      BlockManager      Leases
+//!       (apply)        (group commit)  ├ BlockMap (where replicas are)
+//!                                      ├ DatanodeManager (liveness, commands)
+//!                                      └ repair: queues → placement → Command
+//! ```
+//!
+//! A mutation: the handler decodes it, the namesystem builds an [`Op`] under the lock,
+//! [`Namespace::apply`] checks and applies it, the edit log appends it, the block manager and
+//! leases follow its [`Effects`](namespace::Effects); the caller is answered once the log has
+//! synced it, outside the lock.
 
-pub mod blockmanager;
-pub mod blockmap;
-pub mod config;
-pub mod datanodes;
-pub mod editlog;
-pub mod error;
-pub mod fsck;
-pub mod idmap;
-pub mod leases;
-pub mod namespace;
-pub mod namesystem;
-pub mod placement;
-pub mod replication;
-pub mod safemode;
-pub mod service;
+mod blocks;
+mod config;
+mod datanodes;
+mod editlog;
+mod error;
+mod fsck;
+mod idmap;
+mod leases;
+mod namespace;
+mod namesystem;
+mod rpc;
 
 use std::sync::Arc;
 
-use hdfs_proto::pb::namenode::client_protocol_server::ClientProtocolServer;
-use hdfs_proto::pb::namenode::datanode_protocol_server::DatanodeProtocolServer;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use blocks::{BlockEntry, BlockManager, Priority, ReportedReplica, ScheduledCopy};
 pub use config::Config;
+pub use datanodes::Storage;
+pub use editlog::in_use;
+pub use error::{Error, Result};
+pub use namespace::{Inode, Namespace, Op};
 pub use namesystem::Namesystem;
 
 /// Serves the namenode on `listener` until `shutdown` is cancelled, then writes a checkpoint.
@@ -51,20 +85,8 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "namenode serving");
     let tracker = TaskTracker::new();
-    tracker.spawn(ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
-    let svc = service::Service::new(ns.clone());
-    let router = hdfs_proto::grpc::server()
-        .add_service(
-            ClientProtocolServer::new(svc.clone())
-                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
-        )
-        .add_service(
-            DatanodeProtocolServer::new(svc)
-                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
-        );
-    let served = hdfs_proto::grpc::serve_until(router, listener, shutdown.clone(), SHUTDOWN_GRACE).await;
+    tracker.spawn(namesystem::ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
+    let served = hdfs_proto::grpc::serve_until(rpc::router(ns.clone()), listener, shutdown.clone(), SHUTDOWN_GRACE).await;
     shutdown.cancel();
     tracker.close();
     tracker.wait().await;
@@ -72,28 +94,4 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     ns.checkpoint()?;
     tracing::info!("namenode stopped");
     Ok(())
-}
-
-/// The background loop: one [`Namesystem::tick`] (liveness, safe mode, repair scheduling,
-/// expired leases) every `replication_interval`, and sooner when there is something to act on:
-/// a datanode reaching its dead-after deadline, or a copy confirmed (its source has a free
-/// stream for the next one).
-struct ReplicationMonitor {
-    ns: Arc<Namesystem>,
-}
-
-impl ReplicationMonitor {
-    async fn run(self, shutdown: CancellationToken) {
-        let interval = self.ns.config().replication_interval;
-        loop {
-            self.ns.tick().await;
-            let now = tokio::time::Instant::now();
-            let next = self.ns.next_death().map_or(now + interval, |d| (now + interval).min(d.into()));
-            tokio::select! {
-                _ = tokio::time::sleep_until(next) => {}
-                _ = self.ns.work_arrived() => {}
-                _ = shutdown.cancelled() => return,
-            }
-        }
-    }
 }

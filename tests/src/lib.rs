@@ -241,7 +241,7 @@ impl MiniCluster {
         }
         let dir = self.namenode_dir();
         wait_until(&format!("{} to be released", dir.display()), SETTLE_TIMEOUT, || async {
-            !hdfs_namenode::editlog::in_use(&dir)
+            !hdfs_namenode::in_use(&dir)
         })
         .await?;
         let listener = bind_again(self.namenode_addr).await?;

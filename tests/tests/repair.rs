@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{MIB, get, put, random_bytes};
 use hdfs_client::{Client, CreateOptions, Error, SafeModeAction};
-use hdfs_namenode::replication::Priority;
+use hdfs_namenode::Priority;
 use hdfs_tests::{ClusterOptions, MiniCluster, SETTLE_TIMEOUT, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -4,17 +4,20 @@
 //! restarts (a container's IP does). Liveness is a pure function of the time since the last
 //! heartbeat, so it is tested without a clock.
 
+mod command;
+mod liveness;
+
 use std::collections::HashMap;
 
+use std::time::Instant;
+
 use roaring::RoaringTreemap;
-use std::time::{Duration, Instant};
+
+pub use command::{Command, Location};
+pub use liveness::{Liveness, liveness};
 
 /// Index of a datanode in the manager: small and `Copy`, for the block map.
 pub type NodeIdx = u32;
-
-/// Heartbeats a node may miss before it is stale (HDFS: 30 s at 3 s heartbeats is 10; we are
-/// quicker to avoid a slow node for new writes).
-pub const STALE_AFTER_MISSED: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Storage {
@@ -22,25 +25,6 @@ pub struct Storage {
     pub used: u64,
     pub remaining: u64,
     pub active_transfers: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Liveness {
-    Live,
-    /// Missed a few heartbeats: no new replicas, read last.
-    Stale,
-    Dead,
-}
-
-/// The liveness of a node last heard from `since` ago.
-pub fn liveness(since: Duration, heartbeat: Duration, dead_after: Duration) -> Liveness {
-    if since >= dead_after {
-        Liveness::Dead
-    } else if since >= heartbeat * STALE_AFTER_MISSED {
-        Liveness::Stale
-    } else {
-        Liveness::Live
-    }
 }
 
 /// What an operator asked of a node (`hdfs decommission`).
@@ -67,7 +51,7 @@ pub struct Datanode {
     /// Replicas to delete, sent with the next heartbeat reply.
     pub pending_deletes: Vec<(u64, u64)>,
     /// Other work for the next heartbeat reply (copies, block recovery).
-    pub commands: Vec<crate::blockmanager::Command>,
+    pub commands: Vec<Command>,
     /// Declared dead: its replicas were forgotten; it must register again.
     pub dead: bool,
     /// The liveness last logged, to log each change once.
@@ -145,16 +129,6 @@ impl DatanodeManager {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn liveness_thresholds() {
-        let hb = Duration::from_secs(3);
-        let dead = Duration::from_secs(30);
-        assert_eq!(liveness(Duration::from_secs(0), hb, dead), Liveness::Live);
-        assert_eq!(liveness(Duration::from_secs(8), hb, dead), Liveness::Live);
-        assert_eq!(liveness(Duration::from_secs(9), hb, dead), Liveness::Stale);
-        assert_eq!(liveness(Duration::from_secs(30), hb, dead), Liveness::Dead);
-    }
 
     #[test]
     fn re_registration_keeps_the_index_and_takes_the_new_address() {

@@ -1,0 +1,335 @@
+//! The block manager: where every replica is, which datanodes are alive, and the work that keeps
+//! each block at its replication factor.
+//!
+//! It owns the block map and the datanode manager; everything here runs under the namesystem
+//! lock and does no I/O. By activity:
+//!
+//! - this file: the [`BlockManager`] and its queries (where to read, how a block's replicas
+//!   stand, new blocks and generations, deletes held until their op is durable);
+//! - [`heartbeats`](self::heartbeats): registration and heartbeats, which carry commands back;
+//! - [`reports`](self::reports): full and incremental block reports, bad-replica reports;
+//! - [`repair`](self::repair): the replication monitor's [`tick`](BlockManager::tick) —
+//!   liveness, safe mode, classification, trimming, copy scheduling, decommissioning, block
+//!   recovery;
+//! - [`blockmap`](self::blockmap) (replica locations, one 48-byte slot per block),
+//!   [`placement`](self::placement) (targets for new replicas), [`queues`](self::queues)
+//!   (HDFS's priority queues and the copies in flight), [`safemode`](self::safemode) (the
+//!   start-up gate): the pure parts, each tested alone.
+//!
+//! ```text
+//!   datanode RPCs ──> heartbeats.rs / reports.rs ──> BlockMap, DatanodeManager
+//!                                                          │ to_check
+//!   ReplicationMonitor ──> repair.rs (tick) ──> queues ──> placement ──> Command in
+//!                                                             the source's next heartbeat reply
+//! ```
+//!
+//! Copies per source are limited (`max_streams`, plus 2 for blocks down to one replica, as
+//! HDFS's `maxReplicationStreams` and its hard limit) so that repair does not starve clients.
+
+mod blockmap;
+mod heartbeats;
+mod placement;
+mod queues;
+mod repair;
+mod reports;
+mod safemode;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+pub use blockmap::BlockEntry;
+use blockmap::BlockMap;
+use placement::{Candidate, choose_targets};
+pub use queues::Priority;
+use queues::{Pending, Queues};
+pub use safemode::SafeMode;
+
+use crate::config::Config;
+use crate::datanodes::{AdminState, DatanodeManager, Liveness, Location, NodeIdx, Storage, liveness};
+use crate::error::{Error, Result};
+use crate::namespace::{Block, InodeId, Namespace};
+
+/// Scheduled copies remembered for observation (tests, reports).
+const HISTORY_LIMIT: usize = 100_000;
+
+/// A replica as a datanode reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportedReplica {
+    pub block: u64,
+    pub generation_stamp: u64,
+    pub num_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatanodeReport {
+    pub location: Location,
+    pub state: Liveness,
+    pub admin: AdminState,
+    pub storage: Storage,
+    pub blocks: u64,
+    pub last_contact: Duration,
+    /// Copies in flight with this node as source or target.
+    pub copies_in_flight: u64,
+}
+
+/// A copy the monitor scheduled, in scheduling order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledCopy {
+    pub block: u64,
+    pub priority: Priority,
+}
+
+/// How a block's replicas stand.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaCounts {
+    /// Good replicas on in-service nodes: what counts toward the target.
+    pub live: usize,
+    /// Good replicas on decommissioning or decommissioned nodes.
+    pub decommissioning: usize,
+    pub corrupt: usize,
+}
+
+pub struct BlockManager {
+    pub blocks: BlockMap,
+    pub nodes: DatanodeManager,
+    queues: Queues,
+    pending: Pending,
+    /// Blocks whose replication may have changed, classified at the next tick.
+    to_check: HashSet<u64>,
+    pub safe_mode: SafeMode,
+    history: Vec<ScheduledCopy>,
+    /// Log index of the op being applied, and deletes waiting for their op to be durable.
+    op_index: u64,
+    undurable_deletes: Vec<(u64, NodeIdx, u64, u64)>,
+    heartbeat: Duration,
+    dead_after: Duration,
+    max_streams: u32,
+    replication_timeout: Duration,
+}
+
+impl BlockManager {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            blocks: BlockMap::default(),
+            nodes: DatanodeManager::default(),
+            queues: Queues::default(),
+            pending: Pending::default(),
+            to_check: HashSet::new(),
+            safe_mode: SafeMode::new(config.safemode_threshold, config.safemode_extension),
+            history: Vec::new(),
+            op_index: 0,
+            undurable_deletes: Vec::new(),
+            heartbeat: config.heartbeat_interval,
+            dead_after: config.dead_after,
+            max_streams: config.max_replication_streams,
+            replication_timeout: config.replication_timeout,
+        }
+    }
+
+    fn liveness_of(&self, idx: NodeIdx, now: Instant) -> Liveness {
+        let n = self.nodes.get(idx);
+        if n.dead {
+            return Liveness::Dead;
+        }
+        liveness(now.saturating_duration_since(n.last_heartbeat), self.heartbeat, self.dead_after)
+    }
+
+    fn node_idx(&self, datanode_id: &str) -> Result<NodeIdx> {
+        match self.nodes.lookup(datanode_id) {
+            Some(idx) if !self.nodes.get(idx).dead => Ok(idx),
+            _ => Err(Error::UnknownDatanode(datanode_id.to_string())),
+        }
+    }
+
+    pub fn location(&self, idx: NodeIdx) -> Location {
+        let n = self.nodes.get(idx);
+        Location { datanode_id: n.id.clone(), address: n.address.clone() }
+    }
+
+    /// In-service nodes that are not dead, with their liveness.
+    fn usable_nodes(&self, now: Instant) -> Vec<(NodeIdx, Liveness)> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.admin == AdminState::Normal)
+            .map(|(idx, _)| (idx, self.liveness_of(idx, now)))
+            .filter(|(_, l)| *l != Liveness::Dead)
+            .collect()
+    }
+
+    /// Live in-service datanodes.
+    pub fn live_count(&self) -> usize {
+        self.usable_nodes(Instant::now()).iter().filter(|(_, l)| *l == Liveness::Live).count()
+    }
+
+    /// Up to `n` targets for a new replica, never one in `exclude`.
+    pub fn choose_targets(&self, n: usize, block_size: u64, exclude: &[NodeIdx]) -> Vec<NodeIdx> {
+        let candidates = self
+            .usable_nodes(Instant::now())
+            .into_iter()
+            .map(|(idx, l)| {
+                let node = self.nodes.get(idx);
+                Candidate {
+                    node: idx,
+                    stale: l == Liveness::Stale,
+                    load: node.storage.active_transfers + node.scheduled + node.streams,
+                    capacity: node.storage.capacity,
+                    remaining: node.storage.remaining,
+                }
+            })
+            .collect();
+        choose_targets(candidates, n, block_size, exclude)
+    }
+
+    /// Records a newly allocated block and the pipeline it was given.
+    pub fn add_block(&mut self, block: &Block, file: InodeId, targets: &[NodeIdx]) {
+        self.blocks.insert(block.id, block.generation_stamp, file);
+        if !targets.is_empty() {
+            self.blocks.set_expected(block.id, targets.to_vec());
+        }
+        for &t in targets {
+            self.nodes.get_mut(t).scheduled += 1;
+        }
+    }
+
+    /// A pipeline recovery gave the block a new generation: replicas reported under the old one
+    /// are stale; the survivors report again when they finalize.
+    pub fn new_generation(&mut self, block: u64, generation_stamp: u64) {
+        let Some(e) = self.blocks.get_mut(block) else { return };
+        e.generation_stamp = generation_stamp;
+        for n in std::mem::take(&mut e.replicas) {
+            self.nodes.get_mut(n).blocks.remove(block);
+        }
+    }
+
+    /// Records the replicas a block recovery finalized, under the block's new generation.
+    pub fn recovered(&mut self, block: u64, generation_stamp: u64, holders: &[String]) {
+        if let Some(e) = self.blocks.get_mut(block) {
+            e.generation_stamp = generation_stamp;
+            e.replicas.clear();
+        }
+        self.blocks.clear_expected(block);
+        for id in holders {
+            if let Some(idx) = self.nodes.lookup(id)
+                && self.blocks.add_replica(block, generation_stamp, idx)
+            {
+                self.nodes.get_mut(idx).blocks.insert(block);
+            }
+        }
+        self.to_check.insert(block);
+    }
+
+    /// Forgets blocks of removed files and schedules the deletion of their replicas (and of
+    /// unfinished ones where the block was being written).
+    ///
+    /// The deletes wait in `undurable_deletes` under the current op's log index until
+    /// [`release_deletes`](Self::release_deletes) says that op is on disk: a replica must not go
+    /// before the namespace change that dropped it is durable (HDFS syncs its log first too).
+    pub fn remove_blocks(&mut self, blocks: &[Block]) {
+        for b in blocks {
+            let expected = self.blocks.expected(b.id).to_vec();
+            let holders = self.blocks.remove(b.id);
+            for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
+                self.nodes.get_mut(*node).blocks.remove(b.id);
+                self.undurable_deletes.push((self.op_index, *node, b.id, b.generation_stamp));
+            }
+            self.queues.remove(b.id);
+        }
+    }
+
+    /// Tags what follows with the log index of the op being applied.
+    pub fn begin_op(&mut self, index: u64) {
+        self.op_index = index;
+    }
+
+    /// Hands out the deletes of ops up to `durable` (now on disk) to their datanodes.
+    pub fn release_deletes(&mut self, durable: u64) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = self.undurable_deletes.drain(..).partition(|d| d.0 <= durable);
+        self.undurable_deletes = waiting;
+        for (_, node, block, gen_stamp) in ready {
+            self.nodes.get_mut(node).pending_deletes.push((block, gen_stamp));
+        }
+    }
+
+    /// Asks for these blocks to be classified at the next tick (after complete or setrep).
+    pub fn check(&mut self, blocks: impl IntoIterator<Item = u64>) {
+        self.to_check.extend(blocks);
+    }
+
+    /// Replicas to read from: good ones on nodes not known dead; in-service and live first,
+    /// then stale, then decommissioning; least loaded first.
+    pub fn read_locations(&self, block: u64) -> Vec<Location> {
+        let Some(entry) = self.blocks.get(block) else { return Vec::new() };
+        let now = Instant::now();
+        // When every replica is marked corrupt, offer them all: the marks may come from one
+        // faulty reader, and the readers check every chunk anyway.
+        let all_corrupt = entry.replicas.iter().all(|&n| self.blocks.is_corrupt(block, n));
+        let mut nodes: Vec<(bool, Liveness, u32, NodeIdx)> = entry
+            .replicas
+            .iter()
+            .filter(|&&n| all_corrupt || !self.blocks.is_corrupt(block, n))
+            .map(|&idx| {
+                let n = self.nodes.get(idx);
+                (n.admin != AdminState::Normal, self.liveness_of(idx, now), n.storage.active_transfers, idx)
+            })
+            .filter(|(_, l, _, _)| *l != Liveness::Dead)
+            .collect();
+        nodes.sort();
+        nodes.into_iter().map(|(_, _, _, idx)| self.location(idx)).collect()
+    }
+
+    /// How a block's replicas stand. A node past `dead_after` counts as dead even before the
+    /// monitor's next tick declares it, so reports agree with each other.
+    pub fn counts(&self, block: u64) -> ReplicaCounts {
+        let mut c = ReplicaCounts::default();
+        let Some(entry) = self.blocks.get(block) else { return c };
+        let now = Instant::now();
+        for &n in &entry.replicas {
+            if self.liveness_of(n, now) == Liveness::Dead {
+                continue;
+            }
+            if self.blocks.is_corrupt(block, n) {
+                c.corrupt += 1;
+            } else if self.nodes.get(n).admin == AdminState::Normal {
+                c.live += 1;
+            } else {
+                c.decommissioning += 1;
+            }
+        }
+        c
+    }
+
+
+
+    /// Copies scheduled so far, in order.
+    pub fn history(&self) -> &[ScheduledCopy] {
+        &self.history
+    }
+
+
+    /// The replication factor of a block's file (0 if the block is unknown).
+    pub fn target(&self, ns: &Namespace, block: u64) -> usize {
+        self.blocks
+            .get(block)
+            .and_then(|e| ns.inode(e.file))
+            .and_then(|i| i.as_file())
+            .map_or(0, |f| f.replication as usize)
+    }
+
+    pub fn datanode_report(&self, now: Instant) -> Vec<DatanodeReport> {
+        self.nodes
+            .iter()
+            .map(|(idx, n)| DatanodeReport {
+                location: self.location(idx),
+                state: self.liveness_of(idx, now),
+                admin: n.admin,
+                storage: n.storage,
+                blocks: n.blocks.len(),
+                last_contact: now.saturating_duration_since(n.last_heartbeat),
+                copies_in_flight: self.pending.involving(idx) as u64,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,134 @@
+//! Block reports: the full report a datanode sends at registration and then hourly (the node
+//! holds exactly these replicas), the incremental one it sends as each replica is finalized or
+//! deleted, and the bad-replica reports of readers and scanners. Each reported replica is checked
+//! against the namespace: an unknown block or a stale generation stamp is an orphan, deleted.
+
+use std::collections::HashSet;
+
+use super::{BlockManager, ReportedReplica};
+use crate::datanodes::NodeIdx;
+use crate::error::{Error, Result};
+use crate::namespace::Namespace;
+
+impl BlockManager {
+    /// A full block report: the node holds exactly these finalized replicas, plus `unfinished`
+    /// ones (being written, or left by a writer that went away).
+    pub fn block_report(
+        &mut self,
+        ns: &Namespace,
+        datanode_id: &str,
+        replicas: &[ReportedReplica],
+        unfinished: &[ReportedReplica],
+    ) -> Result<()> {
+        let idx = self.node_idx(datanode_id)?;
+        let reported: HashSet<u64> = replicas.iter().map(|r| r.block).collect();
+        let gone: Vec<u64> = self.nodes.get(idx).blocks.iter().filter(|b| !reported.contains(b)).collect();
+        for b in gone {
+            self.forget_replica(b, idx);
+        }
+        let mut orphans = 0;
+        for r in replicas {
+            orphans += usize::from(!self.replica_received(ns, idx, r));
+        }
+        for r in unfinished {
+            let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
+            if self.is_under_construction(ns, r.block) {
+                // Kept for block recovery, which must know where it is (also after a restart).
+                self.blocks.add_expected(r.block, idx);
+            } else if known_gen.is_none_or(|g| r.generation_stamp < g) {
+                // Of a deleted block, or left behind by a pipeline recovery: junk.
+                self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
+                orphans += 1;
+            }
+            // Otherwise it is being finalized as this report was listed: its own report follows.
+        }
+        tracing::info!(
+            datanode = datanode_id,
+            replicas = replicas.len(),
+            unfinished = unfinished.len(),
+            orphans,
+            "block report processed"
+        );
+        Ok(())
+    }
+
+    /// An incremental block report. Returns whether it confirmed a copy (the monitor may then
+    /// schedule the next one at once).
+    pub fn incremental_report(
+        &mut self,
+        ns: &Namespace,
+        datanode_id: &str,
+        received: &[ReportedReplica],
+        deleted: &[ReportedReplica],
+    ) -> Result<bool> {
+        let idx = self.node_idx(datanode_id)?;
+        let mut confirmed = false;
+        for r in received {
+            let node = self.nodes.get_mut(idx);
+            node.scheduled = node.scheduled.saturating_sub(1);
+            self.replica_received(ns, idx, r);
+            if let Some(copy) = self.pending.confirm(r.block, idx) {
+                let src = self.nodes.get_mut(copy.source);
+                src.streams = src.streams.saturating_sub(1);
+                confirmed = true;
+                tracing::info!(block = r.block, datanode = datanode_id, "copy confirmed");
+            }
+        }
+        for r in deleted {
+            self.forget_replica(r.block, idx);
+        }
+        Ok(confirmed)
+    }
+
+    pub(super) fn forget_replica(&mut self, block: u64, idx: NodeIdx) {
+        self.blocks.remove_replica(block, idx);
+        self.nodes.get_mut(idx).blocks.remove(block);
+        self.to_check.insert(block);
+    }
+
+    pub(super) fn is_under_construction(&self, ns: &Namespace, block: u64) -> bool {
+        self.blocks.get(block).is_some_and(|e| ns.writer(e.file).is_some())
+    }
+
+    /// Records a reported replica; an unknown block or a stale generation (an orphan) is
+    /// scheduled for deletion.
+    pub(super) fn replica_received(&mut self, ns: &Namespace, idx: NodeIdx, r: &ReportedReplica) -> bool {
+        let expected_len = self
+            .blocks
+            .get(r.block)
+            .and_then(|e| ns.inode(e.file))
+            .and_then(|i| i.as_file())
+            .and_then(|f| f.blocks.iter().find(|b| b.id == r.block))
+            .map(|b| b.num_bytes)
+            .filter(|&len| len > 0);
+        let len_ok = expected_len.is_none_or(|len| len == r.num_bytes);
+        let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
+        if known_gen.is_some_and(|g| r.generation_stamp > g) && self.is_under_construction(ns, r.block) {
+            // Finalized by a block recovery the namenode has not committed yet: the commit
+            // records it.
+            return true;
+        }
+        if len_ok && self.blocks.add_replica(r.block, r.generation_stamp, idx) {
+            self.nodes.get_mut(idx).blocks.insert(r.block);
+            self.to_check.insert(r.block);
+            true
+        } else {
+            tracing::info!(block = r.block, datanode = %self.nodes.get(idx).id, generation_stamp = r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
+            self.blocks.remove_replica(r.block, idx);
+            self.nodes.get_mut(idx).blocks.remove(r.block);
+            self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
+            false
+        }
+    }
+
+    /// A reader or a scanner found a bad replica: never hand it out again; it is deleted once
+    /// enough good copies exist.
+    pub fn report_bad(&mut self, block: u64, datanode_id: &str) -> Result<()> {
+        let idx = self.nodes.lookup(datanode_id).ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
+        if self.blocks.mark_corrupt(block, idx) {
+            tracing::warn!(block, datanode = datanode_id, "replica marked corrupt");
+            self.to_check.insert(block);
+        }
+        Ok(())
+    }
+}

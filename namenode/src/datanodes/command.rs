@@ -1,0 +1,22 @@
+//! What the namenode asks of a datanode, and how it names one: leaf types, imported by the block
+//! manager that decides and the datanode records that carry them to the next heartbeat reply.
+
+use crate::namespace::Block;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub datanode_id: String,
+    pub address: String,
+}
+
+/// Work for a datanode, returned in its heartbeat reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Delete these replicas (block id, generation stamp).
+    DeleteBlocks(Vec<(u64, u64)>),
+    /// Copy a replica to `targets` (a pipeline, first to last).
+    Replicate { block: Block, targets: Vec<Location> },
+    /// Recover a block whose writer is gone: agree on a length among `holders`, finalize them
+    /// with `new_generation_stamp`, and report back.
+    RecoverBlock { block: Block, new_generation_stamp: u64, holders: Vec<Location> },
+}

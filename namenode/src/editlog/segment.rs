@@ -1,0 +1,90 @@
+//! Segment files: `edits-<first index>` (20 digits), each a run of records
+//! `[len u32][crc32c u32][index u64][bincode op]` (little-endian; the CRC covers index and op).
+//! Reading one checks every record; a record cut short at the very end of the last segment is
+//! what a crash in the middle of a write leaves (never acknowledged), so it is dropped.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::io_err;
+use crate::error::{Error, Result};
+use crate::namespace::Op;
+
+const SEGMENT_PREFIX: &str = "edits-";
+/// Record header: length and CRC.
+pub(super) const HEADER: usize = 8;
+/// No op encodes anywhere near this; a larger length is garbage.
+const MAX_RECORD: u32 = 1 << 20;
+
+/// One record as it goes into a segment.
+pub(super) fn encode(index: u64, op: &Op, out: &mut Vec<u8>) -> Result<()> {
+    let body = bincode::serialize(&(index, op)).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+pub(super) fn segment_path(dir: &Path, first: u64) -> PathBuf {
+    dir.join(format!("{SEGMENT_PREFIX}{first:020}"))
+}
+
+/// The segments in `dir`, by first index.
+pub(super) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| io_err("list", dir, e))? {
+        let entry = entry.map_err(|e| io_err("list", dir, e))?;
+        let name = entry.file_name();
+        let Some(first) = name.to_str().and_then(|n| n.strip_prefix(SEGMENT_PREFIX)).and_then(|n| n.parse().ok())
+        else {
+            continue;
+        };
+        out.push((first, entry.path()));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The records of one segment. In the last segment, a record cut short by the end of the file
+/// is dropped and the file truncated before it.
+pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Op)>> {
+    let bytes = fs::read(path).map_err(|e| io_err("read", path, e))?;
+    let mut records = Vec::new();
+    let mut at = 0;
+    let mut expected = None;
+    while at < bytes.len() {
+        let index_hint = expected.unwrap_or(0);
+        let corrupt =
+            |reason: String| Error::CorruptLog { index: index_hint, reason: format!("{}: {reason}", path.display()) };
+        let rest = &bytes[at..];
+        let torn = if rest.len() < HEADER {
+            true
+        } else {
+            let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes"));
+            if len > MAX_RECORD {
+                return Err(corrupt(format!("record of {len} bytes at offset {at}")));
+            }
+            rest.len() < HEADER + len as usize
+        };
+        if torn {
+            if !is_last {
+                return Err(corrupt(format!("cut short at offset {at}")));
+            }
+            tracing::warn!(segment = %path.display(), offset = at, dropped = rest.len(), "dropping a record cut short by a crash");
+            let f = fs::OpenOptions::new().write(true).open(path).map_err(|e| io_err("open", path, e))?;
+            f.set_len(at as u64).and_then(|_| f.sync_all()).map_err(|e| io_err("truncate", path, e))?;
+            break;
+        }
+        let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(rest[4..8].try_into().expect("4 bytes"));
+        let body = &rest[HEADER..HEADER + len];
+        if crc32c::crc32c(body) != crc {
+            return Err(corrupt(format!("checksum mismatch at offset {at}")));
+        }
+        let (index, op): (u64, Op) = bincode::deserialize(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        records.push((index, op));
+        expected = Some(index + 1);
+        at += HEADER + len;
+    }
+    Ok(records)
+}

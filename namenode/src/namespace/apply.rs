@@ -1,0 +1,251 @@
+//! The namespace's transitions: [`Namespace::apply`] checks everything an op needs before it
+//! changes anything, so a refused op leaves no trace (and a replayed one does exactly what it did
+//! the first time).
+
+use hdfs_proto::path::HdfsPath;
+
+use smallvec::SmallVec;
+
+use super::{Block, Effects, File, Inode, InodeId, InodeKind, Namespace, Op, ROOT, RemovedFile, parse};
+use crate::error::{Error, Result};
+
+impl Namespace {
+    /// Validates `op` against the current state and applies it; on error nothing changed.
+    pub fn apply(&mut self, op: &Op) -> Result<Effects> {
+        let mut fx = Effects::default();
+        match op {
+            Op::Mkdirs { path, mtime_ms } => {
+                let path = parse(path)?;
+                // Walk down the existing directories; everything below the deepest one is created.
+                let names: Vec<&str> = path.components().collect();
+                let (mut cur, mut depth) = (ROOT, 0);
+                while let Some(child) = names.get(depth).and_then(|n| self.child(cur, n)) {
+                    if self.children(child).is_none() {
+                        let at = parse(&format!("/{}", names[..=depth].join("/")))?;
+                        return Err(if at == path { Error::AlreadyExists(path) } else { Error::NotADirectory(at) });
+                    }
+                    (cur, depth) = (child, depth + 1);
+                }
+                for name in &names[depth..] {
+                    cur = self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(Vec::new()));
+                }
+            }
+            Op::Create { path, client, replication, block_size, overwrite, create_parent, mtime_ms } => {
+                let path = parse(path)?;
+                check_replication(*replication)?;
+                check_block_size(*block_size)?;
+                let parent = match self.parent_dir(&path) {
+                    Err(Error::ParentNotFound(_)) if *create_parent => None,
+                    r => Some(r?),
+                };
+                if let Some(parent) = parent
+                    && let Some(existing) = self.child(parent, path.name())
+                {
+                    match &self.inodes[existing].kind {
+                        InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
+                        InodeKind::File(_) if !overwrite => return Err(Error::AlreadyExists(path)),
+                        InodeKind::File(_) => {
+                            let blocks = self.remove_subtree(existing);
+                            fx.removed_files = blocks;
+                        }
+                    }
+                }
+                let parent = match parent {
+                    Some(p) => p,
+                    None => {
+                        // Mkdirs validates before it changes anything, and nothing after it fails.
+                        let dir = path.parent().expect("not root");
+                        self.apply(&Op::Mkdirs { path: dir.to_string(), mtime_ms: *mtime_ms })?;
+                        self.resolve(&dir)?
+                    }
+                };
+                // check_replication bounds it far below u16::MAX.
+                let file = File { replication: *replication as u16, block_size: *block_size, blocks: SmallVec::new() };
+                let id = self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file));
+                self.writers.insert(id, client.as_str().into());
+                fx.created = Some(id);
+            }
+            Op::AddBlock { path, previous, block, generation_stamp } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                commit_last(file, &path, *previous)?;
+                let b = Block { id: *block, generation_stamp: *generation_stamp, num_bytes: 0 };
+                file.blocks.push(b);
+                self.next_block = self.next_block.max(block + 1);
+                fx.added_block = Some((id, b));
+            }
+            Op::Complete { path, last, mtime_ms } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                commit_last(file, &path, *last)?;
+                self.writers.remove(&id);
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
+                fx.completed = Some(id);
+            }
+            Op::UpdateBlock { path, block, generation_stamp } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let last = last_block_mut(self.open_file_mut(id, &path)?, &path, *block)?;
+                last.generation_stamp = *generation_stamp;
+                fx.updated_block = Some(*last);
+            }
+            Op::AbandonBlock { path, block } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                last_block_mut(file, &path, *block)?;
+                fx.dropped_block = file.blocks.pop();
+            }
+            Op::CommitRecovery { path, block, generation_stamp, num_bytes, mtime_ms } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                let file = self.open_file_mut(id, &path)?;
+                let last = last_block_mut(file, &path, *block)?;
+                if *num_bytes == 0 {
+                    fx.dropped_block = file.blocks.pop();
+                } else {
+                    last.generation_stamp = *generation_stamp;
+                    last.num_bytes = *num_bytes;
+                    fx.updated_block = Some(*last);
+                }
+                self.writers.remove(&id);
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
+                fx.completed = Some(id);
+            }
+            Op::Delete { path, recursive, mtime_ms } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                if id == ROOT {
+                    return Err(Error::RootOperation(path));
+                }
+                if let Some(c) = self.children(id)
+                    && !c.is_empty()
+                    && !recursive
+                {
+                    return Err(Error::DirectoryNotEmpty(path));
+                }
+                let parent = self.inodes[id].parent;
+                fx.removed_files = self.remove_subtree(id);
+                self.inodes.get_mut(parent).expect("parent exists").mtime_ms = *mtime_ms;
+            }
+            Op::Rename { src, dst, mtime_ms } => {
+                let (src, dst) = (parse(src)?, parse(dst)?);
+                let id = self.resolve(&src)?;
+                if id == ROOT || dst.is_root() {
+                    return Err(Error::RootOperation(if id == ROOT { src } else { dst }));
+                }
+                if src == dst {
+                    return Ok(fx);
+                }
+                if dst.starts_with(&src) {
+                    return Err(Error::RenameIntoSelf { src, dst });
+                }
+                let new_parent = self.parent_dir(&dst)?;
+                if self.child(new_parent, dst.name()).is_some() {
+                    return Err(Error::AlreadyExists(dst));
+                }
+                let old_parent = self.inodes[id].parent;
+                self.unlink(old_parent, src.name());
+                let inode = self.inodes.get_mut(id).expect("resolved");
+                inode.parent = new_parent;
+                inode.name = dst.name().into();
+                self.link(new_parent, id);
+                for p in [old_parent, new_parent] {
+                    self.inodes.get_mut(p).expect("parent exists").mtime_ms = *mtime_ms;
+                }
+            }
+            Op::SetReplication { path, replication } => {
+                let path = parse(path)?;
+                check_replication(*replication)?;
+                let id = self.resolve(&path)?;
+                match &mut self.inodes.get_mut(id).expect("resolved").kind {
+                    InodeKind::File(f) => f.replication = *replication as u16,
+                    InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
+                }
+            }
+        }
+        Ok(fx)
+    }
+
+    fn open_file_mut(&mut self, id: InodeId, path: &HdfsPath) -> Result<&mut File> {
+        let open = self.writers.contains_key(&id);
+        match &mut self.inodes.get_mut(id).expect("resolved").kind {
+            InodeKind::File(f) if open => Ok(f),
+            InodeKind::File(_) => Err(Error::NotUnderConstruction(path.clone())),
+            InodeKind::Directory(_) => Err(Error::IsADirectory(path.clone())),
+        }
+    }
+
+    fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, kind: InodeKind) -> InodeId {
+        let id = self.next_inode;
+        self.next_inode += 1;
+        self.inodes.insert(id, Inode { parent, name: name.into(), mtime_ms, kind });
+        self.inodes.get_mut(parent).expect("parent exists").mtime_ms = mtime_ms;
+        self.link(parent, id);
+        id
+    }
+
+    /// Unlinks and drops a subtree, returning the files it held.
+    fn remove_subtree(&mut self, id: InodeId) -> Vec<RemovedFile> {
+        let inode = &self.inodes[id];
+        let (parent, name) = (inode.parent, inode.name.clone());
+        self.unlink(parent, &name);
+        let mut removed = Vec::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            match self.inodes.remove(id).expect("inode in tree").kind {
+                InodeKind::Directory(c) => stack.extend(c),
+                InodeKind::File(f) => removed.push(RemovedFile {
+                    id,
+                    blocks: f.blocks.into_vec(),
+                    writer: self.writers.remove(&id).map(String::from),
+                }),
+            }
+        }
+        removed
+    }
+}
+
+/// The file's last block, which must be the one named.
+fn last_block_mut<'a>(file: &'a mut File, path: &HdfsPath, block: u64) -> Result<&'a mut Block> {
+    match file.blocks.last_mut() {
+        Some(last) if last.id == block => Ok(last),
+        last => Err(Error::BlockMismatch {
+            path: path.clone(),
+            expected: last.map_or("none".to_string(), |b| b.id.to_string()),
+            got: block,
+        }),
+    }
+}
+
+/// Sets the length of the file's last block, which must be the one named.
+fn commit_last(file: &mut File, path: &HdfsPath, block: Option<(u64, u64)>) -> Result<()> {
+    match (file.blocks.last_mut(), block) {
+        (None, None) => Ok(()),
+        (Some(last), Some((id, len))) if last.id == id => {
+            last.num_bytes = len;
+            Ok(())
+        }
+        (last, got) => Err(Error::BlockMismatch {
+            path: path.clone(),
+            expected: last.map_or("none".to_string(), |b| b.id.to_string()),
+            got: got.map_or(0, |(id, _)| id),
+        }),
+    }
+}
+
+pub fn check_replication(r: u32) -> Result<()> {
+    if r == 0 || r > hdfs_proto::MAX_REPLICATION {
+        return Err(Error::InvalidReplication(r));
+    }
+    Ok(())
+}
+
+pub fn check_block_size(size: u64) -> Result<()> {
+    if !(hdfs_proto::MIN_BLOCK_SIZE..=hdfs_proto::MAX_BLOCK_SIZE).contains(&size) {
+        return Err(Error::InvalidBlockSize(size));
+    }
+    Ok(())
+}

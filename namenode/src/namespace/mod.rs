@@ -1,0 +1,256 @@
+//! The namespace: a tree of directories and files, changed only by applying [`Op`]s.
+//!
+//! Every mutation is an operation applied to this state machine: the live path validates and
+//! applies an op, then appends it to the edit log; a restart replays the log over the last
+//! fsimage. `apply` is deterministic (inode ids come from the state, block ids and times from the
+//! op), checks everything before it changes anything, and so leaves the state untouched on error.
+//! That is what lets the log be replicated later by a consensus engine without changing this file.
+
+use std::collections::HashMap;
+
+use hdfs_proto::path::HdfsPath;
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use crate::error::{Error, Result};
+use crate::idmap::IdMap;
+
+mod apply;
+mod op;
+
+pub use op::{Effects, Op, RemovedFile};
+
+pub type InodeId = u64;
+pub const ROOT: InodeId = 1;
+
+/// A block of a file, as the namespace knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    pub id: u64,
+    pub generation_stamp: u64,
+    /// Bytes in the block; 0 until the writer commits it (next add_block or complete).
+    pub num_bytes: u64,
+}
+
+/// A file's attributes and blocks. Kept small: a namenode holds one per file (see
+/// docs/SCALE.md). The writer of a file under construction is kept beside the tree, in
+/// [`Namespace::writer`], since few files are open at a time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct File {
+    pub block_size: u64,
+    pub replication: u16,
+    /// Inline for a one-block file, so most files cost no allocation of their own.
+    pub blocks: SmallVec<[Block; 1]>,
+}
+
+impl File {
+    pub fn length(&self) -> u64 {
+        self.blocks.iter().map(|b| b.num_bytes).sum()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum InodeKind {
+    /// The children, sorted by name (looked up by binary search on their names, as HDFS's
+    /// `INodeDirectory` does): 8 bytes a child instead of a map entry holding a second copy of
+    /// the name.
+    Directory(Vec<InodeId>),
+    File(File),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Inode {
+    pub parent: InodeId,
+    pub name: Box<str>,
+    pub mtime_ms: u64,
+    pub kind: InodeKind,
+}
+
+impl Inode {
+    pub fn as_file(&self) -> Option<&File> {
+        match &self.kind {
+            InodeKind::File(f) => Some(f),
+            InodeKind::Directory(_) => None,
+        }
+    }
+}
+
+/// Summary of a subtree.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ContentSummary {
+    pub length: u64,
+    pub files: u64,
+    pub directories: u64,
+    pub space_consumed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Namespace {
+    inodes: IdMap<Inode>,
+    /// The client writing each file under construction.
+    writers: HashMap<InodeId, Box<str>>,
+    next_inode: InodeId,
+    next_block: u64,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        let root = Inode { parent: ROOT, name: "".into(), mtime_ms: 0, kind: InodeKind::Directory(Vec::new()) };
+        let mut inodes = IdMap::default();
+        inodes.insert(ROOT, root);
+        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: 1 }
+    }
+}
+
+fn parse(path: &str) -> Result<HdfsPath> {
+    Ok(HdfsPath::parse(path)?)
+}
+
+impl Namespace {
+    pub fn inode(&self, id: InodeId) -> Option<&Inode> {
+        self.inodes.get(id)
+    }
+
+    /// The client writing file `id`, if it is under construction.
+    pub fn writer(&self, id: InodeId) -> Option<&str> {
+        self.writers.get(&id).map(|w| &**w)
+    }
+
+    /// Every file under construction, with its writer.
+    pub fn open_files(&self) -> impl Iterator<Item = (InodeId, &str)> {
+        self.writers.iter().map(|(&id, w)| (id, &**w))
+    }
+
+    pub fn inode_count(&self) -> usize {
+        self.inodes.len()
+    }
+
+    /// Every file with its blocks (used to rebuild the block map after loading).
+    pub fn files(&self) -> impl Iterator<Item = (InodeId, &File)> {
+        self.inodes.iter().filter_map(|(id, i)| i.as_file().map(|f| (id, f)))
+    }
+
+    /// The next block id to hand out.
+    pub fn next_block_id(&self) -> u64 {
+        self.next_block
+    }
+
+    /// Resolves a path to its inode. A file met on the way is `NotADirectory`.
+    pub fn resolve(&self, path: &HdfsPath) -> Result<InodeId> {
+        let mut cur = ROOT;
+        let mut walked = HdfsPath::root();
+        for name in path.components() {
+            match &self.inodes[cur].kind {
+                InodeKind::Directory(_) => match self.child(cur, name) {
+                    Some(child) => cur = child,
+                    None => return Err(Error::NotFound(path.clone())),
+                },
+                InodeKind::File(_) => return Err(Error::NotADirectory(walked)),
+            }
+            walked = walked.join(name)?;
+        }
+        Ok(cur)
+    }
+
+    /// The path of an inode, rebuilt from its parents.
+    pub fn path_of(&self, mut id: InodeId) -> HdfsPath {
+        let mut names = Vec::new();
+        while id != ROOT {
+            let inode = &self.inodes[id];
+            names.push(&*inode.name);
+            id = inode.parent;
+        }
+        names.reverse();
+        HdfsPath::parse(&format!("/{}", names.join("/"))).unwrap_or_else(|_| HdfsPath::root())
+    }
+
+    fn children(&self, dir: InodeId) -> Option<&[InodeId]> {
+        match &self.inodes.get(dir)?.kind {
+            InodeKind::Directory(c) => Some(c),
+            InodeKind::File(_) => None,
+        }
+    }
+
+    /// Where `name` is among the children of `dir` (`Err`: where it would go).
+    fn search(&self, children: &[InodeId], name: &str) -> std::result::Result<usize, usize> {
+        children.binary_search_by(|&c| (*self.inodes[c].name).cmp(name))
+    }
+
+    /// The child of directory `dir` called `name`.
+    fn child(&self, dir: InodeId, name: &str) -> Option<InodeId> {
+        let children = self.children(dir)?;
+        self.search(children, name).ok().map(|i| children[i])
+    }
+
+    /// Links `child` (whose name is set) into directory `dir`, which has no child of that name.
+    fn link(&mut self, dir: InodeId, child: InodeId) {
+        let name = self.inodes[child].name.clone();
+        let at = self.search(self.children(dir).expect("a directory"), &name).unwrap_or_else(|at| at);
+        self.children_mut(dir).insert(at, child);
+    }
+
+    /// Unlinks the child called `name` from directory `dir`.
+    fn unlink(&mut self, dir: InodeId, name: &str) {
+        if let Ok(at) = self.search(self.children(dir).expect("a directory"), name) {
+            self.children_mut(dir).remove(at);
+        }
+    }
+
+    fn children_mut(&mut self, dir: InodeId) -> &mut Vec<InodeId> {
+        match &mut self.inodes.get_mut(dir).expect("inode exists").kind {
+            InodeKind::Directory(c) => c,
+            InodeKind::File(_) => unreachable!("checked to be a directory"),
+        }
+    }
+
+    /// The directory that holds (or would hold) `path`.
+    fn parent_dir(&self, path: &HdfsPath) -> Result<InodeId> {
+        let parent = path.parent().ok_or_else(|| Error::RootOperation(path.clone()))?;
+        let id = self.resolve(&parent).map_err(|e| match e {
+            Error::NotFound(_) => Error::ParentNotFound(path.clone()),
+            e => e,
+        })?;
+        if self.children(id).is_none() {
+            return Err(Error::NotADirectory(parent));
+        }
+        Ok(id)
+    }
+
+    /// Entries of a directory after `start_after`, at most `limit`, and whether more follow.
+    /// A file lists as itself.
+    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<(HdfsPath, InodeId)>, bool)> {
+        let id = self.resolve(path)?;
+        let Some(children) = self.children(id) else {
+            return Ok((vec![(path.clone(), id)], false));
+        };
+        let from = children.partition_point(|&c| *self.inodes[c].name <= *start_after);
+        let page = &children[from..children.len().min(from.saturating_add(limit))];
+        let mut out = Vec::with_capacity(page.len());
+        for &child in page {
+            out.push((path.join(&self.inodes[child].name)?, child));
+        }
+        Ok((out, from + page.len() < children.len()))
+    }
+
+    pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
+        let mut sum = ContentSummary::default();
+        let mut stack = vec![self.resolve(path)?];
+        while let Some(id) = stack.pop() {
+            match &self.inodes[id].kind {
+                InodeKind::Directory(c) => {
+                    sum.directories += 1;
+                    stack.extend(c.iter().copied());
+                }
+                InodeKind::File(f) => {
+                    sum.files += 1;
+                    sum.length += f.length();
+                    sum.space_consumed += f.length() * u64::from(f.replication);
+                }
+            }
+        }
+        Ok(sum)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+//! The edit log's record: one namespace mutation ([`Op`]), and what applying it did beyond the
+//! tree ([`Effects`]), for the block map and the leases. Ops carry everything that is not derived
+//! from the state (block ids, generation stamps, times) so that replaying them is deterministic;
+//! their serialized form is the edit log's and the fsimage's, so a change here is a format change.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Block, InodeId};
+
+/// One namespace mutation: the unit of the edit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// Creates the directory and any missing parents.
+    Mkdirs {
+        path: String,
+        mtime_ms: u64,
+    },
+    /// Creates an empty file open for writing by `client`; replaces a file when `overwrite`.
+    Create {
+        path: String,
+        client: String,
+        replication: u32,
+        block_size: u64,
+        overwrite: bool,
+        create_parent: bool,
+        mtime_ms: u64,
+    },
+    /// Commits the length of the file's last block (if any) and appends a new one.
+    AddBlock {
+        path: String,
+        previous: Option<(u64, u64)>,
+        block: u64,
+        generation_stamp: u64,
+    },
+    /// Commits the last block's length and closes the file.
+    Complete {
+        path: String,
+        last: Option<(u64, u64)>,
+        mtime_ms: u64,
+    },
+    /// Gives the file's last block a new generation stamp (pipeline recovery), so replicas of
+    /// the old generation are recognised as stale.
+    UpdateBlock {
+        path: String,
+        block: u64,
+        generation_stamp: u64,
+    },
+    /// Drops the file's last block, which never received data (its pipeline failed at setup).
+    AbandonBlock {
+        path: String,
+        block: u64,
+    },
+    /// Closes a file whose writer is gone, its last block at the length and generation its
+    /// replicas agreed on (length 0: the block is dropped).
+    CommitRecovery {
+        path: String,
+        block: u64,
+        generation_stamp: u64,
+        num_bytes: u64,
+        mtime_ms: u64,
+    },
+    Delete {
+        path: String,
+        recursive: bool,
+        mtime_ms: u64,
+    },
+    Rename {
+        src: String,
+        dst: String,
+        mtime_ms: u64,
+    },
+    SetReplication {
+        path: String,
+        replication: u32,
+    },
+}
+
+/// What applying an op did beyond the tree, for the block map and the leases.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Files that are gone (deleted, or replaced by an overwrite).
+    pub removed_files: Vec<RemovedFile>,
+    /// A file created by `Create`.
+    pub created: Option<InodeId>,
+    /// A block appended by `AddBlock`, with its file.
+    pub added_block: Option<(InodeId, Block)>,
+    /// A file closed by `Complete` or `CommitRecovery`.
+    pub completed: Option<InodeId>,
+    /// A block dropped from a file that stays (abandoned, or recovered empty).
+    pub dropped_block: Option<Block>,
+    /// A block whose generation stamp or length changed.
+    pub updated_block: Option<Block>,
+}
+
+/// A file dropped from the namespace, with what the block map and leases must forget.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RemovedFile {
+    pub id: InodeId,
+    pub blocks: Vec<Block>,
+    pub writer: Option<String>,
+}

@@ -1,0 +1,207 @@
+//! The namespace's transitions, one behaviour per test.
+
+use super::*;
+
+fn p(s: &str) -> HdfsPath {
+    HdfsPath::parse(s).unwrap()
+}
+
+fn mkdirs(ns: &mut Namespace, path: &str) -> Result<Effects> {
+    ns.apply(&Op::Mkdirs { path: path.into(), mtime_ms: 1 })
+}
+
+fn create(ns: &mut Namespace, path: &str, overwrite: bool) -> Result<Effects> {
+    ns.apply(&Op::Create {
+        path: path.into(),
+        client: "c1".into(),
+        replication: 3,
+        block_size: 1 << 20,
+        overwrite,
+        create_parent: false,
+        mtime_ms: 1,
+    })
+}
+
+/// One inode per file and directory: docs/SCALE.md counts on this size.
+#[test]
+fn an_inode_slot_stays_small() {
+    assert!(std::mem::size_of::<Option<Inode>>() <= 88, "{}", std::mem::size_of::<Option<Inode>>());
+}
+
+#[test]
+fn children_stay_sorted_through_creates_renames_and_deletes() {
+    let mut ns = Namespace::default();
+    for n in ["m", "b", "z", "a", "k"] {
+        create(&mut ns, &format!("/{n}"), false).unwrap();
+    }
+    ns.apply(&Op::Rename { src: "/z".into(), dst: "/c".into(), mtime_ms: 1 }).unwrap();
+    ns.apply(&Op::Delete { path: "/k".into(), recursive: false, mtime_ms: 1 }).unwrap();
+    let (page, _) = ns.list(&p("/"), "", 10).unwrap();
+    let names: Vec<_> = page.iter().map(|(p, _)| p.name().to_string()).collect();
+    assert_eq!(names, ["a", "b", "c", "m"]);
+    for n in &names {
+        assert!(ns.resolve(&p(&format!("/{n}"))).is_ok(), "{n} resolves");
+    }
+    assert!(ns.resolve(&p("/z")).is_err() && ns.resolve(&p("/k")).is_err());
+    let (page, more) = ns.list(&p("/"), "b", 1).unwrap();
+    assert_eq!((page[0].0.name(), more), ("c", true));
+}
+
+#[test]
+fn mkdirs_creates_parents_and_is_idempotent() {
+    let mut ns = Namespace::default();
+    mkdirs(&mut ns, "/a/b/c").unwrap();
+    mkdirs(&mut ns, "/a/b/c").unwrap();
+    assert!(ns.resolve(&p("/a/b/c")).is_ok());
+    assert_eq!(ns.content_summary(&p("/")).unwrap().directories, 4);
+}
+
+#[test]
+fn mkdirs_through_a_file_fails() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    assert!(matches!(mkdirs(&mut ns, "/f/x"), Err(Error::NotADirectory(_))));
+    assert!(matches!(mkdirs(&mut ns, "/f"), Err(Error::AlreadyExists(_))));
+}
+
+#[test]
+fn create_refuses_existing_unless_overwrite_and_reports_removed_blocks() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    ns.apply(&Op::AddBlock { path: "/f".into(), previous: None, block: 7, generation_stamp: 1 }).unwrap();
+    ns.apply(&Op::Complete { path: "/f".into(), last: Some((7, 100)), mtime_ms: 2 }).unwrap();
+    assert!(matches!(create(&mut ns, "/f", false), Err(Error::AlreadyExists(_))));
+    let fx = create(&mut ns, "/f", true).unwrap();
+    assert_eq!(fx.removed_files.len(), 1);
+    assert_eq!(fx.removed_files[0].blocks, vec![Block { id: 7, generation_stamp: 1, num_bytes: 100 }]);
+    assert_eq!(fx.removed_files[0].writer, None);
+    assert_eq!(ns.next_block_id(), 8);
+}
+
+#[test]
+fn create_without_parent_fails_unless_asked() {
+    let mut ns = Namespace::default();
+    assert!(matches!(create(&mut ns, "/x/y", false), Err(Error::ParentNotFound(_))));
+    let op = Op::Create {
+        path: "/x/y".into(),
+        client: "c".into(),
+        replication: 1,
+        block_size: 1 << 20,
+        overwrite: false,
+        create_parent: true,
+        mtime_ms: 1,
+    };
+    ns.apply(&op).unwrap();
+    assert!(ns.resolve(&p("/x/y")).is_ok());
+}
+
+#[test]
+fn create_validates_replication_and_block_size_before_changing_anything() {
+    let mut ns = Namespace::default();
+    let mut op = Op::Create {
+        path: "/f".into(),
+        client: "c".into(),
+        replication: 0,
+        block_size: 1 << 20,
+        overwrite: false,
+        create_parent: false,
+        mtime_ms: 1,
+    };
+    assert!(matches!(ns.apply(&op), Err(Error::InvalidReplication(0))));
+    if let Op::Create { replication, block_size, .. } = &mut op {
+        *replication = 3;
+        *block_size = 1000;
+    }
+    assert!(matches!(ns.apply(&op), Err(Error::InvalidBlockSize(1000))));
+    assert!(ns.resolve(&p("/f")).is_err());
+}
+
+#[test]
+fn blocks_commit_in_order() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+    assert!(matches!(ns.apply(&add(Some((9, 1)), 1)), Err(Error::BlockMismatch { .. })));
+    ns.apply(&add(None, 1)).unwrap();
+    ns.apply(&add(Some((1, 10)), 2)).unwrap();
+    ns.apply(&Op::Complete { path: "/f".into(), last: Some((2, 5)), mtime_ms: 3 }).unwrap();
+    let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
+    assert_eq!(f.length(), 15);
+    assert!(ns.writer(ns.resolve(&p("/f")).unwrap()).is_none());
+    assert!(matches!(ns.apply(&add(Some((2, 5)), 3)), Err(Error::NotUnderConstruction(_))));
+}
+
+#[test]
+fn recovery_ops_touch_only_the_last_block_of_an_open_file() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+    ns.apply(&add(None, 1)).unwrap();
+    ns.apply(&add(Some((1, 10)), 2)).unwrap();
+    let bump = |block| Op::UpdateBlock { path: "/f".into(), block, generation_stamp: 5 };
+    assert!(matches!(ns.apply(&bump(1)), Err(Error::BlockMismatch { .. })));
+    assert_eq!(ns.apply(&bump(2)).unwrap().updated_block.map(|b| b.generation_stamp), Some(5));
+    let fx = ns.apply(&Op::AbandonBlock { path: "/f".into(), block: 2 }).unwrap();
+    assert_eq!(fx.dropped_block.map(|b| b.id), Some(2));
+    ns.apply(&add(Some((1, 10)), 3)).unwrap();
+    let commit = Op::CommitRecovery { path: "/f".into(), block: 3, generation_stamp: 6, num_bytes: 7, mtime_ms: 9 };
+    let fx = ns.apply(&commit).unwrap();
+    assert!(fx.completed.is_some());
+    let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
+    let open = ns.writer(ns.resolve(&p("/f")).unwrap()).is_some();
+    assert_eq!((f.length(), open, f.blocks[1].generation_stamp), (17, false, 6));
+    assert!(matches!(ns.apply(&commit), Err(Error::NotUnderConstruction(_))));
+}
+
+#[test]
+fn delete_needs_recursive_for_non_empty_directories() {
+    let mut ns = Namespace::default();
+    mkdirs(&mut ns, "/d/e").unwrap();
+    create(&mut ns, "/d/e/f", false).unwrap();
+    let del = |recursive| Op::Delete { path: "/d".into(), recursive, mtime_ms: 1 };
+    assert!(matches!(ns.apply(&del(false)), Err(Error::DirectoryNotEmpty(_))));
+    let fx = ns.apply(&del(true)).unwrap();
+    assert_eq!(fx.removed_files.len(), 1);
+    assert_eq!(ns.inode_count(), 1);
+    assert!(matches!(
+        ns.apply(&Op::Delete { path: "/".into(), recursive: true, mtime_ms: 1 }),
+        Err(Error::RootOperation(_))
+    ));
+}
+
+#[test]
+fn rename_moves_subtrees_and_refuses_moving_into_itself() {
+    let mut ns = Namespace::default();
+    mkdirs(&mut ns, "/a/b").unwrap();
+    mkdirs(&mut ns, "/z").unwrap();
+    create(&mut ns, "/a/b/f", false).unwrap();
+    let mv = |s: &str, d: &str| Op::Rename { src: s.into(), dst: d.into(), mtime_ms: 1 };
+    assert!(matches!(ns.apply(&mv("/a", "/a/b/c")), Err(Error::RenameIntoSelf { .. })));
+    assert!(matches!(ns.apply(&mv("/a", "/z")), Err(Error::AlreadyExists(_))));
+    assert!(matches!(ns.apply(&mv("/a", "/nope/x")), Err(Error::ParentNotFound(_))));
+    ns.apply(&mv("/a", "/z/a2")).unwrap();
+    assert_eq!(ns.path_of(ns.resolve(&p("/z/a2/b/f")).unwrap()), p("/z/a2/b/f"));
+    assert!(ns.resolve(&p("/a")).is_err());
+}
+
+#[test]
+fn listing_pages_in_name_order() {
+    let mut ns = Namespace::default();
+    for n in ["c", "a", "b", "d"] {
+        mkdirs(&mut ns, &format!("/{n}")).unwrap();
+    }
+    let (page, more) = ns.list(&p("/"), "", 3).unwrap();
+    let names: Vec<_> = page.iter().map(|(p, _)| p.name().to_string()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    assert!(more);
+    let (page, more) = ns.list(&p("/"), "c", 3).unwrap();
+    assert_eq!(page.len(), 1);
+    assert!(!more);
+}
+
+#[test]
+fn resolve_through_a_file_is_not_a_directory() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    assert!(matches!(ns.resolve(&p("/f/g")), Err(Error::NotADirectory(d)) if d == p("/f")));
+}

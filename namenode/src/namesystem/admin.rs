@@ -1,0 +1,57 @@
+//! Administration and health: safe mode, decommissioning, fsck and what tests observe.
+
+use hdfs_proto::path::HdfsPath;
+
+use super::Namesystem;
+use crate::blocks::ScheduledCopy;
+use crate::datanodes::Location;
+use crate::error::Result;
+use crate::fsck::{self, FsckReport};
+
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SafeModeAction {
+    Get,
+    Enter,
+    Leave,
+}
+
+/// Options of [`Namesystem::create`]; zeros mean the namenode's defaults.
+
+impl Namesystem {
+    /// Applies a safe-mode action; returns whether safe mode is on and a description.
+    pub fn safe_mode(&self, action: SafeModeAction) -> (bool, String) {
+        let mut st = self.lock();
+        match action {
+            SafeModeAction::Get => {}
+            SafeModeAction::Enter => {
+                st.bm.safe_mode.enter();
+                tracing::info!("safe mode entered by an operator");
+            }
+            SafeModeAction::Leave => {
+                st.bm.safe_mode.leave();
+                let ids = st.bm.blocks.ids();
+                st.bm.check(ids);
+                tracing::info!("safe mode left by an operator");
+            }
+        }
+        let (reported, total) = st.bm.reported_blocks(&st.ns);
+        (st.bm.safe_mode.is_on(), st.bm.safe_mode.describe(reported, total))
+    }
+
+    /// Starts or stops draining a datanode named by id or address.
+    pub fn decommission(&self, name: &str, decommission: bool) -> Result<Location> {
+        self.lock().bm.set_decommission(name, decommission)
+    }
+
+    /// Health of every file under `path`.
+    pub fn fsck(&self, path: &HdfsPath, with_files: bool) -> Result<FsckReport> {
+        let st = self.lock();
+        fsck::check(&st.ns, &st.bm, path, with_files)
+    }
+
+    /// Copies the monitor has scheduled, in order (for tests and diagnostics).
+    pub fn scheduled_copies(&self) -> Vec<ScheduledCopy> {
+        self.lock().bm.history().to_vec()
+    }
+}

@@ -1,0 +1,347 @@
+//! Client operations (HDFS's `ClientProtocol`): namespace reads and mutations, and the write
+//! path's calls (create, add_block, complete, pipeline and block recovery). Each mutation is one
+//! [`Op`] through [`Namesystem::mutate`], so it is validated, applied and logged under the lock
+//! and answered once durable.
+
+use std::time::Instant;
+
+use hdfs_proto::path::HdfsPath;
+
+use super::{Namesystem, now_ms};
+use crate::datanodes::{Location, NodeIdx};
+use crate::error::{Error, Result};
+use crate::namespace::{Block, ContentSummary, InodeId, InodeKind, Namespace, Op};
+
+
+/// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
+pub const DEFAULT_LIST_LIMIT: usize = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    pub path: HdfsPath,
+    pub is_dir: bool,
+    pub length: u64,
+    pub replication: u32,
+    pub block_size: u64,
+    pub mtime_ms: u64,
+    pub under_construction: bool,
+    pub children: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedBlock {
+    pub block: Block,
+    pub offset: u64,
+    pub locations: Vec<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedBlocks {
+    pub file_length: u64,
+    pub blocks: Vec<LocatedBlock>,
+    pub under_construction: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CreateOptions {
+    pub overwrite: bool,
+    pub create_parent: bool,
+    pub replication: u32,
+    pub block_size: u64,
+}
+
+impl Namesystem {
+    pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool) -> Result<()> {
+        let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
+        self.mutate(
+            |st| {
+                match st.ns.resolve(path) {
+                    Ok(id) if st.ns.inode(id).is_some_and(|i| i.as_file().is_some()) => {
+                        return Err(Error::AlreadyExists(path.clone()));
+                    }
+                    Ok(_) if !create_parent => return Err(Error::AlreadyExists(path.clone())),
+                    Err(Error::NotFound(_)) if !create_parent => {
+                        let parent = path.parent().ok_or_else(|| Error::AlreadyExists(path.clone()))?;
+                        match st.ns.resolve(&parent) {
+                            Err(Error::NotFound(_)) => {
+                                return Err(Error::ParentNotFound(path.clone()));
+                            }
+                            Err(e) => return Err(e),
+                            Ok(_) => {}
+                        }
+                    }
+                    _ => {}
+                }
+                Ok((op, ()))
+            },
+            |_, _, ()| (),
+        )
+        .await
+    }
+
+    pub fn file_info(&self, path: &HdfsPath) -> Result<FileInfo> {
+        let st = self.lock();
+        let id = st.ns.resolve(path)?;
+        Ok(file_info(&st.ns, path.clone(), id))
+    }
+
+    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<FileInfo>, bool)> {
+        let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
+        let st = self.lock();
+        let (entries, more) = st.ns.list(path, start_after, limit)?;
+        Ok((entries.into_iter().map(|(p, id)| file_info(&st.ns, p, id)).collect(), more))
+    }
+
+    pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
+        self.lock().ns.content_summary(path)
+    }
+
+    pub async fn delete(&self, path: &HdfsPath, recursive: bool) -> Result<()> {
+        let op = Op::Delete { path: path.to_string(), recursive, mtime_ms: now_ms() };
+        self.mutate(|_| Ok((op, ())), |st, fx, ()| st.forget_removed(fx)).await
+    }
+
+    pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath) -> Result<()> {
+        let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
+        self.mutate(|_| Ok((op, ())), |_, _, ()| ()).await
+    }
+
+    pub async fn set_replication(&self, path: &HdfsPath, replication: u32) -> Result<()> {
+        let op = Op::SetReplication { path: path.to_string(), replication };
+        self.mutate(
+            |_| Ok((op, ())),
+            |st, _, ()| {
+                if let Ok(id) = st.ns.resolve(path) {
+                    let blocks =
+                        st.ns.inode(id).and_then(|i| i.as_file()).map(|f| f.blocks.clone()).unwrap_or_default();
+                    st.bm.check(blocks.iter().map(|b| b.id));
+                }
+            },
+        )
+        .await
+    }
+
+    /// Creates a file open for writing by `client`; returns it and the number of live datanodes
+    /// (fewer than the replication means the file will be under-replicated).
+    pub async fn create(&self, path: &HdfsPath, client: &str, opts: CreateOptions) -> Result<(FileInfo, usize)> {
+        let replication = if opts.replication == 0 { self.config.default_replication } else { opts.replication };
+        let block_size = if opts.block_size == 0 { self.config.default_block_size } else { opts.block_size };
+        let op = Op::Create {
+            path: path.to_string(),
+            client: client.to_string(),
+            replication,
+            block_size,
+            overwrite: opts.overwrite,
+            create_parent: opts.create_parent,
+            mtime_ms: now_ms(),
+        };
+        let hard_limit = self.config.lease_hard_limit;
+        self.mutate(
+            |st| {
+                // Another writer's file may be taken over only once its lease has expired.
+                if let Ok(id) = st.ns.resolve(path)
+                    && let Some(writer) = st.ns.writer(id)
+                    && writer != client
+                    && !st.leases.expired(writer, Instant::now(), hard_limit)
+                {
+                    return Err(Error::LeaseHeldByOther { path: path.clone(), holder: writer.to_string() });
+                }
+                Ok((op, ()))
+            },
+            |st, fx, ()| {
+                let id = fx.created.expect("create creates");
+                st.forget_removed(fx);
+                st.leases.add(client, id, Instant::now());
+                let live = st.bm.live_count();
+                (file_info(&st.ns, path.clone(), id), live)
+            },
+        )
+        .await
+    }
+
+    /// Commits `previous` (the block just written) and allocates the next block with targets.
+    pub async fn add_block(
+        &self,
+        path: &HdfsPath,
+        client: &str,
+        previous: Option<(u64, u64)>,
+        exclude: &[String],
+    ) -> Result<LocatedBlock> {
+        self.mutate(
+            |st| {
+                let (_, file) = st.writable_file(path, client)?;
+                let replication = file.replication as usize;
+                let block_size = file.block_size;
+                let exclude: Vec<NodeIdx> = exclude.iter().filter_map(|id| st.bm.nodes.find(id)).collect();
+                let targets = st.bm.choose_targets(replication, block_size, &exclude);
+                if targets.is_empty() {
+                    return Err(Error::NoLiveDatanodes);
+                }
+                let block = st.ns.next_block_id();
+                Ok((Op::AddBlock { path: path.to_string(), previous, block, generation_stamp: 1 }, targets))
+            },
+            |st, fx, targets| {
+                let (file, block) = fx.added_block.expect("add_block adds");
+                st.bm.add_block(&block, file, &targets);
+                let offset = st.ns.inode(file).and_then(|i| i.as_file()).map_or(0, |f| f.length());
+                tracing::debug!(%path, block = block.id, ?targets, "block allocated");
+                LocatedBlock { block, offset, locations: targets.iter().map(|&t| st.bm.location(t)).collect() }
+            },
+        )
+        .await
+    }
+
+    /// Commits the last block and closes the file. Returns false (changing nothing) while some
+    /// block has no reported replica yet; the client retries shortly.
+    pub async fn complete(&self, path: &HdfsPath, client: &str, last: Option<(u64, u64)>) -> Result<bool> {
+        let op = Op::Complete { path: path.to_string(), last, mtime_ms: now_ms() };
+        let done = self
+            .mutate(
+                |st| {
+                    let (_, file) = st.writable_file(path, client)?;
+                    if file.blocks.iter().any(|b| st.bm.blocks.get(b.id).is_none_or(|e| e.replicas.is_empty())) {
+                        return Err(Error::BlocksNotReported(path.clone()));
+                    }
+                    Ok((op, ()))
+                },
+                |st, fx, ()| {
+                    let id = fx.completed.expect("complete completes");
+                    st.leases.remove(client, id);
+                    if let Some(f) = st.ns.inode(id).and_then(|i| i.as_file()) {
+                        for b in &f.blocks {
+                            st.bm.blocks.clear_expected(b.id);
+                        }
+                    }
+                    st.check_file(id);
+                },
+            )
+            .await;
+        match done {
+            Ok(()) => Ok(true),
+            Err(Error::BlocksNotReported(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn block_locations(&self, path: &HdfsPath, offset: u64, length: u64) -> Result<LocatedBlocks> {
+        let st = self.lock();
+        let id = st.ns.resolve(path)?;
+        let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
+        let end = offset.saturating_add(if length == 0 { u64::MAX } else { length });
+        let mut blocks = Vec::new();
+        let mut pos = 0;
+        for b in &file.blocks {
+            let (start, stop) = (pos, pos + b.num_bytes);
+            pos = stop;
+            // Only committed bytes are visible: the block being written has length 0 until then.
+            if b.num_bytes == 0 || stop <= offset || start >= end {
+                continue;
+            }
+            blocks.push(LocatedBlock { block: *b, offset: start, locations: st.bm.read_locations(b.id) });
+        }
+        Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: st.ns.writer(id).is_some() })
+    }
+
+    pub fn renew_lease(&self, client: &str) {
+        self.lock().leases.renew(client, Instant::now());
+    }
+
+    /// A reader or a datanode's scanner found a bad replica.
+    pub fn report_bad_block(&self, block: u64, datanode_id: &str) -> Result<()> {
+        self.lock().bm.report_bad(block, datanode_id)
+    }
+
+    /// Gives the last block of a file being written a new generation stamp, for a pipeline
+    /// that lost a node: the survivors continue under it, so a replica left on the lost node
+    /// is recognisably stale.
+    pub async fn update_pipeline(&self, path: &HdfsPath, client: &str, block: u64) -> Result<u64> {
+        self.mutate(
+            |st| {
+                let (_, file) = st.writable_file(path, client)?;
+                let gen_stamp = file.blocks.last().filter(|b| b.id == block).map_or(0, |b| b.generation_stamp) + 1;
+                Ok((Op::UpdateBlock { path: path.to_string(), block, generation_stamp: gen_stamp }, ()))
+            },
+            |st, fx, ()| {
+                let b = fx.updated_block.expect("update updates");
+                st.bm.new_generation(b.id, b.generation_stamp);
+                tracing::info!(%path, block = b.id, generation_stamp = b.generation_stamp, "pipeline updated");
+                b.generation_stamp
+            },
+        )
+        .await
+    }
+
+    /// Drops the last block of a file being written, whose pipeline failed before any data.
+    pub async fn abandon_block(&self, path: &HdfsPath, client: &str, block: u64) -> Result<()> {
+        self.mutate(
+            |st| {
+                st.writable_file(path, client)?;
+                Ok((Op::AbandonBlock { path: path.to_string(), block }, ()))
+            },
+            |st, fx, ()| st.bm.remove_blocks(fx.dropped_block.as_slice()),
+        )
+        .await
+    }
+
+    /// A datanode finished recovering a block whose writer went away: close the file there.
+    pub async fn commit_block_recovery(
+        &self,
+        block: u64,
+        generation_stamp: u64,
+        num_bytes: u64,
+        holders: &[String],
+    ) -> Result<()> {
+        self.mutate(
+            |st| {
+                let file = st.bm.blocks.get(block).map(|e| e.file).ok_or(Error::UnknownBlock(block))?;
+                let path = st.ns.path_of(file);
+                Ok((
+                    Op::CommitRecovery {
+                        path: path.to_string(),
+                        block,
+                        generation_stamp,
+                        num_bytes,
+                        mtime_ms: now_ms(),
+                    },
+                    file,
+                ))
+            },
+            |st, fx, file| {
+                if let Some(b) = fx.updated_block {
+                    st.bm.recovered(b.id, b.generation_stamp, holders);
+                }
+                st.bm.remove_blocks(fx.dropped_block.as_slice());
+                st.recovering.remove(&file);
+                st.check_file(file);
+                tracing::info!(block, generation_stamp, num_bytes, "block recovered; file closed");
+            },
+        )
+        .await
+    }
+}
+
+fn file_info(ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
+    let inode = ns.inode(id).expect("resolved inode exists");
+    match &inode.kind {
+        InodeKind::Directory(children) => FileInfo {
+            path,
+            is_dir: true,
+            length: 0,
+            replication: 0,
+            block_size: 0,
+            mtime_ms: inode.mtime_ms,
+            under_construction: false,
+            children: children.len() as u64,
+        },
+        InodeKind::File(f) => FileInfo {
+            path,
+            is_dir: false,
+            length: f.length(),
+            replication: f.replication.into(),
+            block_size: f.block_size,
+            mtime_ms: inode.mtime_ms,
+            under_construction: ns.writer(id).is_some(),
+            children: 0,
+        },
+    }
+}

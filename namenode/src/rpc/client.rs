@@ -1,0 +1,160 @@
+//! The `ClientProtocol` service: each call decodes and validates its request, makes one call on
+//! the [`Namesystem`](crate::namesystem::Namesystem) and encodes the answer.
+
+use hdfs_proto::pb::namenode as pb;
+use tonic::{Request, Response};
+
+use super::convert::block_len;
+use super::{Reply, Service, non_empty, path};
+use crate::error::Error;
+use hdfs_proto::path::HdfsPath;
+use crate::namesystem::{CreateOptions, SafeModeAction};
+
+#[tonic::async_trait]
+impl pb::client_protocol_server::ClientProtocol for Service {
+    async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Reply<pb::MkdirsResponse> {
+        let r = req.into_inner();
+        self.ns.mkdirs(&path(&r.path)?, r.create_parent).await?;
+        Ok(Response::new(pb::MkdirsResponse {}))
+    }
+
+    async fn get_file_info(&self, req: Request<pb::GetFileInfoRequest>) -> Reply<pb::GetFileInfoResponse> {
+        let info = self.ns.file_info(&path(&req.into_inner().path)?)?;
+        Ok(Response::new(pb::GetFileInfoResponse { status: Some(info.into()) }))
+    }
+
+    async fn get_listing(&self, req: Request<pb::GetListingRequest>) -> Reply<pb::GetListingResponse> {
+        let r = req.into_inner();
+        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize)?;
+        Ok(Response::new(pb::GetListingResponse { entries: entries.into_iter().map(Into::into).collect(), has_more }))
+    }
+
+    async fn delete(&self, req: Request<pb::DeleteRequest>) -> Reply<pb::DeleteResponse> {
+        let r = req.into_inner();
+        self.ns.delete(&path(&r.path)?, r.recursive).await?;
+        Ok(Response::new(pb::DeleteResponse {}))
+    }
+
+    async fn rename(&self, req: Request<pb::RenameRequest>) -> Reply<pb::RenameResponse> {
+        let r = req.into_inner();
+        self.ns.rename(&path(&r.src)?, &path(&r.dst)?).await?;
+        Ok(Response::new(pb::RenameResponse {}))
+    }
+
+    async fn create(&self, req: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let opts = CreateOptions {
+            overwrite: r.overwrite,
+            create_parent: r.create_parent,
+            replication: r.replication,
+            block_size: r.block_size,
+        };
+        let (info, live) = self.ns.create(&path(&r.path)?, client, opts).await?;
+        Ok(Response::new(pb::CreateResponse { status: Some(info.into()), live_datanodes: live as u32 }))
+    }
+
+    async fn add_block(&self, req: Request<pb::AddBlockRequest>) -> Reply<pb::AddBlockResponse> {
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let b = self.ns.add_block(&path(&r.path)?, client, block_len(r.previous), &r.exclude_datanodes).await?;
+        Ok(Response::new(pb::AddBlockResponse { block: Some(b.into()) }))
+    }
+
+    async fn complete(&self, req: Request<pb::CompleteRequest>) -> Reply<pb::CompleteResponse> {
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let completed = self.ns.complete(&path(&r.path)?, client, block_len(r.last)).await?;
+        Ok(Response::new(pb::CompleteResponse { completed }))
+    }
+
+    async fn get_block_locations(
+        &self,
+        req: Request<pb::GetBlockLocationsRequest>,
+    ) -> Reply<pb::GetBlockLocationsResponse> {
+        let r = req.into_inner();
+        let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length)?;
+        Ok(Response::new(pb::GetBlockLocationsResponse {
+            file_length: lb.file_length,
+            blocks: lb.blocks.into_iter().map(Into::into).collect(),
+            under_construction: lb.under_construction,
+        }))
+    }
+
+    async fn set_replication(&self, req: Request<pb::SetReplicationRequest>) -> Reply<pb::SetReplicationResponse> {
+        let r = req.into_inner();
+        self.ns.set_replication(&path(&r.path)?, r.replication).await?;
+        Ok(Response::new(pb::SetReplicationResponse {}))
+    }
+
+    async fn get_content_summary(
+        &self,
+        req: Request<pb::GetContentSummaryRequest>,
+    ) -> Reply<pb::GetContentSummaryResponse> {
+        let s = self.ns.content_summary(&path(&req.into_inner().path)?)?;
+        Ok(Response::new(pb::GetContentSummaryResponse {
+            length: s.length,
+            file_count: s.files,
+            directory_count: s.directories,
+            space_consumed: s.space_consumed,
+        }))
+    }
+
+    async fn renew_lease(&self, req: Request<pb::RenewLeaseRequest>) -> Reply<pb::RenewLeaseResponse> {
+        self.ns.renew_lease(non_empty("client_name", &req.into_inner().client_name)?);
+        Ok(Response::new(pb::RenewLeaseResponse {}))
+    }
+
+    async fn report_bad_blocks(&self, req: Request<pb::ReportBadBlocksRequest>) -> Reply<pb::ReportBadBlocksResponse> {
+        let r = req.into_inner();
+        let block = r.block.ok_or(Error::MissingField("block"))?;
+        tracing::warn!(block = block.block_id, datanode = %r.datanode_id, reason = %r.reason, "bad replica reported");
+        self.ns.report_bad_block(block.block_id, non_empty("datanode_id", &r.datanode_id)?)?;
+        Ok(Response::new(pb::ReportBadBlocksResponse {}))
+    }
+
+    async fn get_datanode_report(
+        &self,
+        _req: Request<pb::GetDatanodeReportRequest>,
+    ) -> Reply<pb::GetDatanodeReportResponse> {
+        let datanodes = self
+            .ns
+            .datanode_report()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Ok(Response::new(pb::GetDatanodeReportResponse { datanodes }))
+    }
+
+    async fn update_pipeline(&self, req: Request<pb::UpdatePipelineRequest>) -> Reply<pb::UpdatePipelineResponse> {
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, r.block_id).await?;
+        Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp }))
+    }
+
+    async fn abandon_block(&self, req: Request<pb::AbandonBlockRequest>) -> Reply<pb::AbandonBlockResponse> {
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        self.ns.abandon_block(&path(&r.path)?, client, r.block_id).await?;
+        Ok(Response::new(pb::AbandonBlockResponse {}))
+    }
+
+    async fn fsck(&self, req: Request<pb::FsckRequest>) -> Reply<pb::FsckResponse> {
+        let r = req.into_inner();
+        let p = if r.path.is_empty() { HdfsPath::root() } else { path(&r.path)? };
+        Ok(Response::new(self.ns.fsck(&p, r.include_files)?.into()))
+    }
+
+    async fn set_safe_mode(&self, req: Request<pb::SetSafeModeRequest>) -> Reply<pb::SetSafeModeResponse> {
+        let action = SafeModeAction::try_from(req.into_inner().action)?;
+        let (on, status) = self.ns.safe_mode(action);
+        Ok(Response::new(pb::SetSafeModeResponse { on, status }))
+    }
+
+    async fn decommission(&self, req: Request<pb::DecommissionRequest>) -> Reply<pb::DecommissionResponse> {
+        let r = req.into_inner();
+        let node = self.ns.decommission(non_empty("node", &r.node)?, !r.recommission)?;
+        Ok(Response::new(pb::DecommissionResponse { datanode: Some(node.into()) }))
+    }
+}

@@ -1,0 +1,61 @@
+//! The `DatanodeProtocol` service: registration, heartbeats (whose replies carry the commands),
+//! block reports and block recovery commits, decoded and handed to the namesystem.
+
+use hdfs_proto::pb::namenode as pb;
+use tonic::{Request, Response};
+
+use super::convert::{replica, storage};
+use super::{Reply, Service, non_empty};
+use crate::error::Error;
+
+#[tonic::async_trait]
+impl pb::datanode_protocol_server::DatanodeProtocol for Service {
+    async fn register(&self, req: Request<pb::RegisterRequest>) -> Reply<pb::RegisterResponse> {
+        let r = req.into_inner();
+        let dn = r.datanode.ok_or(Error::MissingField("datanode"))?;
+        self.ns.register(
+            non_empty("datanode_id", &dn.datanode_id)?,
+            non_empty("address", &dn.address)?,
+            storage(r.storage),
+        );
+        Ok(Response::new(pb::RegisterResponse {}))
+    }
+
+    async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
+        let r = req.into_inner();
+        let (commands, early) = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?;
+        Ok(Response::new(pb::HeartbeatResponse {
+            commands: commands.into_iter().map(Into::into).collect(),
+            next_heartbeat_ms: early.map_or(0, |d| d.as_millis().max(1) as u32),
+        }))
+    }
+
+    async fn block_report(&self, req: Request<pb::BlockReportRequest>) -> Reply<pb::BlockReportResponse> {
+        let r = req.into_inner();
+        let replicas: Vec<_> = r.blocks.iter().map(replica).collect();
+        let unfinished: Vec<_> = r.unfinished.iter().map(replica).collect();
+        self.ns.block_report(&r.datanode_id, &replicas, &unfinished)?;
+        Ok(Response::new(pb::BlockReportResponse {}))
+    }
+
+    async fn block_received_and_deleted(
+        &self,
+        req: Request<pb::BlockReceivedAndDeletedRequest>,
+    ) -> Reply<pb::BlockReceivedAndDeletedResponse> {
+        let r = req.into_inner();
+        let received: Vec<_> = r.received.iter().map(replica).collect();
+        let deleted: Vec<_> = r.deleted.iter().map(replica).collect();
+        self.ns.blocks_received_and_deleted(&r.datanode_id, &received, &deleted)?;
+        Ok(Response::new(pb::BlockReceivedAndDeletedResponse {}))
+    }
+
+    async fn commit_block_recovery(
+        &self,
+        req: Request<pb::CommitBlockRecoveryRequest>,
+    ) -> Reply<pb::CommitBlockRecoveryResponse> {
+        let r = req.into_inner();
+        let b = r.block.ok_or(Error::MissingField("block"))?;
+        self.ns.commit_block_recovery(b.block_id, b.generation_stamp, b.num_bytes, &r.holders).await?;
+        Ok(Response::new(pb::CommitBlockRecoveryResponse {}))
+    }
+}
