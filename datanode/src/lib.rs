@@ -1,30 +1,54 @@
 //! The datanode: keeps block replicas and serves them.
 //!
-//! - [`store`]: the block store (sled records, replica files);
-//! - [`transfer`]: the data-transfer gRPC service (pipeline write, ranged read);
-//! - [`reports`]: registration, heartbeats and block reports to the namenode, and the commands
-//!   its replies carry (delete, copy, [`recovery`]);
-//! - [`scanner`]: the background block scanner;
+//! - [`store`]: the block store (sled records, replica files), split by activity: records,
+//!   writer, recovery, reader; the one public part (the replica tool, the benchmark and the test
+//!   harness use it);
+//! - `transfer`: the `DataTransfer` gRPC service, split by activity: pipeline write, ranged
+//!   read, replica copy to other nodes, and the holder's side of block recovery;
+//! - `link`: the connection to the namenode and the channel of replica events (finalized,
+//!   deleted) that every other part shares; it depends on the store alone;
+//! - `reports`: registration, heartbeats and block reports to the namenode, and the commands
+//!   its replies carry (delete, copy, recover);
+//! - `recovery`: block recovery as the primary holder;
+//! - `scanner`: the background block scanner;
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
+//!
+//! How data and events flow between them:
+//!
+//! ```text
+//!  clients, upstream nodes ──WriteBlock/ReadBlock──▶ transfer ──append/read──▶ store
+//!                                                      │  ▲                     ▲ ▲
+//!                                    finalized replica │  │ copy_replica        │ │ verify
+//!                                                      ▼  │                     │ │
+//!  namenode ◀──incremental reports── link (events) ◀── reports ── delete ───────┘ │
+//!     │  ▲                               ▲              │ recover                  │
+//!     │  └──heartbeats, full reports─────┴──────────── recovery ── recovery_length ┤
+//!     └───commands in heartbeat replies──▶ reports                                 │
+//!                                 bad replicas ◀──────── scanner ──────────────────┘
+//! ```
+//!
+//! Imports point one way: `transfer`, `reports`, `recovery` and `scanner` use `link` and
+//! `store`; `reports` also hands copies to `transfer` and recoveries to `recovery`; nothing
+//! below imports `reports`.
 
-pub mod config;
-pub mod recovery;
-pub mod reports;
-pub mod scanner;
+mod config;
+mod link;
+mod recovery;
+mod reports;
+mod scanner;
 pub mod store;
-pub mod transfer;
+mod transfer;
 
 use std::time::Duration;
 
 use hdfs_proto::pb::datanode::data_transfer_server::DataTransferServer;
-use hdfs_proto::pb::namenode::client_protocol_client::ClientProtocolClient;
-use hdfs_proto::pb::namenode::datanode_protocol_client::DatanodeProtocolClient;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
-use reports::{HeartbeatLoop, IncrementalReportLoop, NamenodeLink, ReplicaEvents};
+use link::{NamenodeLink, ReplicaEvents};
+use reports::{HeartbeatLoop, IncrementalReportLoop};
 use scanner::BlockScanner;
 use store::BlockStore;
 use transfer::TransferService;
@@ -58,17 +82,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     let tracker = TaskTracker::new();
     let (events, events_rx) = ReplicaEvents::channel();
     let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address, shutdown.clone());
-    let channel = hdfs_proto::grpc::endpoint(&config.namenode)?.timeout(reports::RPC_TIMEOUT).connect_lazy();
-    let link = NamenodeLink {
-        client: DatanodeProtocolClient::new(channel.clone())
-            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
-        client_protocol: ClientProtocolClient::new(channel),
-        datanode_id,
-        address,
-        store: store.clone(),
-        active: transfer.active(),
-    };
+    let link = NamenodeLink::new(&config.namenode, datanode_id, address, store.clone(), transfer.active())?;
     let scanner =
         BlockScanner { link: link.clone(), bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
     tracker.spawn(scanner.run(shutdown.clone()));

@@ -4,24 +4,29 @@
 //! replica to that length and finalize it under the new generation stamp, then tell the
 //! namenode, which closes the file. Replicas of the old generation that missed this are stale
 //! and deleted when reported.
+//!
+//! The holders answer through `DataTransfer`'s `InitReplicaRecovery` and
+//! `FinalizeReplicaRecovery` (HDFS's `InterDatanodeProtocol`); this node, a holder too, asks its
+//! own store directly.
 
 use hdfs_proto::pb::datanode::{self as dpb, data_transfer_client::DataTransferClient};
 use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
 use tonic::Status;
 
-use crate::reports::{NamenodeLink, ReplicaEvents};
+use crate::link::{NamenodeLink, RPC_TIMEOUT, ReplicaEvents};
 
-pub async fn recover_block(
+pub(crate) async fn recover_block(
     link: NamenodeLink,
     events: ReplicaEvents,
     cmd: pb::RecoverBlockCommand,
 ) -> Result<(), Status> {
     let block = cmd.block.ok_or_else(|| Status::invalid_argument("recovery without block"))?;
-    let id = block.block_id;
-    let new_gen = cmd.new_generation_stamp;
+    let id = BlockId(block.block_id);
+    let new_gen = GenStamp(cmd.new_generation_stamp);
     tracing::info!(
-        block = id,
-        new_generation_stamp = new_gen,
+        block = %id,
+        new_generation_stamp = %new_gen,
         holders = cmd.holders.len(),
         "recovering a block as primary"
     );
@@ -31,7 +36,7 @@ pub async fn recover_block(
         match replica_length(&link, &h.address, id).await {
             Ok((generation, len)) => answers.push((h, generation, len)),
             Err(e) => {
-                tracing::warn!(block = id, holder = %h.address, error = %e.message(), "holder unavailable for recovery")
+                tracing::warn!(block = %id, holder = %h.address, error = %e.message(), "holder unavailable for recovery")
             }
         }
     }
@@ -57,10 +62,10 @@ pub async fn recover_block(
     let mut finalized = Vec::new();
     if len > 0 {
         for (h, _) in &lengths {
-            match finalize(&link, &events, &h.address, id, new_gen, len).await {
+            match finalize(&link, &events, &h.address, BlockRef { id, gen_stamp: new_gen }, len).await {
                 Ok(()) => finalized.push(h.datanode_id.clone()),
                 Err(e) => {
-                    tracing::warn!(block = id, holder = %h.address, error = %e.message(), "could not finalize a recovered replica")
+                    tracing::warn!(block = %id, holder = %h.address, error = %e.message(), "could not finalize a recovered replica")
                 }
             }
         }
@@ -70,18 +75,18 @@ pub async fn recover_block(
     }
     let req = pb::CommitBlockRecoveryRequest {
         datanode_id: link.datanode_id.clone(),
-        block: Some(pb::ExtendedBlock { block_id: id, generation_stamp: new_gen, num_bytes: len }),
+        block: Some(pb::ExtendedBlock { block_id: id.0, generation_stamp: new_gen.0, num_bytes: len }),
         holders: finalized,
     };
     link.client.clone().commit_block_recovery(NamenodeLink::request(req)).await?;
-    tracing::info!(block = id, len, "block recovery committed");
+    tracing::info!(block = %id, len, "block recovery committed");
     Ok(())
 }
 
 async fn holder(addr: &str) -> Result<DataTransferClient<tonic::transport::Channel>, Status> {
     let channel = hdfs_proto::grpc::endpoint(addr)
         .map_err(|e| Status::invalid_argument(e.to_string()))?
-        .timeout(crate::reports::RPC_TIMEOUT)
+        .timeout(RPC_TIMEOUT)
         .connect()
         .await
         .map_err(|e| Status::unavailable(format!("{addr}: {e}")))?;
@@ -89,37 +94,33 @@ async fn holder(addr: &str) -> Result<DataTransferClient<tonic::transport::Chann
 }
 
 /// A holder's (generation stamp, verified length) of the replica.
-async fn replica_length(link: &NamenodeLink, addr: &str, block: u64) -> Result<(u64, u64), Status> {
+async fn replica_length(link: &NamenodeLink, addr: &str, block: BlockId) -> Result<(GenStamp, u64), Status> {
     if addr == link.address {
-        let store = link.store.clone();
-        return tokio::task::spawn_blocking(move || store.recovery_length(block))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(crate::transfer::store_status);
+        return Ok(link.store.blocking(move |s| s.recovery_length(block)).await?);
     }
-    let req = dpb::InitReplicaRecoveryRequest { block_id: block };
+    let req = dpb::InitReplicaRecoveryRequest { block_id: block.0 };
     let r = holder(addr).await?.init_replica_recovery(req).await?.into_inner();
-    Ok((r.generation_stamp, r.length))
+    Ok((GenStamp(r.generation_stamp), r.length))
 }
 
+/// Has the holder at `addr` cut its replica to `len` and finalize it as `block`.
 async fn finalize(
     link: &NamenodeLink,
     events: &ReplicaEvents,
     addr: &str,
-    block: u64,
-    new_gen: u64,
+    block: BlockRef,
     len: u64,
 ) -> Result<(), Status> {
     if addr == link.address {
-        let store = link.store.clone();
-        let info = tokio::task::spawn_blocking(move || store.finalize_recovered(block, new_gen, len))
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(crate::transfer::store_status)?;
+        let info = link.store.blocking(move |s| s.finalize_recovered(block, len)).await?;
         events.received(info);
         return Ok(());
     }
-    let req = dpb::FinalizeReplicaRecoveryRequest { block_id: block, new_generation_stamp: new_gen, length: len };
+    let req = dpb::FinalizeReplicaRecoveryRequest {
+        block_id: block.id.0,
+        new_generation_stamp: block.gen_stamp.0,
+        length: len,
+    };
     holder(addr).await?.finalize_replica_recovery(req).await?;
     Ok(())
 }

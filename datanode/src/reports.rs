@@ -9,135 +9,39 @@
 //! - [`IncrementalReportLoop`] tells the namenode about each replica finalized or deleted as soon
 //!   as it happens (batched with whatever else is pending), so a client's `complete` need not wait
 //!   for the next heartbeat.
+//!
+//! The link they share (clients, identity, replica events) is [`crate::link`]; the commands a
+//! heartbeat reply carries run here, each handed to the part that does the work: deletes to the
+//! store, copies to `transfer::copy_replica`, block recovery to `recovery`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use hdfs_proto::pb::datanode as dpb;
-use hdfs_proto::pb::namenode::{
-    self as pb, datanode_command::Command, datanode_protocol_client::DatanodeProtocolClient,
-};
-use tokio::sync::{mpsc, oneshot};
+use hdfs_proto::pb::namenode::{self as pb, datanode_command::Command};
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tonic::transport::Channel;
-use tonic::{Code, Status};
+use tonic::Code;
 
-use crate::store::{BlockStore, ReplicaInfo};
+use crate::link::{Event, NamenodeLink, ReplicaEvents, ReplicaEventsRx, extended};
 
-/// Deadline of every call to the namenode.
-pub const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// Wait before resending an incremental report that failed.
 const IBR_RETRY: Duration = Duration::from_millis(300);
 
-#[derive(Debug)]
-enum Event {
-    /// A finalized replica, and who waits for the namenode to have heard of it.
-    Received(ReplicaInfo, Option<oneshot::Sender<()>>),
-    Deleted(ReplicaInfo),
-}
-
-/// Where the block store's users announce finalized and deleted replicas.
-#[derive(Clone)]
-pub struct ReplicaEvents(mpsc::UnboundedSender<Event>);
-
-impl ReplicaEvents {
-    pub fn channel() -> (Self, ReplicaEventsRx) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self(tx), ReplicaEventsRx(rx))
-    }
-
-    pub fn received(&self, info: ReplicaInfo) {
-        let _ = self.0.send(Event::Received(info, None));
-    }
-
-    /// Like `received`; the answer resolves once the namenode has the report.
-    pub fn received_and_reported(&self, info: ReplicaInfo) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        let _ = self.0.send(Event::Received(info, Some(tx)));
-        rx
-    }
-
-    pub fn deleted(&self, info: ReplicaInfo) {
-        let _ = self.0.send(Event::Deleted(info));
-    }
-}
-
-pub struct ReplicaEventsRx(mpsc::UnboundedReceiver<Event>);
-
-fn ext(i: &ReplicaInfo) -> pb::ExtendedBlock {
-    pb::ExtendedBlock { block_id: i.block, generation_stamp: i.generation_stamp, num_bytes: i.len }
-}
-
-/// What both loops need to talk to the namenode.
-#[derive(Clone)]
-pub struct NamenodeLink {
-    pub client: DatanodeProtocolClient<Channel>,
-    /// For reporting bad replicas (a `ClientProtocol` call, as readers make it).
-    pub client_protocol: hdfs_proto::pb::namenode::client_protocol_client::ClientProtocolClient<Channel>,
-    pub datanode_id: String,
-    pub address: String,
-    pub store: BlockStore,
-    pub active: Arc<AtomicU32>,
-}
-
-impl NamenodeLink {
-    fn storage(&self) -> pb::StorageReport {
-        let used = self.store.used_bytes();
-        let (capacity, remaining) = match rustix::fs::statvfs(self.store.dir()) {
-            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
-            Err(_) => (0, 0),
-        };
-        pb::StorageReport { capacity, dfs_used: used, remaining, active_transfers: self.active.load(Ordering::Relaxed) }
-    }
-
-    pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(msg);
-        r.set_timeout(RPC_TIMEOUT);
-        r
-    }
-
-    async fn register(&mut self) -> Result<(), Status> {
-        let datanode = pb::DatanodeInfo { datanode_id: self.datanode_id.clone(), address: self.address.clone() };
-        let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
-        self.client.register(Self::request(req)).await?;
-        tracing::info!(datanode = %self.datanode_id, address = %self.address, "registered with the namenode");
-        self.full_report().await
-    }
-
-    async fn full_report(&mut self) -> Result<(), Status> {
-        let store = self.store.clone();
-        let (finalized, unfinished) = tokio::task::spawn_blocking(move || store.list())
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?
-            .map_err(|e| Status::internal(e.to_string()))?;
-        let n = finalized.len();
-        let req = pb::BlockReportRequest {
-            datanode_id: self.datanode_id.clone(),
-            blocks: finalized.iter().map(ext).collect(),
-            unfinished: unfinished.iter().map(ext).collect(),
-        };
-        self.client.block_report(Self::request(req)).await?;
-        tracing::debug!(replicas = n, unfinished = unfinished.len(), "full block report sent");
-        Ok(())
-    }
-}
-
-pub struct HeartbeatLoop {
-    pub link: NamenodeLink,
-    pub events: ReplicaEvents,
+pub(crate) struct HeartbeatLoop {
+    pub(crate) link: NamenodeLink,
+    pub(crate) events: ReplicaEvents,
     /// Copies and recoveries run as tracked tasks, outside the loop.
-    pub tracker: TaskTracker,
+    pub(crate) tracker: TaskTracker,
     /// Rung when a copy finishes: heartbeat at once, so the next command comes without waiting
     /// for the interval.
-    pub wake: std::sync::Arc<tokio::sync::Notify>,
-    pub interval: Duration,
-    pub block_report_interval: Duration,
+    pub(crate) wake: std::sync::Arc<tokio::sync::Notify>,
+    pub(crate) interval: Duration,
+    pub(crate) block_report_interval: Duration,
 }
 
 impl HeartbeatLoop {
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         let mut registered = false;
         let mut last_report = Instant::now();
         loop {
@@ -192,21 +96,25 @@ impl HeartbeatLoop {
     async fn execute(&self, cmd: pb::DatanodeCommand) {
         match cmd.command {
             Some(Command::DeleteBlocks(d)) => {
-                let store = self.link.store.clone();
                 let events = self.events.clone();
-                let blocks: Vec<(u64, u64)> = d.blocks.iter().map(|b| (b.block_id, b.generation_stamp)).collect();
-                let r = tokio::task::spawn_blocking(move || {
-                    for (b, generation_stamp) in blocks {
-                        match store.delete(b, generation_stamp) {
-                            Ok(Some(info)) => events.deleted(info),
-                            Ok(None) => {}
-                            Err(e) => {
-                                tracing::warn!(block = b, error = %e, "could not delete replica")
+                let blocks: Vec<(BlockId, GenStamp)> =
+                    d.blocks.iter().map(|b| (BlockId(b.block_id), GenStamp(b.generation_stamp))).collect();
+                let r = self
+                    .link
+                    .store
+                    .blocking(move |store| {
+                        for (b, up_to) in blocks {
+                            match store.delete(b, up_to) {
+                                Ok(Some(info)) => events.deleted(info),
+                                Ok(None) => {}
+                                Err(e) => {
+                                    tracing::warn!(block = %b, error = %e, "could not delete replica")
+                                }
                             }
                         }
-                    }
-                })
-                .await;
+                        Ok(())
+                    })
+                    .await;
                 if let Err(e) = r {
                     tracing::error!(error = %e, "delete task failed");
                 }
@@ -214,15 +122,15 @@ impl HeartbeatLoop {
             }
             Some(Command::Replicate(r)) => {
                 let Some(b) = r.block else { return };
-                let block = dpb::BlockRef { block_id: b.block_id, generation_stamp: b.generation_stamp };
+                let block = BlockRef::new(b.block_id, b.generation_stamp);
                 let targets: Vec<String> = r.targets.into_iter().map(|t| t.address).collect();
                 let (store, active, me) =
                     (self.link.store.clone(), self.link.active.clone(), self.link.address.clone());
                 self.tracker.spawn(async move {
-                    tracing::info!(block = block.block_id, ?targets, "copying a replica as the namenode asked");
+                    tracing::info!(block = %block.id, ?targets, "copying a replica as the namenode asked");
                     match crate::transfer::copy_replica(store, block, targets, active, me).await {
-                        Ok(len) => tracing::info!(block = block.block_id, len, "replica copied"),
-                        Err(e) => tracing::warn!(block = block.block_id, error = %e.message(), "copy failed"),
+                        Ok(len) => tracing::info!(block = %block.id, len, "replica copied"),
+                        Err(e) => tracing::warn!(block = %block.id, error = %e.message(), "copy failed"),
                     }
                 });
             }
@@ -241,13 +149,13 @@ impl HeartbeatLoop {
     }
 }
 
-pub struct IncrementalReportLoop {
-    pub link: NamenodeLink,
-    pub rx: ReplicaEventsRx,
+pub(crate) struct IncrementalReportLoop {
+    pub(crate) link: NamenodeLink,
+    pub(crate) rx: ReplicaEventsRx,
 }
 
 impl IncrementalReportLoop {
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    pub(crate) async fn run(mut self, shutdown: CancellationToken) {
         let mut batch = Batch::default();
         // An event that must wait for the next batch (see `Batch::push`).
         let mut held: Option<Event> = None;
@@ -257,7 +165,7 @@ impl IncrementalReportLoop {
                     Some(ev) => ev,
                     None => {
                         let ev = tokio::select! {
-                            ev = self.rx.0.recv() => ev,
+                            ev = self.rx.recv() => ev,
                             _ = shutdown.cancelled() => return,
                         };
                         let Some(ev) = ev else { return };
@@ -268,7 +176,7 @@ impl IncrementalReportLoop {
                 let _ = batch.push(ev);
             }
             while held.is_none() {
-                let Ok(ev) = self.rx.0.try_recv() else { break };
+                let Some(ev) = self.rx.try_recv() else { break };
                 held = batch.push(ev).err();
             }
             let req = pb::BlockReceivedAndDeletedRequest {
@@ -313,12 +221,12 @@ impl Batch {
     /// Adds `ev`, or gives it back if it must go in a later batch.
     fn push(&mut self, ev: Event) -> Result<(), Event> {
         match ev {
-            Event::Received(i, _) if self.deleted.iter().any(|d| d.block_id == i.block) => return Err(ev),
+            Event::Received(i, _) if self.deleted.iter().any(|d| d.block_id == i.block.id.0) => return Err(ev),
             Event::Received(i, waiter) => {
-                self.received.push(ext(&i));
+                self.received.push(extended(&i));
                 self.waiters.extend(waiter);
             }
-            Event::Deleted(i) => self.deleted.push(ext(&i)),
+            Event::Deleted(i) => self.deleted.push(extended(&i)),
         }
         Ok(())
     }
@@ -327,10 +235,11 @@ impl Batch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ReplicaInfo;
 
     #[test]
     fn a_receipt_after_a_delete_of_the_same_block_waits_for_the_next_batch() {
-        let info = |block| ReplicaInfo { block, generation_stamp: 1, len: 1 };
+        let info = |block| ReplicaInfo { block: BlockRef::new(block, 1), len: 1 };
         let mut b = Batch::default();
         assert!(b.push(Event::Received(info(1), None)).is_ok());
         assert!(b.push(Event::Deleted(info(1))).is_ok(), "received then deleted is applied in order");

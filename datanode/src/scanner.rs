@@ -13,20 +13,20 @@ use std::time::{Duration, Instant};
 use hdfs_proto::pb::namenode as pb;
 use tokio_util::sync::CancellationToken;
 
-use crate::reports::NamenodeLink;
-use crate::store::StoreError;
+use crate::link::{NamenodeLink, extended};
+use crate::store::{ReplicaInfo, StoreError};
 
 /// Bytes read per step.
 const PIECE: usize = 1 << 20;
 
-pub struct BlockScanner {
-    pub link: NamenodeLink,
-    pub bytes_per_sec: u64,
-    pub period: Duration,
+pub(crate) struct BlockScanner {
+    pub(crate) link: NamenodeLink,
+    pub(crate) bytes_per_sec: u64,
+    pub(crate) period: Duration,
 }
 
 impl BlockScanner {
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub(crate) async fn run(self, shutdown: CancellationToken) {
         if self.bytes_per_sec == 0 {
             return;
         }
@@ -50,28 +50,19 @@ impl BlockScanner {
 
     /// One pass over every finalized replica; returns (replicas scanned, bad ones found).
     async fn pass(&self) -> Result<(usize, usize), StoreError> {
-        let store = self.link.store.clone();
-        let (replicas, _) = tokio::task::spawn_blocking(move || store.list()).await.map_err(|e| StoreError::Io {
-            action: "list",
-            path: self.link.store.dir().to_path_buf(),
-            source: std::io::Error::other(e),
-        })??;
+        let (replicas, _) = self.link.store.blocking(|s| s.list()).await?;
         let mut bad = 0;
         for r in &replicas {
-            if let Some(reason) = self.scan(r.block, r.generation_stamp, r.len).await {
+            if let Some(reason) = self.scan(r).await {
                 bad += 1;
-                tracing::warn!(block = r.block, %reason, "scanner found a corrupt replica");
+                tracing::warn!(block = %r.block.id, %reason, "scanner found a corrupt replica");
                 let req = pb::ReportBadBlocksRequest {
-                    block: Some(pb::ExtendedBlock {
-                        block_id: r.block,
-                        generation_stamp: r.generation_stamp,
-                        num_bytes: r.len,
-                    }),
+                    block: Some(extended(r)),
                     datanode_id: self.link.datanode_id.clone(),
                     reason,
                 };
                 if let Err(e) = self.link.client_protocol.clone().report_bad_blocks(NamenodeLink::request(req)).await {
-                    tracing::warn!(block = r.block, error = %e.message(), "could not report a corrupt replica");
+                    tracing::warn!(block = %r.block.id, error = %e.message(), "could not report a corrupt replica");
                 }
             }
         }
@@ -79,14 +70,13 @@ impl BlockScanner {
     }
 
     /// Reads one replica at the allowed rate; returns why it is bad, if it is.
-    async fn scan(&self, block: u64, generation_stamp: u64, len: u64) -> Option<String> {
-        let store = self.link.store.clone();
-        let mut reader = match tokio::task::spawn_blocking(move || store.open_reader(block, generation_stamp)).await {
-            Ok(Ok(r)) => r,
+    async fn scan(&self, replica: &ReplicaInfo) -> Option<String> {
+        let (block, len) = (replica.block, replica.len);
+        let mut reader = match self.link.store.blocking(move |s| s.open_reader(block)).await {
+            Ok(r) => r,
             // Deleted or replaced since the listing: nothing to judge.
-            Ok(Err(StoreError::NotFound(_) | StoreError::WrongGeneration { .. })) => return None,
-            Ok(Err(e)) => return Some(e.to_string()),
-            Err(_) => return None,
+            Err(StoreError::NotFound(_) | StoreError::WrongGeneration { .. } | StoreError::Task(_)) => return None,
+            Err(e) => return Some(e.to_string()),
         };
         let mut pos = 0;
         while pos < len {

@@ -14,6 +14,24 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use hdfs_datanode::store::replica_path;
 
+/// What went wrong, said as the tool prints it; file errors keep their `io::Error` as source.
+#[derive(Debug, thiserror::Error)]
+enum ToolError {
+    #[error("block {block}: no replica at {} (is --data-dir the datanode's?)", path.display())]
+    NoReplica { block: u64, path: PathBuf },
+    #[error("block {block}: replica {} is empty, nothing to flip", path.display())]
+    Empty { block: u64, path: PathBuf },
+    #[error("block {block}: offset {offset} is past the replica's end ({len} bytes)")]
+    PastEnd { block: u64, offset: u64, len: u64 },
+    #[error("{action} {}: {source}", path.display())]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ToolError {
+    let path = path.to_path_buf();
+    move |source| ToolError::Io { action, path, source }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "replica-tool", version, about = "Inspect or damage replicas in a datanode's store (for drills)")]
 struct Args {
@@ -57,32 +75,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn corrupt(data_dir: &Path, block: u64, offset: Option<u64>) -> Result<(), String> {
+fn corrupt(data_dir: &Path, block: u64, offset: Option<u64>) -> Result<(), ToolError> {
     let path = replica_path(data_dir, block);
-    let mut file = OpenOptions::new().read(true).write(true).open(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            format!("block {block}: no replica at {} (is --data-dir the datanode's?)", path.display())
-        } else {
-            format!("open {}: {e}", path.display())
-        }
-    })?;
-    let len = file.metadata().map_err(|e| format!("stat {}: {e}", path.display()))?.len();
+    let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ToolError::NoReplica { block, path }),
+        Err(e) => return Err(io("open", &path)(e)),
+    };
+    let len = file.metadata().map_err(io("stat", &path))?.len();
     if len == 0 {
-        return Err(format!("block {block}: replica {} is empty, nothing to flip", path.display()));
+        return Err(ToolError::Empty { block, path });
     }
     let offset = offset.unwrap_or(len / 2);
     if offset >= len {
-        return Err(format!("block {block}: offset {offset} is past the replica's end ({len} bytes)"));
+        return Err(ToolError::PastEnd { block, offset, len });
     }
     let mut byte = [0u8; 1];
-    file.seek(SeekFrom::Start(offset))
-        .and_then(|_| file.read_exact(&mut byte))
-        .map_err(|e| format!("read {}: {e}", path.display()))?;
+    file.seek(SeekFrom::Start(offset)).and_then(|_| file.read_exact(&mut byte)).map_err(io("read", &path))?;
     let flipped = byte[0] ^ 0xff;
     file.seek(SeekFrom::Start(offset))
         .and_then(|_| file.write_all(&[flipped]))
         .and_then(|_| file.sync_all())
-        .map_err(|e| format!("write {}: {e}", path.display()))?;
+        .map_err(io("write", &path))?;
     println!(
         "block {block}: flipped byte {offset} of {len} ({:#04x} -> {flipped:#04x}) in {}",
         byte[0],
@@ -91,12 +105,12 @@ fn corrupt(data_dir: &Path, block: u64, offset: Option<u64>) -> Result<(), Strin
     Ok(())
 }
 
-fn list(data_dir: &Path) -> Result<(), String> {
+fn list(data_dir: &Path) -> Result<(), ToolError> {
     let blocks = data_dir.join("blocks");
-    let dirs = fs::read_dir(&blocks).map_err(|e| format!("read {}: {e}", blocks.display()))?;
+    let dirs = fs::read_dir(&blocks).map_err(io("read", &blocks))?;
     let mut found = Vec::new();
     for dir in dirs {
-        let dir = dir.map_err(|e| format!("read {}: {e}", blocks.display()))?.path();
+        let dir = dir.map_err(io("read", &blocks))?.path();
         let Ok(entries) = fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             let name = entry.file_name();

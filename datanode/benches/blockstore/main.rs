@@ -31,6 +31,11 @@
 //! `BLOCKSTORE_BENCH_BYTES` (bytes per mode, default `1GiB`), `BLOCKSTORE_BENCH_BLOCK` (block
 //! size, default `128MiB`). The data goes to a temporary directory under the system's, which is
 //! removed afterwards.
+//!
+//! Files: this one (modes, data, child processes, the table), `sled_values.rs` (the two sled
+//! modes, kept apart because they are the road not taken).
+
+mod sled_values;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -41,13 +46,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use hdfs_datanode::store::BlockStore;
-use hdfs_proto::checksum::{self, BYTES_PER_CHECKSUM, chunk_checksums};
+use hdfs_proto::BlockRef;
+use hdfs_proto::checksum::{BYTES_PER_CHECKSUM, chunk_checksums};
 use hdfs_proto::units::{format_size, parse_size};
 
 /// Bytes per write packet and per read request, as on the wire.
-const PACKET: usize = 1 << 20;
-/// The cache the store's sled index uses; the sled modes get the same.
-const SLED_CACHE: u64 = 16 << 20;
+pub(crate) const PACKET: usize = 1 << 20;
 /// Generation stamp of every replica written.
 const GENERATION: u64 = 1;
 /// Prefix of the one line a child prints for its parent.
@@ -89,7 +93,7 @@ impl Mode {
 
 /// The data set: `total` bytes as blocks of `block` bytes (the last one may be shorter).
 #[derive(Debug, Clone, Copy)]
-struct Layout {
+pub(crate) struct Layout {
     total: u64,
     block: u64,
 }
@@ -118,19 +122,19 @@ impl Layout {
     }
 
     /// `(block id, length)` of every block.
-    fn blocks(self) -> impl Iterator<Item = (u64, u64)> {
+    pub(crate) fn blocks(self) -> impl Iterator<Item = (u64, u64)> {
         (0..self.total.div_ceil(self.block)).map(move |i| (i + 1, self.block.min(self.total - i * self.block)))
     }
 }
 
 /// `(offset, length)` of the packets of a block of `len` bytes: whole chunks except the last.
-fn packets(len: u64) -> impl Iterator<Item = (u64, usize)> {
+pub(crate) fn packets(len: u64) -> impl Iterator<Item = (u64, usize)> {
     (0..len).step_by(PACKET).map(move |off| (off, (len - off).min(PACKET as u64) as usize))
 }
 
 /// Fills `buf` with `len` pseudo-random bytes that depend only on the block and offset, so a
 /// reader can regenerate what was written (splitmix64: fast, and nothing compresses it).
-fn fill(buf: &mut Vec<u8>, len: usize, block: u64, offset: u64) {
+pub(crate) fn fill(buf: &mut Vec<u8>, len: usize, block: u64, offset: u64) {
     let mut state = block.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ offset;
     let mut next = || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -150,7 +154,7 @@ fn fill(buf: &mut Vec<u8>, len: usize, block: u64, offset: u64) {
 }
 
 /// Adds the time `f` takes to `busy`.
-fn timed<T>(busy: &mut Duration, f: impl FnOnce() -> T) -> T {
+pub(crate) fn timed<T>(busy: &mut Duration, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     *busy += start.elapsed();
@@ -158,13 +162,13 @@ fn timed<T>(busy: &mut Duration, f: impl FnOnce() -> T) -> T {
 }
 
 /// What reading back measured.
-struct ReadPhase {
+pub(crate) struct ReadPhase {
     /// Time to open the store again (for sled, its recovery).
-    reopen: Duration,
+    pub(crate) reopen: Duration,
     /// Peak resident memory once the store is open, before reading.
-    reopen_rss: u64,
+    pub(crate) reopen_rss: u64,
     /// Time spent in the store's reads.
-    busy: Duration,
+    pub(crate) busy: Duration,
 }
 
 // ---- files: the real block store ----
@@ -174,8 +178,8 @@ fn write_files(dir: &Path, layout: Layout) -> Result<Duration> {
     let mut busy = Duration::ZERO;
     let mut buf = Vec::with_capacity(PACKET);
     for (block, len) in layout.blocks() {
-        let mut writer =
-            timed(&mut busy, || store.create(block, GENERATION)).with_context(|| format!("create block {block}"))?;
+        let mut writer = timed(&mut busy, || store.create(BlockRef::new(block, GENERATION)))
+            .with_context(|| format!("create block {block}"))?;
         for (offset, n) in packets(len) {
             fill(&mut buf, n, block, offset);
             let sums = chunk_checksums(&buf, BYTES_PER_CHECKSUM);
@@ -201,8 +205,8 @@ fn read_files(dir: &Path, layout: Layout) -> Result<ReadPhase> {
     let mut busy = Duration::ZERO;
     let mut expected = Vec::with_capacity(PACKET);
     for (block, len) in layout.blocks() {
-        let mut reader =
-            timed(&mut busy, || store.open_reader(block, GENERATION)).with_context(|| format!("open block {block}"))?;
+        let mut reader = timed(&mut busy, || store.open_reader(BlockRef::new(block, GENERATION)))
+            .with_context(|| format!("open block {block}"))?;
         ensure!(reader.len() == len, "block {block}: {} bytes, {len} were written", reader.len());
         for (offset, n) in packets(len) {
             let (data, _) = timed(&mut busy, || reader.read_chunks(offset, PACKET))
@@ -214,100 +218,10 @@ fn read_files(dir: &Path, layout: Layout) -> Result<ReadPhase> {
     Ok(ReadPhase { reopen, reopen_rss, busy })
 }
 
-// ---- sled: the bytes as values ----
-
-fn open_sled(dir: &Path) -> Result<(sled::Db, sled::Tree)> {
-    let db = sled::Config::new()
-        .path(dir)
-        .cache_capacity(SLED_CACHE)
-        .open()
-        .with_context(|| format!("open sled in {}", dir.display()))?;
-    let tree = db.open_tree("blocks").context("open the sled tree")?;
-    Ok((db, tree))
-}
-
-/// Key of a block's checksum record; it sorts before the block's values.
-fn record_key(block: u64) -> [u8; 8] {
-    block.to_be_bytes()
-}
-
-/// Key of the value holding the bytes of `block` from `offset`.
-fn value_key(block: u64, offset: u64) -> [u8; 16] {
-    let mut key = [0; 16];
-    key[..8].copy_from_slice(&block.to_be_bytes());
-    key[8..].copy_from_slice(&offset.to_be_bytes());
-    key
-}
-
-fn write_sled(dir: &Path, layout: Layout, value_size: usize) -> Result<Duration> {
-    let (db, tree) = open_sled(dir)?;
-    let mut busy = Duration::ZERO;
-    let mut buf = Vec::with_capacity(PACKET);
-    for (block, len) in layout.blocks() {
-        let mut record = Vec::new();
-        for (offset, n) in packets(len) {
-            fill(&mut buf, n, block, offset);
-            let sums = chunk_checksums(&buf, BYTES_PER_CHECKSUM);
-            timed(&mut busy, || -> Result<()> {
-                checksum::verify(&buf, BYTES_PER_CHECKSUM, &sums)?;
-                for (i, value) in buf.chunks(value_size).enumerate() {
-                    tree.insert(value_key(block, offset + (i * value_size) as u64), value)?;
-                }
-                record.extend(sums.iter().flat_map(|s| s.to_le_bytes()));
-                Ok(())
-            })
-            .with_context(|| format!("block {block}: store the packet at {offset}"))?;
-        }
-        timed(&mut busy, || -> Result<()> {
-            tree.insert(record_key(block), record)?;
-            db.flush()?;
-            Ok(())
-        })
-        .with_context(|| format!("block {block}: write and flush its record"))?;
-    }
-    Ok(busy)
-}
-
-fn read_sled(dir: &Path, layout: Layout) -> Result<ReadPhase> {
-    let start = Instant::now();
-    let (_db, tree) = open_sled(dir)?;
-    let reopen = start.elapsed();
-    let reopen_rss = peak_rss()?;
-    let mut busy = Duration::ZERO;
-    let mut expected = Vec::with_capacity(PACKET);
-    for (block, len) in layout.blocks() {
-        let record = timed(&mut busy, || tree.get(record_key(block)))
-            .with_context(|| format!("block {block}: read its record"))?
-            .ok_or_else(|| anyhow!("block {block}: no record"))?;
-        let sums: Vec<u32> = record.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        ensure!(
-            sums.len() as u64 == len.div_ceil(BYTES_PER_CHECKSUM as u64),
-            "block {block}: record of {} checksums",
-            sums.len()
-        );
-        for (offset, n) in packets(len) {
-            let data = timed(&mut busy, || -> Result<Vec<u8>> {
-                let mut data = Vec::with_capacity(n);
-                for item in tree.range(value_key(block, offset)..value_key(block, offset + n as u64)) {
-                    data.extend_from_slice(&item?.1);
-                }
-                ensure!(data.len() == n, "{} bytes stored, {n} written", data.len());
-                let first = (offset / BYTES_PER_CHECKSUM as u64) as usize;
-                checksum::verify(&data, BYTES_PER_CHECKSUM, &sums[first..first + n.div_ceil(BYTES_PER_CHECKSUM)])?;
-                Ok(data)
-            })
-            .with_context(|| format!("block {block}: read at {offset}"))?;
-            fill(&mut expected, n, block, offset);
-            ensure!(data == expected, "block {block} at {offset}: read back something else than was written");
-        }
-    }
-    Ok(ReadPhase { reopen, reopen_rss, busy })
-}
-
 // ---- child processes: one phase of one mode each ----
 
 /// Peak resident memory of this process, in bytes.
-fn peak_rss() -> Result<u64> {
+pub(crate) fn peak_rss() -> Result<u64> {
     let status = fs::read_to_string("/proc/self/status").context("read /proc/self/status")?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM in /proc/self/status")?;
     let kib: u64 =
@@ -333,14 +247,14 @@ fn child(args: &[String]) -> Result<()> {
         "write" => {
             let busy = match value_size {
                 None => write_files(dir, layout)?,
-                Some(size) => write_sled(dir, layout, size)?,
+                Some(size) => sled_values::write(dir, layout, size)?,
             };
             format!("write_secs={}", busy.as_secs_f64())
         }
         "read" => {
             let read = match value_size {
                 None => read_files(dir, layout)?,
-                Some(_) => read_sled(dir, layout)?,
+                Some(_) => sled_values::read(dir, layout)?,
             };
             format!(
                 "reopen_secs={}\treopen_rss={}\tread_secs={}",

@@ -1,0 +1,157 @@
+//! The datanode's link to the namenode, and the channel that announces replica changes to it.
+//!
+//! [`NamenodeLink`] is what every part that talks to the namenode shares: the `DatanodeProtocol`
+//! client (registration, heartbeats, block reports, recovery commits), a `ClientProtocol` client
+//! for reporting corrupt replicas (the call readers make), this node's identity and address, the
+//! store (for the storage report) and the count of transfers in progress (its load).
+//! [`ReplicaEvents`] is where the store's users (transfers, recovery, deletes) announce each
+//! replica finalized or deleted; the incremental report loop drains it (HDFS's
+//! `IncrementalBlockReportManager`).
+//!
+//! A leaf on purpose: transfers, recovery, the scanner and the report loops all depend on it,
+//! and it on none of them, which is what keeps them from depending on one another.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use hdfs_proto::pb::namenode::{
+    self as pb, client_protocol_client::ClientProtocolClient, datanode_protocol_client::DatanodeProtocolClient,
+};
+use tokio::sync::{mpsc, oneshot};
+use tonic::Status;
+use tonic::transport::Channel;
+
+use crate::store::{BlockStore, ReplicaInfo};
+
+/// Deadline of every call to the namenode.
+pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A finalized replica, and who waits for the namenode to have heard of it.
+    Received(ReplicaInfo, Option<oneshot::Sender<()>>),
+    Deleted(ReplicaInfo),
+}
+
+/// Where the block store's users announce finalized and deleted replicas.
+#[derive(Clone)]
+pub(crate) struct ReplicaEvents(mpsc::UnboundedSender<Event>);
+
+impl ReplicaEvents {
+    pub(crate) fn channel() -> (Self, ReplicaEventsRx) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self(tx), ReplicaEventsRx(rx))
+    }
+
+    pub(crate) fn received(&self, info: ReplicaInfo) {
+        let _ = self.0.send(Event::Received(info, None));
+    }
+
+    /// Like `received`; the answer resolves once the namenode has the report.
+    pub(crate) fn received_and_reported(&self, info: ReplicaInfo) -> oneshot::Receiver<()> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.0.send(Event::Received(info, Some(tx)));
+        rx
+    }
+
+    pub(crate) fn deleted(&self, info: ReplicaInfo) {
+        let _ = self.0.send(Event::Deleted(info));
+    }
+}
+
+/// The receiving end of [`ReplicaEvents`].
+pub(crate) struct ReplicaEventsRx(mpsc::UnboundedReceiver<Event>);
+
+impl ReplicaEventsRx {
+    /// The next event; `None` once every sender is gone. Cancel-safe.
+    pub(crate) async fn recv(&mut self) -> Option<Event> {
+        self.0.recv().await
+    }
+
+    /// An event already waiting, if any.
+    pub(crate) fn try_recv(&mut self) -> Option<Event> {
+        self.0.try_recv().ok()
+    }
+}
+
+/// A replica as the namenode names it.
+pub(crate) fn extended(i: &ReplicaInfo) -> pb::ExtendedBlock {
+    pb::ExtendedBlock { block_id: i.block.id.0, generation_stamp: i.block.gen_stamp.0, num_bytes: i.len }
+}
+
+/// What every loop needs to talk to the namenode.
+#[derive(Clone)]
+pub(crate) struct NamenodeLink {
+    pub(crate) client: DatanodeProtocolClient<Channel>,
+    /// For reporting bad replicas (a `ClientProtocol` call, as readers make it).
+    pub(crate) client_protocol: ClientProtocolClient<Channel>,
+    pub(crate) datanode_id: String,
+    pub(crate) address: String,
+    pub(crate) store: BlockStore,
+    pub(crate) active: Arc<AtomicU32>,
+}
+
+impl NamenodeLink {
+    /// A link to the namenode at `url` that connects on first use (the heartbeat loop retries
+    /// until it is up).
+    pub(crate) fn new(
+        url: &str,
+        datanode_id: String,
+        address: String,
+        store: BlockStore,
+        active: Arc<AtomicU32>,
+    ) -> Result<Self, tonic::transport::Error> {
+        let channel = hdfs_proto::grpc::endpoint(url)?.timeout(RPC_TIMEOUT).connect_lazy();
+        Ok(Self {
+            client: DatanodeProtocolClient::new(channel.clone())
+                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
+            client_protocol: ClientProtocolClient::new(channel),
+            datanode_id,
+            address,
+            store,
+            active,
+        })
+    }
+
+    pub(crate) fn storage(&self) -> pb::StorageReport {
+        let used = self.store.used_bytes();
+        let (capacity, remaining) = match rustix::fs::statvfs(self.store.dir()) {
+            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
+            Err(_) => (0, 0),
+        };
+        pb::StorageReport { capacity, dfs_used: used, remaining, active_transfers: self.active.load(Ordering::Relaxed) }
+    }
+
+    /// A request with the namenode call deadline.
+    pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        r.set_timeout(RPC_TIMEOUT);
+        r
+    }
+
+    /// Registers this datanode, then sends a full block report.
+    pub(crate) async fn register(&mut self) -> Result<(), Status> {
+        let datanode = pb::DatanodeInfo { datanode_id: self.datanode_id.clone(), address: self.address.clone() };
+        let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
+        self.client.register(Self::request(req)).await?;
+        tracing::info!(datanode = %self.datanode_id, address = %self.address, "registered with the namenode");
+        self.full_report().await
+    }
+
+    /// Every replica this node holds, finalized and unfinished.
+    pub(crate) async fn full_report(&mut self) -> Result<(), Status> {
+        let (finalized, unfinished) =
+            self.store.blocking(|s| s.list()).await.map_err(|e| Status::internal(e.to_string()))?;
+        let n = finalized.len();
+        let req = pb::BlockReportRequest {
+            datanode_id: self.datanode_id.clone(),
+            blocks: finalized.iter().map(extended).collect(),
+            unfinished: unfinished.iter().map(extended).collect(),
+        };
+        self.client.block_report(Self::request(req)).await?;
+        tracing::debug!(replicas = n, unfinished = unfinished.len(), "full block report sent");
+        Ok(())
+    }
+}

@@ -1,0 +1,118 @@
+//! The data-transfer service: pipeline writes and ranged reads of replicas, replica copies to
+//! other nodes, and the holder's side of block recovery.
+//!
+//! This file is the gRPC edge only: each handler decodes the request into a checked type, calls
+//! the activity that does the work, and encodes the answer. The work is split by activity:
+//!
+//! - `write`: a pipeline write (receive, forward, verify and store, ack in order);
+//! - `read`: a ranged read, chunk-aligned and verified;
+//! - `copy`: sending a replica to other nodes as the namenode asks ([`copy_replica`]);
+//! - `downstream`: the write stream to the next node and the kept connections it uses;
+//! - `node`: what all of them share (store, events, this node's address, load, shutdown).
+//!
+//! ```text
+//!   upstream ──packets──▶ write ──packets──▶ downstream ──▶ next node
+//!      ▲                    │ disk thread                      │
+//!      └──────acks──────────┴───── pair acks ◀──────acks───────┘
+//!   client ◀──chunks+checksums── read ◀── store ──▶ copy ──packets──▶ downstream
+//! ```
+
+mod copy;
+mod downstream;
+mod node;
+mod read;
+mod write;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
+
+use hdfs_proto::BlockId;
+use hdfs_proto::pb::datanode::{self as pb, write_block_request::Msg};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tonic::{Request, Response, Status, Streaming};
+
+pub(crate) use copy::copy_replica;
+
+use downstream::{Peers, WriteHeader};
+use node::Node;
+use read::{ReadRange, ReadStream};
+
+use crate::link::ReplicaEvents;
+use crate::store::BlockStore;
+
+/// The `DataTransfer` gRPC service.
+#[derive(Clone)]
+pub(crate) struct TransferService {
+    node: Node,
+}
+
+impl TransferService {
+    pub(crate) fn new(
+        store: BlockStore,
+        events: ReplicaEvents,
+        tracker: TaskTracker,
+        me: &str,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let (me, active, peers) = (me.into(), Arc::new(AtomicU32::new(0)), Arc::new(Peers::default()));
+        Self { node: Node { store, events, tracker, me, active, peers, shutdown } }
+    }
+
+    /// Transfers in progress, reported in heartbeats as load.
+    pub(crate) fn active(&self) -> Arc<AtomicU32> {
+        self.node.active.clone()
+    }
+}
+
+type AckStream = Pin<Box<dyn Stream<Item = Result<pb::WriteBlockAck, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::data_transfer_server::DataTransfer for TransferService {
+    type WriteBlockStream = AckStream;
+    type ReadBlockStream = ReadStream;
+
+    async fn write_block(
+        &self,
+        req: Request<Streaming<pb::WriteBlockRequest>>,
+    ) -> Result<Response<Self::WriteBlockStream>, Status> {
+        self.node.check_running()?;
+        let mut inbound = req.into_inner();
+        let header = match inbound.message().await? {
+            Some(pb::WriteBlockRequest { msg: Some(Msg::Header(h)) }) => WriteHeader::try_from(h)?,
+            _ => return Err(Status::invalid_argument("a write must start with a header")),
+        };
+        let acks = self.node.write_block(header, inbound).await?;
+        Ok(Response::new(Box::pin(ReceiverStream::new(acks))))
+    }
+
+    async fn read_block(&self, req: Request<pb::ReadBlockRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+        self.node.check_running()?;
+        let range = ReadRange::try_from(req.into_inner())?;
+        Ok(Response::new(self.node.read_block(range).await?))
+    }
+
+    async fn init_replica_recovery(
+        &self,
+        req: Request<pb::InitReplicaRecoveryRequest>,
+    ) -> Result<Response<pb::InitReplicaRecoveryResponse>, Status> {
+        let block = BlockId(req.into_inner().block_id);
+        let (gen_stamp, length) = self.node.store.blocking(move |s| s.recovery_length(block)).await?;
+        Ok(Response::new(pb::InitReplicaRecoveryResponse { generation_stamp: gen_stamp.0, length }))
+    }
+
+    async fn finalize_replica_recovery(
+        &self,
+        req: Request<pb::FinalizeReplicaRecoveryRequest>,
+    ) -> Result<Response<pb::FinalizeReplicaRecoveryResponse>, Status> {
+        let r = req.into_inner();
+        let block = hdfs_proto::BlockRef::new(r.block_id, r.new_generation_stamp);
+        let info = self.node.store.blocking(move |s| s.finalize_recovered(block, r.length)).await?;
+        self.node.events.received(info);
+        tracing::info!(block = %info.block.id, generation_stamp = %info.block.gen_stamp, len = info.len, "replica recovered");
+        Ok(Response::new(pb::FinalizeReplicaRecoveryResponse {}))
+    }
+}
