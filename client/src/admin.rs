@@ -1,9 +1,12 @@
 //! Cluster health and administration: `fsck`, the datanode report, safe mode, decommission.
+//!
+//! The report types and the calls that fill them; [`Client`](crate::Client) offers each call
+//! as a method. They need only the namenode, through the shared [`Conn`].
 
 use hdfs_proto::pb::namenode as pb;
 use serde::Serialize;
 
-use crate::client::{Client, path, request};
+use crate::conn::{Conn, path, request};
 use crate::error::{Error, Result};
 
 /// Health of the files under a path (`hdfs fsck`).
@@ -81,107 +84,104 @@ fn addresses(nodes: Vec<pb::DatanodeInfo>) -> Vec<String> {
     nodes.into_iter().map(|n| n.address).collect()
 }
 
-impl Client {
-    /// Checks the health of every file under `p`; `include_files` adds per-file block details.
-    pub async fn fsck(&self, p: &str, include_files: bool) -> Result<FsckReport> {
-        let path = path(p)?.to_string();
-        let r = self.namenode().fsck(request(pb::FsckRequest { path, include_files })).await?.into_inner();
-        Ok(FsckReport {
-            path: r.path,
-            status: if r.healthy { "HEALTHY" } else { "CORRUPT" }.into(),
-            files: r.files,
-            directories: r.directories,
-            open_files: r.open_files,
-            total_bytes: r.total_bytes,
-            blocks: r.blocks,
-            under_replicated_blocks: r.under_replicated,
-            over_replicated_blocks: r.over_replicated,
-            missing_blocks: r.missing,
-            corrupt_blocks: r.corrupt,
-            files_detail: r
-                .files_detail
-                .into_iter()
-                .map(|f| FsckFile {
-                    path: f.path,
-                    length: f.length,
-                    replication: f.replication,
-                    under_construction: f.under_construction,
-                    blocks: f
-                        .blocks
-                        .into_iter()
-                        .map(|b| {
-                            let blk = b.block.unwrap_or_default();
-                            FsckBlock {
-                                block_id: blk.block_id,
-                                generation_stamp: blk.generation_stamp,
-                                length: blk.num_bytes,
-                                live_replicas: b.live_replicas,
-                                decommissioning_replicas: b.decommissioning_replicas,
-                                locations: addresses(b.locations),
-                                corrupt_locations: addresses(b.corrupt_locations),
-                            }
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-    }
-
-    /// Every datanode the namenode knows, live or not.
-    pub async fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {
-        let r = self.namenode().get_datanode_report(request(pb::GetDatanodeReportRequest {})).await?.into_inner();
-        Ok(r.datanodes
+/// `fsck` of the files under `p`.
+pub(crate) async fn fsck(conn: &Conn, p: &str, include_files: bool) -> Result<FsckReport> {
+    let path = path(p)?.to_string();
+    let r = conn.namenode().fsck(request(pb::FsckRequest { path, include_files })).await?.into_inner();
+    Ok(FsckReport {
+        path: r.path,
+        status: if r.healthy { "HEALTHY" } else { "CORRUPT" }.into(),
+        files: r.files,
+        directories: r.directories,
+        open_files: r.open_files,
+        total_bytes: r.total_bytes,
+        blocks: r.blocks,
+        under_replicated_blocks: r.under_replicated,
+        over_replicated_blocks: r.over_replicated,
+        missing_blocks: r.missing,
+        corrupt_blocks: r.corrupt,
+        files_detail: r
+            .files_detail
             .into_iter()
-            .map(|d| {
-                let node = d.datanode.unwrap_or_default();
-                let storage = d.storage.unwrap_or_default();
-                let state = match pb::DatanodeState::try_from(d.state) {
-                    Ok(pb::DatanodeState::Live) => "live",
-                    Ok(pb::DatanodeState::Stale) => "stale",
-                    Ok(pb::DatanodeState::Dead) => "dead",
-                    _ => "unknown",
-                };
-                let admin = match pb::AdminState::try_from(d.admin) {
-                    Ok(pb::AdminState::Decommissioning) => "decommissioning",
-                    Ok(pb::AdminState::Decommissioned) => "decommissioned",
-                    _ => "normal",
-                };
-                DatanodeReport {
-                    datanode_id: node.datanode_id,
-                    address: node.address,
-                    state: state.into(),
-                    admin_state: admin.into(),
-                    capacity: storage.capacity,
-                    used: storage.dfs_used,
-                    remaining: storage.remaining,
-                    blocks: d.blocks,
-                    last_contact_ms: d.last_contact_ms,
-                    active_transfers: storage.active_transfers,
-                    copies_in_flight: d.copies_in_flight,
-                }
+            .map(|f| FsckFile {
+                path: f.path,
+                length: f.length,
+                replication: f.replication,
+                under_construction: f.under_construction,
+                blocks: f
+                    .blocks
+                    .into_iter()
+                    .map(|b| {
+                        let blk = b.block.unwrap_or_default();
+                        FsckBlock {
+                            block_id: blk.block_id,
+                            generation_stamp: blk.generation_stamp,
+                            length: blk.num_bytes,
+                            live_replicas: b.live_replicas,
+                            decommissioning_replicas: b.decommissioning_replicas,
+                            locations: addresses(b.locations),
+                            corrupt_locations: addresses(b.corrupt_locations),
+                        }
+                    })
+                    .collect(),
             })
-            .collect())
-    }
+            .collect(),
+    })
+}
 
-    /// Gets, enters or leaves safe mode; returns whether it is on, and the namenode's words.
-    pub async fn safe_mode(&self, action: SafeModeAction) -> Result<(bool, String)> {
-        let action = match action {
-            SafeModeAction::Get => pb::SafeModeAction::Get,
-            SafeModeAction::Enter => pb::SafeModeAction::Enter,
-            SafeModeAction::Leave => pb::SafeModeAction::Leave,
-        } as i32;
-        let r = self.namenode().set_safe_mode(request(pb::SetSafeModeRequest { action })).await?.into_inner();
-        Ok((r.on, r.status))
-    }
+/// Every datanode the namenode knows, live or not.
+pub(crate) async fn datanode_report(conn: &Conn) -> Result<Vec<DatanodeReport>> {
+    let r = conn.namenode().get_datanode_report(request(pb::GetDatanodeReportRequest {})).await?.into_inner();
+    Ok(r.datanodes
+        .into_iter()
+        .map(|d| {
+            let node = d.datanode.unwrap_or_default();
+            let storage = d.storage.unwrap_or_default();
+            let state = match pb::DatanodeState::try_from(d.state) {
+                Ok(pb::DatanodeState::Live) => "live",
+                Ok(pb::DatanodeState::Stale) => "stale",
+                Ok(pb::DatanodeState::Dead) => "dead",
+                _ => "unknown",
+            };
+            let admin = match pb::AdminState::try_from(d.admin) {
+                Ok(pb::AdminState::Decommissioning) => "decommissioning",
+                Ok(pb::AdminState::Decommissioned) => "decommissioned",
+                _ => "normal",
+            };
+            DatanodeReport {
+                datanode_id: node.datanode_id,
+                address: node.address,
+                state: state.into(),
+                admin_state: admin.into(),
+                capacity: storage.capacity,
+                used: storage.dfs_used,
+                remaining: storage.remaining,
+                blocks: d.blocks,
+                last_contact_ms: d.last_contact_ms,
+                active_transfers: storage.active_transfers,
+                copies_in_flight: d.copies_in_flight,
+            }
+        })
+        .collect())
+}
 
-    /// Starts draining the datanode named by id or address (`decommission`), or stops it.
-    /// Returns the node's address.
-    pub async fn decommission(&self, node: &str, decommission: bool) -> Result<String> {
-        if node.is_empty() {
-            return Err(Error::InvalidArgument("name a datanode by id or host:port".into()));
-        }
-        let req = pb::DecommissionRequest { node: node.to_string(), recommission: !decommission };
-        let r = self.namenode().decommission(request(req)).await?.into_inner();
-        Ok(r.datanode.map(|d| d.address).unwrap_or_default())
+/// Gets, enters or leaves safe mode; returns whether it is on, and the namenode's words.
+pub(crate) async fn safe_mode(conn: &Conn, action: SafeModeAction) -> Result<(bool, String)> {
+    let action = match action {
+        SafeModeAction::Get => pb::SafeModeAction::Get,
+        SafeModeAction::Enter => pb::SafeModeAction::Enter,
+        SafeModeAction::Leave => pb::SafeModeAction::Leave,
+    } as i32;
+    let r = conn.namenode().set_safe_mode(request(pb::SetSafeModeRequest { action })).await?.into_inner();
+    Ok((r.on, r.status))
+}
+
+/// Starts or stops draining the datanode named by id or address; returns its address.
+pub(crate) async fn decommission(conn: &Conn, node: &str, decommission: bool) -> Result<String> {
+    if node.is_empty() {
+        return Err(Error::InvalidArgument("name a datanode by id or host:port".into()));
     }
+    let req = pb::DecommissionRequest { node: node.to_string(), recommission: !decommission };
+    let r = conn.namenode().decommission(request(req)).await?.into_inner();
+    Ok(r.datanode.map(|d| d.address).unwrap_or_default())
 }

@@ -1,26 +1,23 @@
-//! [`Client`]: namespace operations against the namenode, and the entry points for streaming
-//! file bytes to and from datanodes.
+//! [`Client`]: the façade: namespace operations against the namenode, the entry points for
+//! streaming file bytes to and from datanodes ([`FileWriter`], [`FileReader`]), uploads and
+//! downloads of local files, and the admin calls (`admin`).
+//!
+//! It holds nothing but a [`Conn`]; every handle it returns gets a clone of that, not of the
+//! `Client`, so the handles do not depend on this file.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hdfs_proto::path::HdfsPath;
-use hdfs_proto::pb::datanode::data_transfer_client::DataTransferClient;
 use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tonic::transport::Channel;
 
+use crate::admin::{self, DatanodeReport, FsckReport, SafeModeAction};
+use crate::conn::{Conn, path, request};
 use crate::error::{Error, Result};
 use crate::reader::FileReader;
 use crate::writer::FileWriter;
-
-/// Deadline of each metadata call to the namenode.
-pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
-/// How often an open writer's lease is renewed (the namenode's hard limit defaults to 60 s).
-const LEASE_RENEW_INTERVAL: Duration = Duration::from_secs(10);
 
 /// A file or directory as `stat` and `ls` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,13 +135,6 @@ impl CreateOptions {
     }
 }
 
-pub(crate) struct Inner {
-    pub(crate) namenode: ClientProtocolClient<Channel>,
-    pub(crate) client_name: String,
-    datanodes: Mutex<HashMap<String, Channel>>,
-    open_writers: Mutex<usize>,
-}
-
 /// A connection to a cluster. Cheap to clone; clones share connections.
 ///
 /// ```
@@ -160,80 +150,22 @@ pub(crate) struct Inner {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(msg);
-    r.set_timeout(RPC_TIMEOUT);
-    r
-}
-
-pub(crate) fn path(p: &str) -> Result<HdfsPath> {
-    Ok(HdfsPath::parse(p)?)
+    conn: Conn,
 }
 
 impl Client {
     /// Connects to the namenode at `url` (`http://host:8020`; a bare `host:port` works too).
     pub async fn connect(url: &str) -> Result<Client> {
-        let connect_err = |e: &dyn std::fmt::Display| Error::Connect { addr: url.to_string(), reason: e.to_string() };
-        let channel = hdfs_proto::grpc::endpoint(url).map_err(|e| connect_err(&e))?;
-        let channel = channel.connect().await.map_err(|e| connect_err(&describe_transport(&e)))?;
-        let namenode = ClientProtocolClient::new(channel)
-            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
-        let inner = Arc::new(Inner {
-            namenode,
-            client_name: format!("hdfs-client-{}", uuid::Uuid::new_v4()),
-            datanodes: Mutex::new(HashMap::new()),
-            open_writers: Mutex::new(0),
-        });
-        tokio::spawn(renew_leases(Arc::downgrade(&inner)));
-        Ok(Client { inner })
+        Ok(Client { conn: Conn::connect(url).await? })
     }
 
-    pub(crate) fn namenode(&self) -> ClientProtocolClient<Channel> {
-        self.inner.namenode.clone()
-    }
-
-    /// A data-transfer client for the datanode at `addr`, reusing a connection.
-    pub(crate) async fn datanode(&self, addr: &str) -> Result<DataTransferClient<Channel>> {
-        let cached = self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).get(addr).cloned();
-        let channel = match cached {
-            Some(c) => c,
-            None => {
-                let err = |e: &dyn std::fmt::Display| Error::Connect { addr: addr.to_string(), reason: e.to_string() };
-                let c = hdfs_proto::grpc::endpoint(addr)
-                    .map_err(|e| err(&e))?
-                    .connect()
-                    .await
-                    .map_err(|e| err(&describe_transport(&e)))?;
-                self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).insert(addr.to_string(), c.clone());
-                c
-            }
-        };
-        Ok(DataTransferClient::new(channel)
-            .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE))
-    }
-
-    /// Forgets a cached datanode connection after it failed.
-    pub(crate) fn drop_datanode(&self, addr: &str) {
-        self.inner.datanodes.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
-    }
-
-    pub(crate) fn writer_opened(&self) {
-        *self.inner.open_writers.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-    }
-
-    pub(crate) fn writer_closed(&self) {
-        let mut n = self.inner.open_writers.lock().unwrap_or_else(|p| p.into_inner());
-        *n = n.saturating_sub(1);
+    fn namenode(&self) -> ClientProtocolClient<Channel> {
+        self.conn.namenode()
     }
 
     /// The name this client's leases are held under.
     pub fn client_name(&self) -> &str {
-        &self.inner.client_name
+        self.conn.client_name()
     }
 
     /// Creates a directory; with `create_parent`, missing parents too and no error if it exists.
@@ -319,7 +251,7 @@ impl Client {
         let path = path(p)?;
         let req = pb::CreateRequest {
             path: path.to_string(),
-            client_name: self.inner.client_name.clone(),
+            client_name: self.client_name().to_string(),
             overwrite: opts.overwrite,
             create_parent: opts.create_parent,
             replication: opts.replication,
@@ -328,7 +260,7 @@ impl Client {
         let r = self.namenode().create(request(req)).await?.into_inner();
         let status: FileStatus =
             r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
-        Ok(FileWriter::new(self.clone(), path, status.replication, status.block_size, r.live_datanodes))
+        Ok(FileWriter::new(self.conn.clone(), path, status.replication, status.block_size, r.live_datanodes))
     }
 
     /// Opens a file for reading from its start.
@@ -338,7 +270,7 @@ impl Client {
 
     /// Opens a file for reading from `offset`.
     pub async fn open_at(&self, p: &str, offset: u64) -> Result<FileReader> {
-        FileReader::open(self.clone(), path(p)?, offset).await
+        FileReader::open(self.conn.clone(), path(p)?, offset).await
     }
 
     /// Streams everything `reader` yields into a new file; `progress` hears of each piece sent.
@@ -404,36 +336,31 @@ impl Client {
         }
         result
     }
+
+    /// Checks the health of every file under `p`; `include_files` adds per-file block details.
+    pub async fn fsck(&self, p: &str, include_files: bool) -> Result<FsckReport> {
+        admin::fsck(&self.conn, p, include_files).await
+    }
+
+    /// Every datanode the namenode knows, live or not.
+    pub async fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {
+        admin::datanode_report(&self.conn).await
+    }
+
+    /// Gets, enters or leaves safe mode; returns whether it is on, and the namenode's words.
+    pub async fn safe_mode(&self, action: SafeModeAction) -> Result<(bool, String)> {
+        admin::safe_mode(&self.conn, action).await
+    }
+
+    /// Starts draining the datanode named by id or address (`decommission`), or stops it.
+    /// Returns the node's address.
+    pub async fn decommission(&self, node: &str, decommission: bool) -> Result<String> {
+        admin::decommission(&self.conn, node, decommission).await
+    }
 }
 
 /// `dir/.name.hdfs-tmp-RANDOM` next to `path`.
 fn temp_sibling(path: &Path) -> std::path::PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.hdfs-tmp-{}", uuid::Uuid::new_v4().simple()))
-}
-
-/// Tonic's transport errors say "transport error"; the cause underneath says what happened.
-fn describe_transport(e: &tonic::transport::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg = s.to_string();
-        src = s.source();
-    }
-    msg
-}
-
-/// Renews this client's leases while it has files open for writing; ends with the client.
-async fn renew_leases(inner: Weak<Inner>) {
-    loop {
-        tokio::time::sleep(LEASE_RENEW_INTERVAL).await;
-        let Some(inner) = inner.upgrade() else { return };
-        let open = *inner.open_writers.lock().unwrap_or_else(|p| p.into_inner());
-        if open > 0 {
-            let req = pb::RenewLeaseRequest { client_name: inner.client_name.clone() };
-            if let Err(e) = inner.namenode.clone().renew_lease(request(req)).await {
-                tracing::warn!(error = %e.message(), "lease renewal failed");
-            }
-        }
-    }
 }

@@ -23,9 +23,31 @@
 //! client.delete("/reports", true).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Modules
+//!
+//! - `client`: [`Client`], the façade: namespace calls, `create`/`open`, upload and download,
+//!   and the admin calls (`admin`: fsck, datanode report, safe mode, decommission);
+//! - `conn`: the connection state every handle shares (namenode channel, datanode connection
+//!   cache, client name, lease renewal) — readers, writers and admin depend on it, never on
+//!   `client`;
+//! - `writer`: [`FileWriter`], split into the `AsyncWrite` front, the background block task and
+//!   one block's pipeline;
+//! - `reader`: [`FileReader`], with its background fetch task;
+//! - `error`: [`Error`], one variant per way a caller may branch.
+//!
+//! ```text
+//!                    Client ──create──▶ FileWriter ─▶ BlockWriter ─▶ Pipeline ─packets─▶ datanodes
+//!                      │  └───open───▶ FileReader ─▶ Fetcher ◀──────chunks+checksums── datanodes
+//!                      │                     │            │             │
+//!                      └──── admin ──────────┴─── Conn ───┴─────────────┘ ──metadata──▶ namenode
+//! ```
+//!
+//! The `hdfs` command (`main.rs`, `cli/`) is built on this public API alone.
 
 mod admin;
 mod client;
+mod conn;
 mod error;
 mod reader;
 mod writer;

@@ -13,6 +13,7 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
+use hdfs_proto::BlockRef;
 use hdfs_proto::checksum;
 use hdfs_proto::path::HdfsPath;
 use hdfs_proto::pb::datanode as dpb;
@@ -21,7 +22,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::client::{Client, request};
+use crate::conn::{Conn, request};
 use crate::error::{Error, Result};
 
 /// Packets buffered ahead of the reader.
@@ -57,9 +58,9 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    pub(crate) async fn open(client: Client, path: HdfsPath, offset: u64) -> Result<Self> {
+    pub(crate) async fn open(conn: Conn, path: HdfsPath, offset: u64) -> Result<Self> {
         let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
-        let located = client.namenode().get_block_locations(request(req)).await?.into_inner();
+        let located = conn.namenode().get_block_locations(request(req)).await?.into_inner();
         if offset > located.file_length {
             return Err(Error::InvalidArgument(format!(
                 "{path}: offset {offset} is past the end of the file ({} bytes)",
@@ -67,7 +68,7 @@ impl FileReader {
             )));
         }
         let (tx, rx) = mpsc::channel(QUEUE);
-        let fetch = Fetcher { client, path, tx, failed: Default::default() };
+        let fetch = Fetcher { conn, path, tx, failed: Default::default() };
         let task = tokio::spawn(fetch.run(located.blocks, offset));
         Ok(Self { len: located.file_length, rx, current: Bytes::new(), task })
     }
@@ -120,7 +121,7 @@ impl AsyncRead for FileReader {
 }
 
 struct Fetcher {
-    client: Client,
+    conn: Conn,
     path: HdfsPath,
     tx: mpsc::Sender<Result<Bytes>>,
     /// Datanodes that failed earlier in this stream: tried last for the blocks that follow, so
@@ -171,7 +172,7 @@ impl Fetcher {
                     if matches!(e, Error::DataLoss(_)) {
                         self.report_bad(block, dn, &e).await;
                     } else {
-                        self.client.drop_datanode(&dn.address);
+                        self.conn.drop_datanode(&dn.address);
                     }
                     last_error = Some(e);
                 }
@@ -183,9 +184,9 @@ impl Fetcher {
 
     /// Streams from one replica, advancing `pos` past every byte delivered.
     async fn stream_from(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, pos: &mut u64) -> Result<bool> {
-        let mut client = self.client.datanode(&dn.address).await?;
+        let mut client = self.conn.datanode(&dn.address).await?;
         let req = dpb::ReadBlockRequest {
-            block: Some(dpb::BlockRef { block_id: block.block_id, generation_stamp: block.generation_stamp }),
+            block: Some(BlockRef::new(block.block_id, block.generation_stamp).into()),
             offset: *pos,
             length: block.num_bytes - *pos,
         };
@@ -228,7 +229,7 @@ impl Fetcher {
             datanode_id: dn.datanode_id.clone(),
             reason: e.to_string(),
         };
-        if let Err(e) = self.client.namenode().report_bad_blocks(request(req)).await {
+        if let Err(e) = self.conn.namenode().report_bad_blocks(request(req)).await {
             tracing::warn!(error = %e.message(), "could not report a bad replica");
         }
     }
