@@ -13,14 +13,15 @@
 //! reports (timed), and a heartbeat and a monitor tick are timed on the full map
 //! (docs/SCALE.md uses these figures), then again with 1,000 registered datanodes.
 
+use hdfs_proto::GenStamp;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use hdfs_namenode::{BlockManager, ReportedReplica};
 use hdfs_namenode::Config;
 use hdfs_namenode::Storage;
-use hdfs_namenode::{Namespace, Op};
+use hdfs_namenode::{BlockManager, ReportedReplica};
+use hdfs_namenode::{CommittedBlock, Namespace, Op};
 
 struct Counting;
 
@@ -81,15 +82,19 @@ fn main() {
         .created
         .expect("created");
         let block = ns.next_block_id();
-        let fx = apply(&mut ns, Op::AddBlock { path: path.clone(), previous: None, block, generation_stamp: 1 });
-        apply(&mut ns, Op::Complete { path, last: Some((block, 1 << 20)), mtime_ms: 2 });
+        let fx =
+            apply(&mut ns, Op::AddBlock { path: path.clone(), previous: None, block, generation_stamp: GenStamp(1) });
+        apply(
+            &mut ns,
+            Op::Complete { path, last: Some(CommittedBlock { id: block, num_bytes: 1 << 20 }), mtime_ms: 2 },
+        );
         blocks.push((created, fx.added_block.expect("added").1));
     }
     // The list of blocks kept for the second pass is not the namespace's.
     let ns_bytes = LIVE.load(Ordering::Relaxed) - base - blocks.capacity() * std::mem::size_of_val(&blocks[0]);
     for (i, (created, b)) in blocks.iter().enumerate() {
         bm.add_block(b, *created, &[]);
-        let replica = ReportedReplica { block: b.id, generation_stamp: 1, num_bytes: 1 << 20 };
+        let replica = ReportedReplica { block: b.id, generation_stamp: GenStamp(1), num_bytes: 1 << 20 };
         for n in nodes {
             bm.incremental_report(&ns, n, &[replica], &[]).expect("report");
         }
@@ -128,7 +133,7 @@ fn main() {
     let report: Vec<ReportedReplica> = ns
         .files()
         .flat_map(|(_, f)| {
-            f.blocks.iter().map(|b| ReportedReplica { block: b.id, generation_stamp: 1, num_bytes: 1 << 20 })
+            f.blocks.iter().map(|b| ReportedReplica { block: b.id, generation_stamp: GenStamp(1), num_bytes: 1 << 20 })
         })
         .collect();
     for (i, n) in nodes.iter().enumerate() {

@@ -1,5 +1,7 @@
 //! The namenode's errors, and their one mapping to gRPC status codes.
 
+use std::path::Path;
+
 use hdfs_proto::path::{HdfsPath, PathError};
 use tonic::{Code, Status};
 
@@ -42,21 +44,51 @@ pub enum Error {
     #[error("{0}: file is not open for writing")]
     NotUnderConstruction(HdfsPath),
     #[error("{path}: block {got} is not the file's last block ({expected})")]
-    BlockMismatch { path: HdfsPath, expected: String, got: u64 },
+    BlockMismatch { path: HdfsPath, expected: String, got: hdfs_proto::BlockId },
     #[error("{0}: blocks not yet reported by any datanode; retry")]
     BlocksNotReported(HdfsPath),
     #[error("namenode is in safe mode: {0}")]
     SafeMode(String),
     #[error("block {0}: unknown")]
-    UnknownBlock(u64),
+    UnknownBlock(hdfs_proto::BlockId),
     #[error("no live datanodes to place a block on")]
     NoLiveDatanodes,
     #[error("datanode {0} is not registered (register again)")]
     UnknownDatanode(String),
     #[error("edit log record {index}: {reason}")]
     CorruptLog { index: u64, reason: String },
-    #[error("metadata storage: {0}")]
-    Storage(String),
+    /// The edit log, the fsimage or the data directory could not be used; `source` is the OS
+    /// error, where there is one.
+    #[error("metadata storage: {context}")]
+    Storage {
+        context: String,
+        #[source]
+        source: Option<std::io::Error>,
+    },
+}
+
+impl Error {
+    /// `what` failed on `path` with `source`.
+    pub(crate) fn storage(what: &str, path: &Path, source: std::io::Error) -> Self {
+        Error::Storage { context: format!("{what} {}", path.display()), source: Some(source) }
+    }
+
+    /// The storage is unusable for a reason of our own (no OS error behind it).
+    pub(crate) fn storage_refused(context: impl Into<String>) -> Self {
+        Error::Storage { context: context.into(), source: None }
+    }
+
+    /// The message with the chain of its sources, for clients and logs.
+    pub fn detail(&self) -> String {
+        let mut s = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(e) = source {
+            s.push_str(": ");
+            s.push_str(&e.to_string());
+            source = e.source();
+        }
+        s
+    }
 }
 
 impl From<Error> for Status {
@@ -82,8 +114,8 @@ impl From<Error> for Status {
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_) => Code::FailedPrecondition,
             Error::NoLiveDatanodes => Code::Unavailable,
-            Error::CorruptLog { .. } | Error::Storage(_) => Code::Internal,
+            Error::CorruptLog { .. } | Error::Storage { .. } => Code::Internal,
         };
-        Status::new(code, e.to_string())
+        Status::new(code, e.detail())
     }
 }

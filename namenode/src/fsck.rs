@@ -11,6 +11,7 @@ use crate::blocks::BlockManager;
 use crate::datanodes::Location;
 use crate::error::Result;
 use crate::namespace::{InodeKind, Namespace};
+use hdfs_proto::{BlockId, GenStamp};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FsckReport {
@@ -40,8 +41,8 @@ pub struct FsckFile {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FsckBlock {
-    pub block_id: u64,
-    pub generation_stamp: u64,
+    pub block_id: BlockId,
+    pub generation_stamp: GenStamp,
     pub num_bytes: u64,
     pub live: u32,
     pub decommissioning: u32,

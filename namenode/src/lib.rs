@@ -67,7 +67,7 @@ pub use config::Config;
 pub use datanodes::Storage;
 pub use editlog::in_use;
 pub use error::{Error, Result};
-pub use namespace::{Inode, Namespace, Op};
+pub use namespace::{CommittedBlock, Inode, Namespace, Op};
 pub use namesystem::Namesystem;
 
 /// Serves the namenode on `listener` until `shutdown` is cancelled, then writes a checkpoint.
@@ -86,7 +86,8 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     tracing::info!(%addr, "namenode serving");
     let tracker = TaskTracker::new();
     tracker.spawn(namesystem::ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
-    let served = hdfs_proto::grpc::serve_until(rpc::router(ns.clone()), listener, shutdown.clone(), SHUTDOWN_GRACE).await;
+    let served =
+        hdfs_proto::grpc::serve_until(rpc::router(ns.clone()), listener, shutdown.clone(), SHUTDOWN_GRACE).await;
     shutdown.cancel();
     tracker.close();
     tracker.wait().await;

@@ -29,6 +29,23 @@ pub struct BlockRef {
     pub gen_stamp: GenStamp,
 }
 
+impl BlockId {
+    /// The id after this one (ids are handed out in sequence).
+    pub fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
+impl GenStamp {
+    /// A new block's stamp.
+    pub const FIRST: Self = Self(1);
+
+    /// The stamp a recovery gives the block.
+    pub fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
 impl BlockRef {
     pub fn new(id: u64, gen_stamp: u64) -> Self {
         Self { id: BlockId(id), gen_stamp: GenStamp(gen_stamp) }
@@ -62,5 +79,12 @@ impl From<BlockRef> for crate::pb::datanode::BlockRef {
 impl From<crate::pb::datanode::BlockRef> for BlockRef {
     fn from(b: crate::pb::datanode::BlockRef) -> Self {
         Self::new(b.block_id, b.generation_stamp)
+    }
+}
+
+/// A replica named on the namenode's wire (deletes): no length.
+impl From<BlockRef> for crate::pb::namenode::ExtendedBlock {
+    fn from(b: BlockRef) -> Self {
+        Self { block_id: b.id.0, generation_stamp: b.gen_stamp.0, num_bytes: 0 }
     }
 }

@@ -14,11 +14,12 @@ use smallvec::SmallVec;
 use crate::datanodes::NodeIdx;
 use crate::idmap::IdMap;
 use crate::namespace::InodeId;
+use hdfs_proto::{BlockId, GenStamp};
 
 #[derive(Debug)]
 pub struct BlockEntry {
     pub file: InodeId,
-    pub generation_stamp: u64,
+    pub generation_stamp: GenStamp,
     pub replicas: SmallVec<[NodeIdx; 3]>,
 }
 
@@ -27,42 +28,42 @@ pub struct BlockMap {
     blocks: IdMap<BlockEntry>,
     /// The pipeline a block under construction was given: where its unfinished replicas are,
     /// for block recovery when its writer is gone. Dropped when the file is closed.
-    expected: HashMap<u64, Vec<NodeIdx>>,
+    expected: HashMap<BlockId, Vec<NodeIdx>>,
     /// Replicas reported bad by a reader or the datanode itself: never handed out for reads.
-    corrupt: HashMap<u64, Vec<NodeIdx>>,
+    corrupt: HashMap<BlockId, Vec<NodeIdx>>,
 }
 
 impl BlockMap {
-    pub fn insert(&mut self, block: u64, generation_stamp: u64, file: InodeId) {
-        self.blocks.insert(block, BlockEntry { file, generation_stamp, replicas: SmallVec::new() });
+    pub fn insert(&mut self, block: BlockId, generation_stamp: GenStamp, file: InodeId) {
+        self.blocks.insert(block.0, BlockEntry { file, generation_stamp, replicas: SmallVec::new() });
     }
 
     /// Forgets a block, returning the nodes that held it.
-    pub fn remove(&mut self, block: u64) -> Vec<NodeIdx> {
+    pub fn remove(&mut self, block: BlockId) -> Vec<NodeIdx> {
         self.expected.remove(&block);
         self.corrupt.remove(&block);
-        self.blocks.remove(block).map(|e| e.replicas.into_vec()).unwrap_or_default()
+        self.blocks.remove(block.0).map(|e| e.replicas.into_vec()).unwrap_or_default()
     }
 
-    pub fn get(&self, block: u64) -> Option<&BlockEntry> {
-        self.blocks.get(block)
+    pub fn get(&self, block: BlockId) -> Option<&BlockEntry> {
+        self.blocks.get(block.0)
     }
 
-    pub fn get_mut(&mut self, block: u64) -> Option<&mut BlockEntry> {
-        self.blocks.get_mut(block)
+    pub fn get_mut(&mut self, block: BlockId) -> Option<&mut BlockEntry> {
+        self.blocks.get_mut(block.0)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (u64, &BlockEntry)> {
-        self.blocks.iter()
+    pub fn iter(&self) -> impl Iterator<Item = (BlockId, &BlockEntry)> {
+        self.blocks.iter().map(|(id, e)| (BlockId(id), e))
     }
 
-    pub fn ids(&self) -> Vec<u64> {
-        self.blocks.ids().collect()
+    pub fn ids(&self) -> Vec<BlockId> {
+        self.blocks.ids().map(BlockId).collect()
     }
 
     /// Records a replica on `node`; false if the block is unknown or of another generation.
-    pub fn add_replica(&mut self, block: u64, generation_stamp: u64, node: NodeIdx) -> bool {
-        match self.blocks.get_mut(block) {
+    pub fn add_replica(&mut self, block: BlockId, generation_stamp: GenStamp, node: NodeIdx) -> bool {
+        match self.blocks.get_mut(block.0) {
             Some(e) if e.generation_stamp == generation_stamp => {
                 if !e.replicas.contains(&node) {
                     e.replicas.push(node);
@@ -73,24 +74,24 @@ impl BlockMap {
         }
     }
 
-    pub fn remove_replica(&mut self, block: u64, node: NodeIdx) {
-        if let Some(e) = self.blocks.get_mut(block) {
+    pub fn remove_replica(&mut self, block: BlockId, node: NodeIdx) {
+        if let Some(e) = self.blocks.get_mut(block.0) {
             e.replicas.retain(|n| *n != node);
         }
         remove_from(&mut self.corrupt, block, node);
     }
 
     /// The nodes a block under construction was sent to (or reported unfinished by).
-    pub fn expected(&self, block: u64) -> &[NodeIdx] {
+    pub fn expected(&self, block: BlockId) -> &[NodeIdx] {
         self.expected.get(&block).map_or(&[], Vec::as_slice)
     }
 
-    pub fn set_expected(&mut self, block: u64, nodes: Vec<NodeIdx>) {
+    pub fn set_expected(&mut self, block: BlockId, nodes: Vec<NodeIdx>) {
         self.expected.insert(block, nodes);
     }
 
-    pub fn add_expected(&mut self, block: u64, node: NodeIdx) {
-        if self.blocks.contains(block) {
+    pub fn add_expected(&mut self, block: BlockId, node: NodeIdx) {
+        if self.blocks.contains(block.0) {
             let nodes = self.expected.entry(block).or_default();
             if !nodes.contains(&node) {
                 nodes.push(node);
@@ -99,16 +100,16 @@ impl BlockMap {
     }
 
     /// The block is no longer being written.
-    pub fn clear_expected(&mut self, block: u64) {
+    pub fn clear_expected(&mut self, block: BlockId) {
         self.expected.remove(&block);
     }
 
-    pub fn is_corrupt(&self, block: u64, node: NodeIdx) -> bool {
+    pub fn is_corrupt(&self, block: BlockId, node: NodeIdx) -> bool {
         self.corrupt.get(&block).is_some_and(|c| c.contains(&node))
     }
 
-    pub fn mark_corrupt(&mut self, block: u64, node: NodeIdx) -> bool {
-        match self.blocks.get(block) {
+    pub fn mark_corrupt(&mut self, block: BlockId, node: NodeIdx) -> bool {
+        match self.blocks.get(block.0) {
             Some(e) if e.replicas.contains(&node) => {
                 let c = self.corrupt.entry(block).or_default();
                 if !c.contains(&node) {
@@ -121,7 +122,7 @@ impl BlockMap {
     }
 }
 
-fn remove_from(map: &mut HashMap<u64, Vec<NodeIdx>>, block: u64, node: NodeIdx) {
+fn remove_from(map: &mut HashMap<BlockId, Vec<NodeIdx>>, block: BlockId, node: NodeIdx) {
     if let Some(nodes) = map.get_mut(&block) {
         nodes.retain(|n| *n != node);
         if nodes.is_empty() {
@@ -143,18 +144,20 @@ mod tests {
     #[test]
     fn side_maps_hold_only_blocks_that_need_them() {
         let mut m = BlockMap::default();
-        m.insert(1, 1, 7);
-        m.set_expected(1, vec![0, 1, 2]);
-        assert!(m.add_replica(1, 1, 0) && m.add_replica(1, 1, 1));
-        assert!(m.mark_corrupt(1, 1));
-        assert!(!m.mark_corrupt(1, 2), "not a holder");
-        assert!(m.is_corrupt(1, 1) && !m.is_corrupt(1, 0));
-        m.remove_replica(1, 1);
+        m.insert(BlockId(1), GenStamp(1), 7);
+        m.set_expected(BlockId(1), vec![NodeIdx(0), NodeIdx(1), NodeIdx(2)]);
+        assert!(
+            m.add_replica(BlockId(1), GenStamp(1), NodeIdx(0)) && m.add_replica(BlockId(1), GenStamp(1), NodeIdx(1))
+        );
+        assert!(m.mark_corrupt(BlockId(1), NodeIdx(1)));
+        assert!(!m.mark_corrupt(BlockId(1), NodeIdx(2)), "not a holder");
+        assert!(m.is_corrupt(BlockId(1), NodeIdx(1)) && !m.is_corrupt(BlockId(1), NodeIdx(0)));
+        m.remove_replica(BlockId(1), NodeIdx(1));
         assert!(m.corrupt.is_empty(), "the mark goes with the replica");
-        m.clear_expected(1);
-        assert!(m.expected(1).is_empty());
-        m.add_expected(9, 0);
+        m.clear_expected(BlockId(1));
+        assert!(m.expected(BlockId(1)).is_empty());
+        m.add_expected(BlockId(9), NodeIdx(0));
         assert!(m.expected.is_empty(), "no pipeline for an unknown block");
-        assert_eq!(m.remove(1), vec![0]);
+        assert_eq!(m.remove(BlockId(1)), vec![NodeIdx(0)]);
     }
 }

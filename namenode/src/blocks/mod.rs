@@ -48,6 +48,7 @@ use crate::config::Config;
 use crate::datanodes::{AdminState, DatanodeManager, Liveness, Location, NodeIdx, Storage, liveness};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, InodeId, Namespace};
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
 
 /// Scheduled copies remembered for observation (tests, reports).
 const HISTORY_LIMIT: usize = 100_000;
@@ -55,9 +56,16 @@ const HISTORY_LIMIT: usize = 100_000;
 /// A replica as a datanode reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportedReplica {
-    pub block: u64,
-    pub generation_stamp: u64,
+    pub block: BlockId,
+    pub generation_stamp: GenStamp,
     pub num_bytes: u64,
+}
+
+impl ReportedReplica {
+    /// The replica's block at its generation stamp.
+    pub fn as_ref(&self) -> BlockRef {
+        BlockRef { id: self.block, gen_stamp: self.generation_stamp }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +83,7 @@ pub struct DatanodeReport {
 /// A copy the monitor scheduled, in scheduling order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScheduledCopy {
-    pub block: u64,
+    pub block: BlockId,
     pub priority: Priority,
 }
 
@@ -95,12 +103,12 @@ pub struct BlockManager {
     queues: Queues,
     pending: Pending,
     /// Blocks whose replication may have changed, classified at the next tick.
-    to_check: HashSet<u64>,
+    to_check: HashSet<BlockId>,
     pub safe_mode: SafeMode,
     history: Vec<ScheduledCopy>,
     /// Log index of the op being applied, and deletes waiting for their op to be durable.
     op_index: u64,
-    undurable_deletes: Vec<(u64, NodeIdx, u64, u64)>,
+    undurable_deletes: Vec<(u64, NodeIdx, BlockRef)>,
     heartbeat: Duration,
     dead_after: Duration,
     max_streams: u32,
@@ -193,7 +201,7 @@ impl BlockManager {
 
     /// A pipeline recovery gave the block a new generation: replicas reported under the old one
     /// are stale; the survivors report again when they finalize.
-    pub fn new_generation(&mut self, block: u64, generation_stamp: u64) {
+    pub fn new_generation(&mut self, block: BlockId, generation_stamp: GenStamp) {
         let Some(e) = self.blocks.get_mut(block) else { return };
         e.generation_stamp = generation_stamp;
         for n in std::mem::take(&mut e.replicas) {
@@ -202,7 +210,7 @@ impl BlockManager {
     }
 
     /// Records the replicas a block recovery finalized, under the block's new generation.
-    pub fn recovered(&mut self, block: u64, generation_stamp: u64, holders: &[String]) {
+    pub fn recovered(&mut self, block: BlockId, generation_stamp: GenStamp, holders: &[String]) {
         if let Some(e) = self.blocks.get_mut(block) {
             e.generation_stamp = generation_stamp;
             e.replicas.clear();
@@ -230,7 +238,7 @@ impl BlockManager {
             let holders = self.blocks.remove(b.id);
             for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
                 self.nodes.get_mut(*node).blocks.remove(b.id);
-                self.undurable_deletes.push((self.op_index, *node, b.id, b.generation_stamp));
+                self.undurable_deletes.push((self.op_index, *node, b.as_ref()));
             }
             self.queues.remove(b.id);
         }
@@ -245,19 +253,19 @@ impl BlockManager {
     pub fn release_deletes(&mut self, durable: u64) {
         let (ready, waiting): (Vec<_>, Vec<_>) = self.undurable_deletes.drain(..).partition(|d| d.0 <= durable);
         self.undurable_deletes = waiting;
-        for (_, node, block, gen_stamp) in ready {
-            self.nodes.get_mut(node).pending_deletes.push((block, gen_stamp));
+        for (_, node, block) in ready {
+            self.nodes.get_mut(node).pending_deletes.push(block);
         }
     }
 
     /// Asks for these blocks to be classified at the next tick (after complete or setrep).
-    pub fn check(&mut self, blocks: impl IntoIterator<Item = u64>) {
+    pub fn check(&mut self, blocks: impl IntoIterator<Item = BlockId>) {
         self.to_check.extend(blocks);
     }
 
     /// Replicas to read from: good ones on nodes not known dead; in-service and live first,
     /// then stale, then decommissioning; least loaded first.
-    pub fn read_locations(&self, block: u64) -> Vec<Location> {
+    pub fn read_locations(&self, block: BlockId) -> Vec<Location> {
         let Some(entry) = self.blocks.get(block) else { return Vec::new() };
         let now = Instant::now();
         // When every replica is marked corrupt, offer them all: the marks may come from one
@@ -279,7 +287,7 @@ impl BlockManager {
 
     /// How a block's replicas stand. A node past `dead_after` counts as dead even before the
     /// monitor's next tick declares it, so reports agree with each other.
-    pub fn counts(&self, block: u64) -> ReplicaCounts {
+    pub fn counts(&self, block: BlockId) -> ReplicaCounts {
         let mut c = ReplicaCounts::default();
         let Some(entry) = self.blocks.get(block) else { return c };
         let now = Instant::now();
@@ -298,16 +306,13 @@ impl BlockManager {
         c
     }
 
-
-
     /// Copies scheduled so far, in order.
     pub fn history(&self) -> &[ScheduledCopy] {
         &self.history
     }
 
-
     /// The replication factor of a block's file (0 if the block is unknown).
-    pub fn target(&self, ns: &Namespace, block: u64) -> usize {
+    pub fn target(&self, ns: &Namespace, block: BlockId) -> usize {
         self.blocks
             .get(block)
             .and_then(|e| ns.inode(e.file))

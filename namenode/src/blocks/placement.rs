@@ -41,8 +41,12 @@ pub fn choose_targets(mut candidates: Vec<Candidate>, n: usize, block_size: u64,
 mod tests {
     use super::*;
 
-    fn cand(node: NodeIdx, load: u32, remaining: u64) -> Candidate {
-        Candidate { node, stale: false, load, capacity: 1000, remaining }
+    fn cand(node: u32, load: u32, remaining: u64) -> Candidate {
+        Candidate { node: NodeIdx(node), stale: false, load, capacity: 1000, remaining }
+    }
+
+    fn nodes(ids: &[u32]) -> Vec<NodeIdx> {
+        ids.iter().copied().map(NodeIdx).collect()
     }
 
     #[test]
@@ -51,7 +55,7 @@ mod tests {
         c[0].stale = true;
         let mut t = choose_targets(c.clone(), 2, 100, &[]);
         t.sort();
-        assert_eq!(t, vec![1, 2]);
+        assert_eq!(t, nodes(&[1, 2]));
         assert_eq!(choose_targets(c, 3, 100, &[]).len(), 3);
     }
 
@@ -59,7 +63,7 @@ mod tests {
     fn picks_distinct_least_loaded_nodes_with_room() {
         let c = vec![cand(0, 5, 900), cand(1, 0, 900), cand(2, 1, 900), cand(3, 0, 10)];
         let t = choose_targets(c, 2, 100, &[]);
-        assert_eq!(t, vec![1, 2]);
+        assert_eq!(t, nodes(&[1, 2]));
     }
 
     #[test]
@@ -67,8 +71,8 @@ mod tests {
         let c = vec![cand(0, 0, 900), cand(1, 0, 900)];
         let mut t = choose_targets(c.clone(), 3, 100, &[]);
         t.sort();
-        assert_eq!(t, vec![0, 1]);
-        assert_eq!(choose_targets(c, 3, 100, &[0]), vec![1]);
+        assert_eq!(t, nodes(&[0, 1]));
+        assert_eq!(choose_targets(c, 3, 100, &nodes(&[0])), nodes(&[1]));
     }
 
     #[test]
@@ -76,7 +80,7 @@ mod tests {
         let c: Vec<_> = (0..4).map(|i| cand(i, 0, 900)).collect();
         let mut seen = [0u32; 4];
         for _ in 0..400 {
-            seen[choose_targets(c.clone(), 1, 100, &[])[0] as usize] += 1;
+            seen[choose_targets(c.clone(), 1, 100, &[])[0].0 as usize] += 1;
         }
         assert!(seen.iter().all(|&s| s > 40), "uneven spread {seen:?}");
     }
@@ -84,6 +88,6 @@ mod tests {
     #[test]
     fn prefers_emptier_nodes_at_equal_load() {
         let c = vec![cand(0, 0, 100), cand(1, 0, 900)];
-        assert_eq!(choose_targets(c, 1, 50, &[]), vec![1]);
+        assert_eq!(choose_targets(c, 1, 50, &[]), nodes(&[1]));
     }
 }

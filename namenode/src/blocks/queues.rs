@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use crate::datanodes::NodeIdx;
+use hdfs_proto::BlockId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
@@ -40,13 +41,13 @@ pub fn priority(live: usize, target: usize) -> Option<Priority> {
 /// Under-replicated blocks, one FIFO per priority; a block is in at most one.
 #[derive(Debug, Default)]
 pub struct Queues {
-    queues: [VecDeque<u64>; 3],
-    member: HashMap<u64, Priority>,
+    queues: [VecDeque<BlockId>; 3],
+    member: HashMap<BlockId, Priority>,
 }
 
 impl Queues {
     /// Queues `block` at `prio`, moving it if it was queued at another priority.
-    pub fn add(&mut self, block: u64, prio: Priority) {
+    pub fn add(&mut self, block: BlockId, prio: Priority) {
         match self.member.get(&block) {
             Some(&p) if p == prio => return,
             Some(&p) => self.queues[p as usize].retain(|&b| b != block),
@@ -56,14 +57,14 @@ impl Queues {
         self.queues[prio as usize].push_back(block);
     }
 
-    pub fn remove(&mut self, block: u64) {
+    pub fn remove(&mut self, block: BlockId) {
         if let Some(p) = self.member.remove(&block) {
             self.queues[p as usize].retain(|&b| b != block);
         }
     }
 
     /// Blocks of one priority, in queue order.
-    pub fn blocks(&self, prio: Priority) -> Vec<u64> {
+    pub fn blocks(&self, prio: Priority) -> Vec<BlockId> {
         self.queues[prio as usize].iter().copied().collect()
     }
 
@@ -87,33 +88,33 @@ pub struct PendingCopy {
 
 #[derive(Debug, Default)]
 pub struct Pending {
-    copies: HashMap<u64, PendingCopy>,
+    copies: HashMap<BlockId, PendingCopy>,
 }
 
 impl Pending {
-    pub fn add(&mut self, block: u64, copy: PendingCopy) {
+    pub fn add(&mut self, block: BlockId, copy: PendingCopy) {
         self.copies.insert(block, copy);
     }
 
-    pub fn get(&self, block: u64) -> Option<&PendingCopy> {
+    pub fn get(&self, block: BlockId) -> Option<&PendingCopy> {
         self.copies.get(&block)
     }
 
     /// Targets still expected for `block`.
-    pub fn targets(&self, block: u64) -> usize {
+    pub fn targets(&self, block: BlockId) -> usize {
         self.copies.get(&block).map_or(0, |c| c.targets.len())
     }
 
     /// `node` reported `block`: returns the finished copy once no target is left.
-    pub fn confirm(&mut self, block: u64, node: NodeIdx) -> Option<PendingCopy> {
+    pub fn confirm(&mut self, block: BlockId, node: NodeIdx) -> Option<PendingCopy> {
         let copy = self.copies.get_mut(&block)?;
         copy.targets.retain(|&t| t != node);
         if copy.targets.is_empty() { self.copies.remove(&block) } else { None }
     }
 
     /// Removes and returns copies past their deadline, or involving `node` when given.
-    pub fn take_failed(&mut self, now: Instant, node: Option<NodeIdx>) -> Vec<(u64, PendingCopy)> {
-        let failed: Vec<u64> = self
+    pub fn take_failed(&mut self, now: Instant, node: Option<NodeIdx>) -> Vec<(BlockId, PendingCopy)> {
+        let failed: Vec<BlockId> = self
             .copies
             .iter()
             .filter(|(_, c)| c.deadline <= now || node.is_some_and(|n| c.source == n || c.targets.contains(&n)))
@@ -140,6 +141,7 @@ impl Pending {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hdfs_proto::BlockId;
     use std::time::Duration;
 
     #[test]
@@ -156,14 +158,14 @@ mod tests {
     #[test]
     fn queues_move_blocks_between_priorities() {
         let mut q = Queues::default();
-        q.add(1, Priority::Low);
-        q.add(2, Priority::Low);
-        q.add(1, Priority::Highest);
-        assert_eq!(q.blocks(Priority::Highest), vec![1]);
-        assert_eq!(q.blocks(Priority::Low), vec![2]);
-        q.add(1, Priority::Highest);
+        q.add(BlockId(1), Priority::Low);
+        q.add(BlockId(2), Priority::Low);
+        q.add(BlockId(1), Priority::Highest);
+        assert_eq!(q.blocks(Priority::Highest), vec![BlockId(1)]);
+        assert_eq!(q.blocks(Priority::Low), vec![BlockId(2)]);
+        q.add(BlockId(1), Priority::Highest);
         assert_eq!(q.len(), 2);
-        q.remove(1);
+        q.remove(BlockId(1));
         assert!(q.blocks(Priority::Highest).is_empty());
     }
 
@@ -171,17 +173,30 @@ mod tests {
     fn pending_copies_finish_on_confirmation_or_fail_on_deadline_or_node_loss() {
         let now = Instant::now();
         let mut p = Pending::default();
-        p.add(7, PendingCopy { source: 0, targets: vec![1, 2], deadline: now + Duration::from_secs(5) });
-        p.add(8, PendingCopy { source: 3, targets: vec![4], deadline: now + Duration::from_secs(1) });
-        assert_eq!(p.targets(7), 2);
-        assert!(p.confirm(7, 1).is_none());
-        assert!(p.confirm(7, 2).is_some());
+        p.add(
+            BlockId(7),
+            PendingCopy {
+                source: NodeIdx(0),
+                targets: vec![NodeIdx(1), NodeIdx(2)],
+                deadline: now + Duration::from_secs(5),
+            },
+        );
+        p.add(
+            BlockId(8),
+            PendingCopy { source: NodeIdx(3), targets: vec![NodeIdx(4)], deadline: now + Duration::from_secs(1) },
+        );
+        assert_eq!(p.targets(BlockId(7)), 2);
+        assert!(p.confirm(BlockId(7), NodeIdx(1)).is_none());
+        assert!(p.confirm(BlockId(7), NodeIdx(2)).is_some());
         assert_eq!(p.len(), 1);
         assert!(p.take_failed(now, None).is_empty());
         assert_eq!(p.take_failed(now + Duration::from_secs(2), None).len(), 1);
-        p.add(9, PendingCopy { source: 0, targets: vec![5], deadline: now + Duration::from_secs(60) });
-        assert_eq!(p.involving(5), 1);
-        assert_eq!(p.take_failed(now, Some(5)).len(), 1);
+        p.add(
+            BlockId(9),
+            PendingCopy { source: NodeIdx(0), targets: vec![NodeIdx(5)], deadline: now + Duration::from_secs(60) },
+        );
+        assert_eq!(p.involving(NodeIdx(5)), 1);
+        assert_eq!(p.take_failed(now, Some(NodeIdx(5))).len(), 1);
         assert!(p.is_empty());
     }
 }

@@ -13,6 +13,7 @@ use super::{BlockManager, HISTORY_LIMIT, ScheduledCopy};
 use crate::datanodes::{AdminState, Command, Liveness, Location, NodeIdx};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, Namespace};
+use hdfs_proto::{BlockId, BlockRef};
 
 impl BlockManager {
     /// One round of liveness checks, safe-mode accounting and repair scheduling.
@@ -27,7 +28,7 @@ impl BlockManager {
             return;
         }
         for (block, copy) in self.pending.take_failed(now, None) {
-            tracing::warn!(block, source = %self.nodes.get(copy.source).id, "copy not confirmed in time; will retry");
+            tracing::warn!(block = %block, source = %self.nodes.get(copy.source).id, "copy not confirmed in time; will retry");
             self.copy_failed(block, &copy);
         }
         self.check_decommissioning(ns);
@@ -37,7 +38,7 @@ impl BlockManager {
         self.schedule_copies(ns, now);
     }
 
-    pub(super) fn copy_failed(&mut self, block: u64, copy: &PendingCopy) {
+    pub(super) fn copy_failed(&mut self, block: BlockId, copy: &PendingCopy) {
         let src = self.nodes.get_mut(copy.source);
         src.streams = src.streams.saturating_sub(1);
         for &t in &copy.targets {
@@ -75,7 +76,7 @@ impl BlockManager {
         n.commands.clear();
         n.scheduled = 0;
         n.streams = 0;
-        let blocks: Vec<u64> = std::mem::take(&mut n.blocks).into_iter().collect();
+        let blocks: Vec<BlockId> = std::mem::take(&mut n.blocks).into_iter().collect();
         for b in blocks {
             self.blocks.remove_replica(b, idx);
             self.to_check.insert(b);
@@ -98,7 +99,7 @@ impl BlockManager {
     }
 
     /// Decides what a block needs: copies (queued by priority), trimming, or corrupt cleanup.
-    pub(super) fn classify(&mut self, ns: &Namespace, block: u64, now: Instant) {
+    pub(super) fn classify(&mut self, ns: &Namespace, block: BlockId, now: Instant) {
         let Some(entry) = self.blocks.get(block) else {
             self.queues.remove(block);
             return;
@@ -129,7 +130,7 @@ impl BlockManager {
     }
 
     /// Deletes `excess` good replicas, from the fullest in-service nodes first.
-    pub(super) fn trim(&mut self, block: u64, excess: usize) {
+    pub(super) fn trim(&mut self, block: BlockId, excess: usize) {
         let Some(entry) = self.blocks.get(block) else { return };
         let gen_stamp = entry.generation_stamp;
         let mut holders: Vec<(u64, NodeIdx)> = entry
@@ -140,25 +141,25 @@ impl BlockManager {
             .collect();
         holders.sort();
         for (_, n) in holders.into_iter().take(excess) {
-            tracing::info!(block, datanode = %self.nodes.get(n).id, "trimming an excess replica");
+            tracing::info!(block = %block, datanode = %self.nodes.get(n).id, "trimming an excess replica");
             self.blocks.remove_replica(block, n);
             let node = self.nodes.get_mut(n);
             node.blocks.remove(block);
-            node.pending_deletes.push((block, gen_stamp));
+            node.pending_deletes.push(BlockRef { id: block, gen_stamp });
         }
     }
 
-    pub(super) fn delete_corrupt(&mut self, block: u64) {
+    pub(super) fn delete_corrupt(&mut self, block: BlockId) {
         let Some(entry) = self.blocks.get(block) else { return };
         let gen_stamp = entry.generation_stamp;
         let corrupt: Vec<NodeIdx> =
             entry.replicas.iter().copied().filter(|&n| self.blocks.is_corrupt(block, n)).collect();
         for n in corrupt {
-            tracing::info!(block, datanode = %self.nodes.get(n).id, "deleting a corrupt replica now that good copies exist");
+            tracing::info!(block = %block, datanode = %self.nodes.get(n).id, "deleting a corrupt replica now that good copies exist");
             self.blocks.remove_replica(block, n);
             let node = self.nodes.get_mut(n);
             node.blocks.remove(block);
-            node.pending_deletes.push((block, gen_stamp));
+            node.pending_deletes.push(BlockRef { id: block, gen_stamp });
         }
     }
 
@@ -171,7 +172,7 @@ impl BlockManager {
         }
     }
 
-    pub(super) fn schedule_copy(&mut self, ns: &Namespace, block: u64, prio: Priority, limit: u32, now: Instant) {
+    pub(super) fn schedule_copy(&mut self, ns: &Namespace, block: BlockId, prio: Priority, limit: u32, now: Instant) {
         let Some(entry) = self.blocks.get(block) else {
             self.queues.remove(block);
             return;
@@ -206,7 +207,7 @@ impl BlockManager {
         }
         let locations: Vec<Location> = targets.iter().map(|&t| self.location(t)).collect();
         tracing::info!(
-            block,
+            block = %block,
             priority = ?prio,
             live = c.live,
             target = file.replication,
@@ -238,8 +239,8 @@ impl BlockManager {
         live.dedup();
         let Some(&primary) = live.first() else { return false };
         let locations: Vec<Location> = live.iter().map(|&n| self.location(n)).collect();
-        tracing::info!(block = block.id, primary = %self.nodes.get(primary).id, holders = locations.len(), "starting block recovery");
-        let new_generation_stamp = block.generation_stamp + 1;
+        tracing::info!(block = %block.id, primary = %self.nodes.get(primary).id, holders = locations.len(), "starting block recovery");
+        let new_generation_stamp = block.generation_stamp.next();
         self.nodes.get_mut(primary).commands.push(Command::RecoverBlock {
             block,
             new_generation_stamp,
@@ -253,7 +254,7 @@ impl BlockManager {
         let idx = self.nodes.find(name).ok_or_else(|| Error::UnknownDatanode(name.to_string()))?;
         let n = self.nodes.get_mut(idx);
         n.admin = if decommission { AdminState::Decommissioning } else { AdminState::Normal };
-        let blocks: Vec<u64> = n.blocks.iter().collect();
+        let blocks: Vec<BlockId> = n.blocks.iter().collect();
         tracing::info!(datanode = %n.id, decommission, blocks = blocks.len(), "admin state changed");
         self.to_check.extend(blocks);
         Ok(self.location(idx))

@@ -9,6 +9,7 @@ use super::{BlockManager, ReportedReplica};
 use crate::datanodes::NodeIdx;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
+use hdfs_proto::BlockId;
 
 impl BlockManager {
     /// A full block report: the node holds exactly these finalized replicas, plus `unfinished`
@@ -21,8 +22,8 @@ impl BlockManager {
         unfinished: &[ReportedReplica],
     ) -> Result<()> {
         let idx = self.node_idx(datanode_id)?;
-        let reported: HashSet<u64> = replicas.iter().map(|r| r.block).collect();
-        let gone: Vec<u64> = self.nodes.get(idx).blocks.iter().filter(|b| !reported.contains(b)).collect();
+        let reported: HashSet<BlockId> = replicas.iter().map(|r| r.block).collect();
+        let gone: Vec<BlockId> = self.nodes.get(idx).blocks.iter().filter(|b| !reported.contains(b)).collect();
         for b in gone {
             self.forget_replica(b, idx);
         }
@@ -37,7 +38,7 @@ impl BlockManager {
                 self.blocks.add_expected(r.block, idx);
             } else if known_gen.is_none_or(|g| r.generation_stamp < g) {
                 // Of a deleted block, or left behind by a pipeline recovery: junk.
-                self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
+                self.nodes.get_mut(idx).pending_deletes.push(r.as_ref());
                 orphans += 1;
             }
             // Otherwise it is being finalized as this report was listed: its own report follows.
@@ -71,7 +72,7 @@ impl BlockManager {
                 let src = self.nodes.get_mut(copy.source);
                 src.streams = src.streams.saturating_sub(1);
                 confirmed = true;
-                tracing::info!(block = r.block, datanode = datanode_id, "copy confirmed");
+                tracing::info!(block = %r.block, datanode = datanode_id, "copy confirmed");
             }
         }
         for r in deleted {
@@ -80,13 +81,13 @@ impl BlockManager {
         Ok(confirmed)
     }
 
-    pub(super) fn forget_replica(&mut self, block: u64, idx: NodeIdx) {
+    pub(super) fn forget_replica(&mut self, block: BlockId, idx: NodeIdx) {
         self.blocks.remove_replica(block, idx);
         self.nodes.get_mut(idx).blocks.remove(block);
         self.to_check.insert(block);
     }
 
-    pub(super) fn is_under_construction(&self, ns: &Namespace, block: u64) -> bool {
+    pub(super) fn is_under_construction(&self, ns: &Namespace, block: BlockId) -> bool {
         self.blocks.get(block).is_some_and(|e| ns.writer(e.file).is_some())
     }
 
@@ -113,20 +114,20 @@ impl BlockManager {
             self.to_check.insert(r.block);
             true
         } else {
-            tracing::info!(block = r.block, datanode = %self.nodes.get(idx).id, generation_stamp = r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
+            tracing::info!(block = %r.block, datanode = %self.nodes.get(idx).id, generation_stamp = %r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
             self.blocks.remove_replica(r.block, idx);
             self.nodes.get_mut(idx).blocks.remove(r.block);
-            self.nodes.get_mut(idx).pending_deletes.push((r.block, r.generation_stamp));
+            self.nodes.get_mut(idx).pending_deletes.push(r.as_ref());
             false
         }
     }
 
     /// A reader or a scanner found a bad replica: never hand it out again; it is deleted once
     /// enough good copies exist.
-    pub fn report_bad(&mut self, block: u64, datanode_id: &str) -> Result<()> {
+    pub fn report_bad(&mut self, block: BlockId, datanode_id: &str) -> Result<()> {
         let idx = self.nodes.lookup(datanode_id).ok_or_else(|| Error::UnknownDatanode(datanode_id.to_string()))?;
         if self.blocks.mark_corrupt(block, idx) {
-            tracing::warn!(block, datanode = datanode_id, "replica marked corrupt");
+            tracing::warn!(block = %block, datanode = datanode_id, "replica marked corrupt");
             self.to_check.insert(block);
         }
         Ok(())

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::datanodes::Command;
-use crate::namespace::Op;
+use crate::namespace::{CommittedBlock, Op};
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
 
 /// A namespace with one complete file `/f` at `replication` of one block (id 1, generation
 /// 1, 10 bytes); returns the file's inode and the block.
@@ -18,9 +19,14 @@ fn one_block_file(replication: u32) -> (Namespace, crate::namespace::InodeId, Bl
         mtime_ms: 0,
     };
     let file = ns.apply(&create).unwrap().created.unwrap();
-    let add = Op::AddBlock { path: "/f".into(), previous: None, block: 1, generation_stamp: 1 };
+    let add = Op::AddBlock { path: "/f".into(), previous: None, block: BlockId(1), generation_stamp: GenStamp(1) };
     let block = ns.apply(&add).unwrap().added_block.unwrap().1;
-    ns.apply(&Op::Complete { path: "/f".into(), last: Some((1, 10)), mtime_ms: 0 }).unwrap();
+    ns.apply(&Op::Complete {
+        path: "/f".into(),
+        last: Some(CommittedBlock { id: BlockId(1), num_bytes: 10 }),
+        mtime_ms: 0,
+    })
+    .unwrap();
     (ns, file, block)
 }
 
@@ -35,7 +41,7 @@ fn setup() -> (Namespace, BlockManager) {
     (ns, bm)
 }
 
-fn deletes(bm: &mut BlockManager) -> Vec<(u64, u64)> {
+fn deletes(bm: &mut BlockManager) -> Vec<BlockRef> {
     let (cmds, _) = bm.heartbeat("dn", Storage::default(), Instant::now()).unwrap();
     cmds.into_iter()
         .flat_map(|c| match c {
@@ -64,28 +70,28 @@ fn nodes_are_asked_back_early_when_another_is_about_to_be_declared_dead() {
 fn an_unfinished_replica_of_the_current_generation_is_not_deleted() {
     // Listed as unfinished just before it was finalized and its file completed.
     let (ns, mut bm) = setup();
-    let current = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+    let current = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "dn", &[], &[current]).unwrap();
     assert!(deletes(&mut bm).is_empty());
     // An older generation (left by a pipeline recovery) and an unknown block are junk.
-    let stale = ReportedReplica { block: 1, generation_stamp: 0, num_bytes: 10 };
-    let unknown = ReportedReplica { block: 9, generation_stamp: 1, num_bytes: 10 };
+    let stale = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(0), num_bytes: 10 };
+    let unknown = ReportedReplica { block: BlockId(9), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "dn", &[], &[stale, unknown]).unwrap();
-    assert_eq!(deletes(&mut bm), vec![(1, 0), (9, 1)]);
+    assert_eq!(deletes(&mut bm), vec![BlockRef::new(1, 0), BlockRef::new(9, 1)]);
 }
 
 #[test]
 fn replicas_of_removed_blocks_are_deleted_only_once_the_op_is_durable() {
     let (ns, mut bm) = setup();
-    let replica = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+    let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "dn", &[replica], &[]).unwrap();
     bm.begin_op(7);
-    bm.remove_blocks(&[Block { id: 1, generation_stamp: 1, num_bytes: 10 }]);
+    bm.remove_blocks(&[Block { id: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 }]);
     assert!(deletes(&mut bm).is_empty(), "not before the log is synced");
     bm.release_deletes(6);
     assert!(deletes(&mut bm).is_empty(), "an earlier op's sync does not cover it");
     bm.release_deletes(7);
-    assert_eq!(deletes(&mut bm), vec![(1, 1)]);
+    assert_eq!(deletes(&mut bm), vec![BlockRef::new(1, 1)]);
 }
 
 #[test]
@@ -99,7 +105,7 @@ fn a_copy_not_confirmed_in_time_is_scheduled_again() {
     let t0 = Instant::now();
     bm.register("a", "a:1", Storage::default(), t0);
     bm.register("b", "b:1", Storage::default(), t0);
-    let replica = ReportedReplica { block: 1, generation_stamp: 1, num_bytes: 10 };
+    let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "a", &[replica], &[]).unwrap();
 
     bm.tick(&ns, t0);

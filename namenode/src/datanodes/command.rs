@@ -1,8 +1,12 @@
 //! What the namenode asks of a datanode, and how it names one: leaf types, imported by the block
 //! manager that decides and the datanode records that carry them to the next heartbeat reply.
 
+use hdfs_proto::{BlockRef, GenStamp};
+
 use crate::namespace::Block;
 
+/// How clients and other datanodes reach a datanode: its id (the UUID it keeps in its data dir)
+/// and its current address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub datanode_id: String,
@@ -12,11 +16,11 @@ pub struct Location {
 /// Work for a datanode, returned in its heartbeat reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Delete these replicas (block id, generation stamp).
-    DeleteBlocks(Vec<(u64, u64)>),
+    /// Delete these replicas.
+    DeleteBlocks(Vec<BlockRef>),
     /// Copy a replica to `targets` (a pipeline, first to last).
     Replicate { block: Block, targets: Vec<Location> },
     /// Recover a block whose writer is gone: agree on a length among `holders`, finalize them
     /// with `new_generation_stamp`, and report back.
-    RecoverBlock { block: Block, new_generation_stamp: u64, holders: Vec<Location> },
+    RecoverBlock { block: Block, new_generation_stamp: GenStamp, holders: Vec<Location> },
 }

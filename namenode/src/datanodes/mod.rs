@@ -11,13 +11,18 @@ use std::collections::HashMap;
 
 use std::time::Instant;
 
+use hdfs_proto::{BlockId, BlockRef};
 use roaring::RoaringTreemap;
 
 pub use command::{Command, Location};
 pub use liveness::{Liveness, liveness};
 
-/// Index of a datanode in the manager: small and `Copy`, for the block map.
-pub type NodeIdx = u32;
+/// A datanode as the block map names it: its index in the manager, small and `Copy` (the
+/// block map keeps up to three per block inline), given at first registration and kept across
+/// re-registrations. Its UUID and address are in [`Location`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct NodeIdx(pub u32);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Storage {
@@ -47,9 +52,9 @@ pub struct Datanode {
     /// Blocks this node holds a replica of, per its reports. A compressed bitmap: block ids are
     /// dense, so this costs 2 bytes a replica where a node holds few of a range of ids and one
     /// bit where it holds most (a `HashSet<u64>` cost 9-18 bytes).
-    pub blocks: RoaringTreemap,
+    pub blocks: BlockSet,
     /// Replicas to delete, sent with the next heartbeat reply.
-    pub pending_deletes: Vec<(u64, u64)>,
+    pub pending_deletes: Vec<BlockRef>,
     /// Other work for the next heartbeat reply (copies, block recovery).
     pub commands: Vec<Command>,
     /// Declared dead: its replicas were forgotten; it must register again.
@@ -64,6 +69,41 @@ pub struct Datanode {
     pub scheduled: u32,
 }
 
+/// The blocks a node holds, as a compressed bitmap of their ids.
+#[derive(Debug, Default)]
+pub struct BlockSet(RoaringTreemap);
+
+impl BlockSet {
+    pub fn insert(&mut self, b: BlockId) -> bool {
+        self.0.insert(b.0)
+    }
+
+    pub fn remove(&mut self, b: BlockId) -> bool {
+        self.0.remove(b.0)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = BlockId> + '_ {
+        self.0.iter().map(BlockId)
+    }
+}
+
+impl IntoIterator for BlockSet {
+    type Item = BlockId;
+    type IntoIter = std::iter::Map<roaring::treemap::IntoIter, fn(u64) -> BlockId>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter().map(BlockId)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DatanodeManager {
     nodes: Vec<Datanode>,
@@ -74,7 +114,7 @@ impl DatanodeManager {
     /// Registers a node, or refreshes its address and storage if it is known.
     pub fn register(&mut self, id: &str, address: &str, storage: Storage, now: Instant) -> NodeIdx {
         if let Some(&idx) = self.by_id.get(id) {
-            let n = &mut self.nodes[idx as usize];
+            let n = &mut self.nodes[idx.0 as usize];
             if n.address != address {
                 tracing::info!(datanode = id, old = %n.address, new = address, "datanode address changed");
             }
@@ -85,13 +125,13 @@ impl DatanodeManager {
             n.last_state = Liveness::Live;
             return idx;
         }
-        let idx = self.nodes.len() as NodeIdx;
+        let idx = NodeIdx(self.nodes.len() as u32);
         self.nodes.push(Datanode {
             id: id.to_string(),
             address: address.to_string(),
             storage,
             last_heartbeat: now,
-            blocks: RoaringTreemap::new(),
+            blocks: BlockSet::default(),
             pending_deletes: Vec::new(),
             commands: Vec::new(),
             dead: false,
@@ -109,15 +149,15 @@ impl DatanodeManager {
     }
 
     pub fn get(&self, idx: NodeIdx) -> &Datanode {
-        &self.nodes[idx as usize]
+        &self.nodes[idx.0 as usize]
     }
 
     pub fn get_mut(&mut self, idx: NodeIdx) -> &mut Datanode {
-        &mut self.nodes[idx as usize]
+        &mut self.nodes[idx.0 as usize]
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (NodeIdx, &Datanode)> {
-        self.nodes.iter().enumerate().map(|(i, n)| (i as NodeIdx, n))
+        self.nodes.iter().enumerate().map(|(i, n)| (NodeIdx(i as u32), n))
     }
 
     /// A node by its id or its address (as operators name it).

@@ -8,8 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::io_err;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::namespace::Namespace;
 
 const IMAGE_FILE: &str = "fsimage";
@@ -27,15 +26,16 @@ pub(super) fn read_image(dir: &Path) -> Result<Option<Image>> {
     let file = match fs::File::open(&path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_err("open", &path, e)),
+        Err(e) => return Err(Error::storage("open", &path, e)),
     };
     let mut r = BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 8];
-    r.read_exact(&mut magic).map_err(|e| io_err("read", &path, e))?;
+    r.read_exact(&mut magic).map_err(|e| Error::storage("read", &path, e))?;
     if &magic != IMAGE_MAGIC {
-        return Err(io_err("read", &path, "not an fsimage (bad magic)"));
+        return Err(Error::storage_refused(format!("read {}: not an fsimage (bad magic)", path.display())));
     }
-    let img: Image = bincode::deserialize_from(r).map_err(|e| io_err("decode", &path, e))?;
+    let img: Image = bincode::deserialize_from(r)
+        .map_err(|e| Error::storage("decode", &path, std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
     Ok(Some(img))
 }
 
@@ -55,5 +55,5 @@ pub(super) fn write_image(dir: &Path, last_index: u64, ns: &Namespace) -> Result
         fs::rename(&tmp, &path)?;
         fs::File::open(dir)?.sync_all()
     };
-    write().map_err(|e| io_err("write", &path, e))
+    write().map_err(|e| Error::storage("write", &path, e))
 }

@@ -4,8 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use super::io_err;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Held (an exclusive `flock`) for as long as a namenode has the directory open.
 pub const LOCK_FILE: &str = "in_use.lock";
@@ -18,13 +17,14 @@ pub(super) fn lock_dir(dir: &Path) -> Result<fs::File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| io_err("open", &path, e))?;
+        .map_err(|e| Error::storage("open", &path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => {
-            Err(io_err("refusing to start:", dir, "another namenode has this data directory open"))
-        }
-        Err(fs::TryLockError::Error(e)) => Err(io_err("lock", &path, e)),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::storage_refused(format!(
+            "refusing to start: {}: another namenode has this data directory open",
+            dir.display()
+        ))),
+        Err(fs::TryLockError::Error(e)) => Err(Error::storage("lock", &path, e)),
     }
 }
 

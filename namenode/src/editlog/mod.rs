@@ -40,11 +40,6 @@ use sync::{Pending, Shared};
 use crate::error::{Error, Result};
 use crate::namespace::{Namespace, Op};
 
-
-fn io_err(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Storage(format!("{what} {}: {e}", path.display()))
-}
-
 pub struct EditLog {
     dir: PathBuf,
     /// The directory's lock: two namenodes appending to one segment would garble it.
@@ -60,17 +55,16 @@ pub struct EditLog {
 impl EditLog {
     /// Opens (or creates) the log in `dir` and rebuilds the namespace from image and log.
     pub fn open(dir: &Path) -> Result<(Self, Namespace)> {
-        fs::create_dir_all(dir).map_err(|e| io_err("create", dir, e))?;
+        fs::create_dir_all(dir).map_err(|e| Error::storage("create", dir, e))?;
         let lock = lock_dir(dir)?;
         let old = dir.join("editlog");
         if old.exists() {
             // Written by the first version, which kept the log in sled: ignoring it would lose
             // every op since the last image without a word.
-            return Err(io_err(
-                "refusing to start:",
-                &old,
-                "an edit log in the earlier sled format; this version reads only edits-* segments",
-            ));
+            return Err(Error::storage_refused(format!(
+                "refusing to start: {}: an edit log in the earlier sled format; this version reads only edits-* segments",
+                old.display()
+            )));
         }
         let (image_index, mut ns) = match read_image(dir)? {
             Some(img) => (img.last_index, img.namespace),
@@ -101,8 +95,11 @@ impl EditLog {
             Some((first, path)) => (*first, path.clone()),
             None => (last_index + 1, segment_path(dir, last_index + 1)),
         };
-        let segment =
-            fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io_err("open", &path, e))?;
+        let segment = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::storage("open", &path, e))?;
         sync_dir(dir)?;
         let (synced, _) = tokio::sync::watch::channel(last_index);
         let shared = Arc::new(Shared {
@@ -118,7 +115,7 @@ impl EditLog {
                 let shared = shared.clone();
                 move || shared.run_syncer()
             })
-            .map_err(|e| io_err("start the syncer for", dir, e))?;
+            .map_err(|e| Error::storage("start the syncer for", dir, e))?;
         let log = Self {
             dir: dir.to_path_buf(),
             _lock: lock,
@@ -134,7 +131,7 @@ impl EditLog {
     /// Appends `op` (not yet durable: wait on [`LogSync::wait`] before acknowledging).
     pub fn append(&mut self, op: &Op) -> Result<u64> {
         if self.shared.failed.load(Ordering::Acquire) {
-            return Err(Error::Storage("edit log write failed earlier; restart the namenode".into()));
+            return Err(Error::storage_refused("edit log write failed earlier; restart the namenode"));
         }
         let index = self.next_index;
         {
@@ -171,17 +168,20 @@ impl EditLog {
             let mut segment = self.shared.segment.lock().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = self.shared.flush(&mut segment) {
                 self.shared.fail(&e);
-                return Err(io_err("write", &segment_path(&self.dir, self.segment_first), e));
+                return Err(Error::storage("write", &segment_path(&self.dir, self.segment_first), e));
             }
-            *segment =
-                fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| io_err("create", &path, e))?;
+            *segment = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| Error::storage("create", &path, e))?;
             sync_dir(&self.dir)?;
             self.segment_first = new_first;
         }
         write_image(&self.dir, last_index, ns)?;
         for (first, path) in list_segments(&self.dir)? {
             if first < self.segment_first {
-                fs::remove_file(&path).map_err(|e| io_err("remove", &path, e))?;
+                fs::remove_file(&path).map_err(|e| Error::storage("remove", &path, e))?;
             }
         }
         self.since_checkpoint = 0;
@@ -202,7 +202,7 @@ impl Drop for EditLog {
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_err("sync", dir, e))
+    fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| Error::storage("sync", dir, e))
 }
 
 #[cfg(test)]

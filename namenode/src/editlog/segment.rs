@@ -6,7 +6,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::io_err;
 use crate::error::{Error, Result};
 use crate::namespace::Op;
 
@@ -32,8 +31,8 @@ pub(super) fn segment_path(dir: &Path, first: u64) -> PathBuf {
 /// The segments in `dir`, by first index.
 pub(super) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| io_err("list", dir, e))? {
-        let entry = entry.map_err(|e| io_err("list", dir, e))?;
+    for entry in fs::read_dir(dir).map_err(|e| Error::storage("list", dir, e))? {
+        let entry = entry.map_err(|e| Error::storage("list", dir, e))?;
         let name = entry.file_name();
         let Some(first) = name.to_str().and_then(|n| n.strip_prefix(SEGMENT_PREFIX)).and_then(|n| n.parse().ok())
         else {
@@ -48,7 +47,7 @@ pub(super) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
 /// The records of one segment. In the last segment, a record cut short by the end of the file
 /// is dropped and the file truncated before it.
 pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Op)>> {
-    let bytes = fs::read(path).map_err(|e| io_err("read", path, e))?;
+    let bytes = fs::read(path).map_err(|e| Error::storage("read", path, e))?;
     let mut records = Vec::new();
     let mut at = 0;
     let mut expected = None;
@@ -71,8 +70,8 @@ pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Op)>>
                 return Err(corrupt(format!("cut short at offset {at}")));
             }
             tracing::warn!(segment = %path.display(), offset = at, dropped = rest.len(), "dropping a record cut short by a crash");
-            let f = fs::OpenOptions::new().write(true).open(path).map_err(|e| io_err("open", path, e))?;
-            f.set_len(at as u64).and_then(|_| f.sync_all()).map_err(|e| io_err("truncate", path, e))?;
+            let f = fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::storage("open", path, e))?;
+            f.set_len(at as u64).and_then(|_| f.sync_all()).map_err(|e| Error::storage("truncate", path, e))?;
             break;
         }
         let len = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as usize;

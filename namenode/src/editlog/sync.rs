@@ -98,13 +98,13 @@ impl LogSync {
         let mut rx = self.shared.synced.subscribe();
         loop {
             if self.shared.failed.load(Ordering::Acquire) {
-                return Err(Error::Storage("edit log write failed; restart the namenode".into()));
+                return Err(Error::storage_refused("edit log write failed; restart the namenode"));
             }
             if *rx.borrow_and_update() >= index {
                 return Ok(());
             }
             if rx.changed().await.is_err() {
-                return Err(Error::Storage("edit log closed".into()));
+                return Err(Error::storage_refused("edit log closed"));
             }
         }
     }

@@ -6,8 +6,9 @@ use hdfs_proto::path::HdfsPath;
 
 use smallvec::SmallVec;
 
-use super::{Block, Effects, File, Inode, InodeId, InodeKind, Namespace, Op, ROOT, RemovedFile, parse};
+use super::{Block, CommittedBlock, Effects, File, Inode, InodeId, InodeKind, Namespace, Op, ROOT, RemovedFile, parse};
 use crate::error::{Error, Result};
+use hdfs_proto::BlockId;
 
 impl Namespace {
     /// Validates `op` against the current state and applies it; on error nothing changed.
@@ -72,7 +73,7 @@ impl Namespace {
                 commit_last(file, &path, *previous)?;
                 let b = Block { id: *block, generation_stamp: *generation_stamp, num_bytes: 0 };
                 file.blocks.push(b);
-                self.next_block = self.next_block.max(block + 1);
+                self.next_block = self.next_block.max(block.next());
                 fx.added_block = Some((id, b));
             }
             Op::Complete { path, last, mtime_ms } => {
@@ -209,7 +210,7 @@ impl Namespace {
 }
 
 /// The file's last block, which must be the one named.
-fn last_block_mut<'a>(file: &'a mut File, path: &HdfsPath, block: u64) -> Result<&'a mut Block> {
+fn last_block_mut<'a>(file: &'a mut File, path: &HdfsPath, block: BlockId) -> Result<&'a mut Block> {
     match file.blocks.last_mut() {
         Some(last) if last.id == block => Ok(last),
         last => Err(Error::BlockMismatch {
@@ -221,17 +222,17 @@ fn last_block_mut<'a>(file: &'a mut File, path: &HdfsPath, block: u64) -> Result
 }
 
 /// Sets the length of the file's last block, which must be the one named.
-fn commit_last(file: &mut File, path: &HdfsPath, block: Option<(u64, u64)>) -> Result<()> {
+fn commit_last(file: &mut File, path: &HdfsPath, block: Option<CommittedBlock>) -> Result<()> {
     match (file.blocks.last_mut(), block) {
         (None, None) => Ok(()),
-        (Some(last), Some((id, len))) if last.id == id => {
-            last.num_bytes = len;
+        (Some(last), Some(c)) if last.id == c.id => {
+            last.num_bytes = c.num_bytes;
             Ok(())
         }
         (last, got) => Err(Error::BlockMismatch {
             path: path.clone(),
             expected: last.map_or("none".to_string(), |b| b.id.to_string()),
-            got: got.map_or(0, |(id, _)| id),
+            got: got.map_or(BlockId(0), |c| c.id),
         }),
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use hdfs_proto::path::HdfsPath;
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -26,9 +27,23 @@ pub const ROOT: InodeId = 1;
 /// A block of a file, as the namespace knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {
-    pub id: u64,
-    pub generation_stamp: u64,
+    pub id: BlockId,
+    pub generation_stamp: GenStamp,
     /// Bytes in the block; 0 until the writer commits it (next add_block or complete).
+    pub num_bytes: u64,
+}
+
+impl Block {
+    /// The block at its generation stamp: what its replicas are named by.
+    pub fn as_ref(&self) -> BlockRef {
+        BlockRef { id: self.id, gen_stamp: self.generation_stamp }
+    }
+}
+
+/// A block's length as its writer commits it (with the next `add_block`, or at `complete`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedBlock {
+    pub id: BlockId,
     pub num_bytes: u64,
 }
 
@@ -90,7 +105,7 @@ pub struct Namespace {
     /// The client writing each file under construction.
     writers: HashMap<InodeId, Box<str>>,
     next_inode: InodeId,
-    next_block: u64,
+    next_block: BlockId,
 }
 
 impl Default for Namespace {
@@ -98,7 +113,7 @@ impl Default for Namespace {
         let root = Inode { parent: ROOT, name: "".into(), mtime_ms: 0, kind: InodeKind::Directory(Vec::new()) };
         let mut inodes = IdMap::default();
         inodes.insert(ROOT, root);
-        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: 1 }
+        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: BlockId(1) }
     }
 }
 
@@ -131,7 +146,7 @@ impl Namespace {
     }
 
     /// The next block id to hand out.
-    pub fn next_block_id(&self) -> u64 {
+    pub fn next_block_id(&self) -> BlockId {
         self.next_block
     }
 

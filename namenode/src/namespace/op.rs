@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Block, InodeId};
+use super::{Block, CommittedBlock, InodeId};
+use hdfs_proto::{BlockId, GenStamp};
 
 /// One namespace mutation: the unit of the edit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,34 +29,34 @@ pub enum Op {
     /// Commits the length of the file's last block (if any) and appends a new one.
     AddBlock {
         path: String,
-        previous: Option<(u64, u64)>,
-        block: u64,
-        generation_stamp: u64,
+        previous: Option<CommittedBlock>,
+        block: BlockId,
+        generation_stamp: GenStamp,
     },
     /// Commits the last block's length and closes the file.
     Complete {
         path: String,
-        last: Option<(u64, u64)>,
+        last: Option<CommittedBlock>,
         mtime_ms: u64,
     },
     /// Gives the file's last block a new generation stamp (pipeline recovery), so replicas of
     /// the old generation are recognised as stale.
     UpdateBlock {
         path: String,
-        block: u64,
-        generation_stamp: u64,
+        block: BlockId,
+        generation_stamp: GenStamp,
     },
     /// Drops the file's last block, which never received data (its pipeline failed at setup).
     AbandonBlock {
         path: String,
-        block: u64,
+        block: BlockId,
     },
     /// Closes a file whose writer is gone, its last block at the length and generation its
     /// replicas agreed on (length 0: the block is dropped).
     CommitRecovery {
         path: String,
-        block: u64,
-        generation_stamp: u64,
+        block: BlockId,
+        generation_stamp: GenStamp,
         num_bytes: u64,
         mtime_ms: u64,
     },

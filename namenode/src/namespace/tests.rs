@@ -1,6 +1,9 @@
 //! The namespace's transitions, one behaviour per test.
 
+use hdfs_proto::{BlockId, GenStamp};
+
 use super::*;
+use crate::namespace::CommittedBlock;
 
 fn p(s: &str) -> HdfsPath {
     HdfsPath::parse(s).unwrap()
@@ -68,14 +71,23 @@ fn mkdirs_through_a_file_fails() {
 fn create_refuses_existing_unless_overwrite_and_reports_removed_blocks() {
     let mut ns = Namespace::default();
     create(&mut ns, "/f", false).unwrap();
-    ns.apply(&Op::AddBlock { path: "/f".into(), previous: None, block: 7, generation_stamp: 1 }).unwrap();
-    ns.apply(&Op::Complete { path: "/f".into(), last: Some((7, 100)), mtime_ms: 2 }).unwrap();
+    ns.apply(&Op::AddBlock { path: "/f".into(), previous: None, block: BlockId(7), generation_stamp: GenStamp(1) })
+        .unwrap();
+    ns.apply(&Op::Complete {
+        path: "/f".into(),
+        last: Some(CommittedBlock { id: BlockId(7), num_bytes: 100 }),
+        mtime_ms: 2,
+    })
+    .unwrap();
     assert!(matches!(create(&mut ns, "/f", false), Err(Error::AlreadyExists(_))));
     let fx = create(&mut ns, "/f", true).unwrap();
     assert_eq!(fx.removed_files.len(), 1);
-    assert_eq!(fx.removed_files[0].blocks, vec![Block { id: 7, generation_stamp: 1, num_bytes: 100 }]);
+    assert_eq!(
+        fx.removed_files[0].blocks,
+        vec![Block { id: BlockId(7), generation_stamp: GenStamp(1), num_bytes: 100 }]
+    );
     assert_eq!(fx.removed_files[0].writer, None);
-    assert_eq!(ns.next_block_id(), 8);
+    assert_eq!(ns.next_block_id(), BlockId(8));
 }
 
 #[test]
@@ -120,11 +132,21 @@ fn create_validates_replication_and_block_size_before_changing_anything() {
 fn blocks_commit_in_order() {
     let mut ns = Namespace::default();
     create(&mut ns, "/f", false).unwrap();
-    let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+    let add = |previous: Option<(u64, u64)>, block| Op::AddBlock {
+        path: "/f".into(),
+        previous: previous.map(|(id, num_bytes)| CommittedBlock { id: BlockId(id), num_bytes }),
+        block: BlockId(block),
+        generation_stamp: GenStamp(1),
+    };
     assert!(matches!(ns.apply(&add(Some((9, 1)), 1)), Err(Error::BlockMismatch { .. })));
     ns.apply(&add(None, 1)).unwrap();
     ns.apply(&add(Some((1, 10)), 2)).unwrap();
-    ns.apply(&Op::Complete { path: "/f".into(), last: Some((2, 5)), mtime_ms: 3 }).unwrap();
+    ns.apply(&Op::Complete {
+        path: "/f".into(),
+        last: Some(CommittedBlock { id: BlockId(2), num_bytes: 5 }),
+        mtime_ms: 3,
+    })
+    .unwrap();
     let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
     assert_eq!(f.length(), 15);
     assert!(ns.writer(ns.resolve(&p("/f")).unwrap()).is_none());
@@ -135,21 +157,32 @@ fn blocks_commit_in_order() {
 fn recovery_ops_touch_only_the_last_block_of_an_open_file() {
     let mut ns = Namespace::default();
     create(&mut ns, "/f", false).unwrap();
-    let add = |previous, block| Op::AddBlock { path: "/f".into(), previous, block, generation_stamp: 1 };
+    let add = |previous: Option<(u64, u64)>, block| Op::AddBlock {
+        path: "/f".into(),
+        previous: previous.map(|(id, num_bytes)| CommittedBlock { id: BlockId(id), num_bytes }),
+        block: BlockId(block),
+        generation_stamp: GenStamp(1),
+    };
     ns.apply(&add(None, 1)).unwrap();
     ns.apply(&add(Some((1, 10)), 2)).unwrap();
-    let bump = |block| Op::UpdateBlock { path: "/f".into(), block, generation_stamp: 5 };
+    let bump = |block| Op::UpdateBlock { path: "/f".into(), block: BlockId(block), generation_stamp: GenStamp(5) };
     assert!(matches!(ns.apply(&bump(1)), Err(Error::BlockMismatch { .. })));
-    assert_eq!(ns.apply(&bump(2)).unwrap().updated_block.map(|b| b.generation_stamp), Some(5));
-    let fx = ns.apply(&Op::AbandonBlock { path: "/f".into(), block: 2 }).unwrap();
-    assert_eq!(fx.dropped_block.map(|b| b.id), Some(2));
+    assert_eq!(ns.apply(&bump(2)).unwrap().updated_block.map(|b| b.generation_stamp), Some(GenStamp(5)));
+    let fx = ns.apply(&Op::AbandonBlock { path: "/f".into(), block: BlockId(2) }).unwrap();
+    assert_eq!(fx.dropped_block.map(|b| b.id), Some(BlockId(2)));
     ns.apply(&add(Some((1, 10)), 3)).unwrap();
-    let commit = Op::CommitRecovery { path: "/f".into(), block: 3, generation_stamp: 6, num_bytes: 7, mtime_ms: 9 };
+    let commit = Op::CommitRecovery {
+        path: "/f".into(),
+        block: BlockId(3),
+        generation_stamp: GenStamp(6),
+        num_bytes: 7,
+        mtime_ms: 9,
+    };
     let fx = ns.apply(&commit).unwrap();
     assert!(fx.completed.is_some());
     let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
     let open = ns.writer(ns.resolve(&p("/f")).unwrap()).is_some();
-    assert_eq!((f.length(), open, f.blocks[1].generation_stamp), (17, false, 6));
+    assert_eq!((f.length(), open, f.blocks[1].generation_stamp), (17, false, GenStamp(6)));
     assert!(matches!(ns.apply(&commit), Err(Error::NotUnderConstruction(_))));
 }
 

@@ -8,7 +8,6 @@ use crate::datanodes::Location;
 use crate::error::Result;
 use crate::fsck::{self, FsckReport};
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SafeModeAction {
     Get,

@@ -10,8 +10,8 @@ use hdfs_proto::path::HdfsPath;
 use super::{Namesystem, now_ms};
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
-use crate::namespace::{Block, ContentSummary, InodeId, InodeKind, Namespace, Op};
-
+use crate::namespace::{Block, CommittedBlock, ContentSummary, InodeId, InodeKind, Namespace, Op};
+use hdfs_proto::{BlockId, GenStamp};
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;
@@ -164,7 +164,7 @@ impl Namesystem {
         &self,
         path: &HdfsPath,
         client: &str,
-        previous: Option<(u64, u64)>,
+        previous: Option<CommittedBlock>,
         exclude: &[String],
     ) -> Result<LocatedBlock> {
         self.mutate(
@@ -178,13 +178,16 @@ impl Namesystem {
                     return Err(Error::NoLiveDatanodes);
                 }
                 let block = st.ns.next_block_id();
-                Ok((Op::AddBlock { path: path.to_string(), previous, block, generation_stamp: 1 }, targets))
+                Ok((
+                    Op::AddBlock { path: path.to_string(), previous, block, generation_stamp: GenStamp::FIRST },
+                    targets,
+                ))
             },
             |st, fx, targets| {
                 let (file, block) = fx.added_block.expect("add_block adds");
                 st.bm.add_block(&block, file, &targets);
                 let offset = st.ns.inode(file).and_then(|i| i.as_file()).map_or(0, |f| f.length());
-                tracing::debug!(%path, block = block.id, ?targets, "block allocated");
+                tracing::debug!(%path, block = %block.id, ?targets, "block allocated");
                 LocatedBlock { block, offset, locations: targets.iter().map(|&t| st.bm.location(t)).collect() }
             },
         )
@@ -193,7 +196,7 @@ impl Namesystem {
 
     /// Commits the last block and closes the file. Returns false (changing nothing) while some
     /// block has no reported replica yet; the client retries shortly.
-    pub async fn complete(&self, path: &HdfsPath, client: &str, last: Option<(u64, u64)>) -> Result<bool> {
+    pub async fn complete(&self, path: &HdfsPath, client: &str, last: Option<CommittedBlock>) -> Result<bool> {
         let op = Op::Complete { path: path.to_string(), last, mtime_ms: now_ms() };
         let done = self
             .mutate(
@@ -247,24 +250,25 @@ impl Namesystem {
     }
 
     /// A reader or a datanode's scanner found a bad replica.
-    pub fn report_bad_block(&self, block: u64, datanode_id: &str) -> Result<()> {
+    pub fn report_bad_block(&self, block: BlockId, datanode_id: &str) -> Result<()> {
         self.lock().bm.report_bad(block, datanode_id)
     }
 
     /// Gives the last block of a file being written a new generation stamp, for a pipeline
     /// that lost a node: the survivors continue under it, so a replica left on the lost node
     /// is recognisably stale.
-    pub async fn update_pipeline(&self, path: &HdfsPath, client: &str, block: u64) -> Result<u64> {
+    pub async fn update_pipeline(&self, path: &HdfsPath, client: &str, block: BlockId) -> Result<GenStamp> {
         self.mutate(
             |st| {
                 let (_, file) = st.writable_file(path, client)?;
-                let gen_stamp = file.blocks.last().filter(|b| b.id == block).map_or(0, |b| b.generation_stamp) + 1;
+                let gen_stamp =
+                    file.blocks.last().filter(|b| b.id == block).map_or(GenStamp(0), |b| b.generation_stamp).next();
                 Ok((Op::UpdateBlock { path: path.to_string(), block, generation_stamp: gen_stamp }, ()))
             },
             |st, fx, ()| {
                 let b = fx.updated_block.expect("update updates");
                 st.bm.new_generation(b.id, b.generation_stamp);
-                tracing::info!(%path, block = b.id, generation_stamp = b.generation_stamp, "pipeline updated");
+                tracing::info!(%path, block = %b.id, generation_stamp = %b.generation_stamp, "pipeline updated");
                 b.generation_stamp
             },
         )
@@ -272,7 +276,7 @@ impl Namesystem {
     }
 
     /// Drops the last block of a file being written, whose pipeline failed before any data.
-    pub async fn abandon_block(&self, path: &HdfsPath, client: &str, block: u64) -> Result<()> {
+    pub async fn abandon_block(&self, path: &HdfsPath, client: &str, block: BlockId) -> Result<()> {
         self.mutate(
             |st| {
                 st.writable_file(path, client)?;
@@ -286,8 +290,8 @@ impl Namesystem {
     /// A datanode finished recovering a block whose writer went away: close the file there.
     pub async fn commit_block_recovery(
         &self,
-        block: u64,
-        generation_stamp: u64,
+        block: BlockId,
+        generation_stamp: GenStamp,
         num_bytes: u64,
         holders: &[String],
     ) -> Result<()> {
@@ -313,7 +317,7 @@ impl Namesystem {
                 st.bm.remove_blocks(fx.dropped_block.as_slice());
                 st.recovering.remove(&file);
                 st.check_file(file);
-                tracing::info!(block, generation_stamp, num_bytes, "block recovered; file closed");
+                tracing::info!(block = %block, generation_stamp = %generation_stamp, num_bytes, "block recovered; file closed");
             },
         )
         .await

@@ -102,7 +102,7 @@ impl Namesystem {
         after: impl FnOnce(&mut State, Effects, T) -> R,
     ) -> Result<R> {
         if self.log_failed.load(Ordering::Acquire) {
-            return Err(Error::Storage("edit log failed earlier; restart the namenode".into()));
+            return Err(Error::storage_refused("edit log failed earlier; restart the namenode"));
         }
         let r = {
             let mut st = self.lock();
@@ -116,7 +116,7 @@ impl Namesystem {
                 Ok(index) => index,
                 Err(e) => {
                     self.log_failed.store(true, Ordering::Release);
-                    tracing::error!(error = %e, "edit log append failed; refusing further mutations");
+                    tracing::error!(error = %e.detail(), "edit log append failed; refusing further mutations");
                     return Err(e);
                 }
             };
@@ -125,7 +125,7 @@ impl Namesystem {
             if st.log.needs_checkpoint(self.config.checkpoint_every, st.ns.inode_count()) {
                 let State { log, ns, .. } = &mut *st;
                 if let Err(e) = log.checkpoint(ns) {
-                    tracing::warn!(error = %e, "checkpoint failed; the log keeps growing");
+                    tracing::warn!(error = %e.detail(), "checkpoint failed; the log keeps growing");
                 }
             }
             (r, index)
@@ -134,7 +134,7 @@ impl Namesystem {
         if let Err(e) = self.sync.wait(index).await {
             // The op is applied in memory but maybe not on disk: stop taking more.
             self.log_failed.store(true, Ordering::Release);
-            tracing::error!(error = %e, "edit log sync failed; refusing further mutations");
+            tracing::error!(error = %e.detail(), "edit log sync failed; refusing further mutations");
             return Err(e);
         }
         self.lock().bm.release_deletes(index);
@@ -147,7 +147,6 @@ impl Namesystem {
         let State { log, ns, .. } = &mut *st;
         log.checkpoint(ns)
     }
-
 }
 
 /// `hdfs safemode get|enter|leave`.

@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::datanodes::NodeIdx;
 use crate::namespace::{Block, InodeId, Op};
 
-
 /// The loop; see the module doc.
 pub(crate) struct ReplicationMonitor {
     pub(crate) ns: Arc<Namesystem>,
@@ -78,7 +77,7 @@ impl Namesystem {
                 },
             );
             if let Err(e) = r.await {
-                tracing::warn!(%path, error = %e, "could not close a file after its lease expired");
+                tracing::warn!(%path, error = %e.detail(), "could not close a file after its lease expired");
             }
         }
     }
@@ -87,7 +86,11 @@ impl Namesystem {
 impl State {
     /// Starts block recovery for files whose writer's lease expired. Returns the files that
     /// need no recovery (no block, or a last block nobody holds) to be closed as they are.
-    pub(super) fn recover_expired_leases(&mut self, config: &Config, now: Instant) -> Vec<(InodeId, HdfsPath, Option<Block>)> {
+    pub(super) fn recover_expired_leases(
+        &mut self,
+        config: &Config,
+        now: Instant,
+    ) -> Vec<(InodeId, HdfsPath, Option<Block>)> {
         for (client, files) in self.leases.take_expired(now, config.lease_hard_limit) {
             for file in files {
                 tracing::info!(client, path = %self.ns.path_of(file), "lease expired; recovering the file");

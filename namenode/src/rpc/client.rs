@@ -7,8 +7,9 @@ use tonic::{Request, Response};
 use super::convert::block_len;
 use super::{Reply, Service, non_empty, path};
 use crate::error::Error;
-use hdfs_proto::path::HdfsPath;
 use crate::namesystem::{CreateOptions, SafeModeAction};
+use hdfs_proto::BlockId;
+use hdfs_proto::path::HdfsPath;
 
 #[tonic::async_trait]
 impl pb::client_protocol_server::ClientProtocol for Service {
@@ -108,8 +109,8 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     async fn report_bad_blocks(&self, req: Request<pb::ReportBadBlocksRequest>) -> Reply<pb::ReportBadBlocksResponse> {
         let r = req.into_inner();
         let block = r.block.ok_or(Error::MissingField("block"))?;
-        tracing::warn!(block = block.block_id, datanode = %r.datanode_id, reason = %r.reason, "bad replica reported");
-        self.ns.report_bad_block(block.block_id, non_empty("datanode_id", &r.datanode_id)?)?;
+        tracing::warn!(block = %block.block_id, datanode = %r.datanode_id, reason = %r.reason, "bad replica reported");
+        self.ns.report_bad_block(BlockId(block.block_id), non_empty("datanode_id", &r.datanode_id)?)?;
         Ok(Response::new(pb::ReportBadBlocksResponse {}))
     }
 
@@ -117,26 +118,21 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         &self,
         _req: Request<pb::GetDatanodeReportRequest>,
     ) -> Reply<pb::GetDatanodeReportResponse> {
-        let datanodes = self
-            .ns
-            .datanode_report()
-            .into_iter()
-            .map(Into::into)
-            .collect();
+        let datanodes = self.ns.datanode_report().into_iter().map(Into::into).collect();
         Ok(Response::new(pb::GetDatanodeReportResponse { datanodes }))
     }
 
     async fn update_pipeline(&self, req: Request<pb::UpdatePipelineRequest>) -> Reply<pb::UpdatePipelineResponse> {
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, r.block_id).await?;
-        Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp }))
+        let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, BlockId(r.block_id)).await?;
+        Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp: generation_stamp.0 }))
     }
 
     async fn abandon_block(&self, req: Request<pb::AbandonBlockRequest>) -> Reply<pb::AbandonBlockResponse> {
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        self.ns.abandon_block(&path(&r.path)?, client, r.block_id).await?;
+        self.ns.abandon_block(&path(&r.path)?, client, BlockId(r.block_id)).await?;
         Ok(Response::new(pb::AbandonBlockResponse {}))
     }
 

@@ -7,10 +7,12 @@ use tonic::Status;
 use crate::blocks::{DatanodeReport, ReportedReplica};
 use crate::datanodes::{AdminState, Command, Liveness, Location, Storage};
 use crate::fsck::FsckReport;
+use crate::namespace::{Block, CommittedBlock};
 use crate::namesystem::{FileInfo, LocatedBlock, SafeModeAction};
+use hdfs_proto::{BlockId, GenStamp};
 
-pub(super) fn block_len(b: Option<pb::ExtendedBlock>) -> Option<(u64, u64)> {
-    b.map(|b| (b.block_id, b.num_bytes))
+pub(super) fn block_len(b: Option<pb::ExtendedBlock>) -> Option<CommittedBlock> {
+    b.map(|b| CommittedBlock { id: BlockId(b.block_id), num_bytes: b.num_bytes })
 }
 
 impl From<FileInfo> for pb::FileStatus {
@@ -31,11 +33,7 @@ impl From<FileInfo> for pb::FileStatus {
 impl From<LocatedBlock> for pb::LocatedBlock {
     fn from(b: LocatedBlock) -> Self {
         pb::LocatedBlock {
-            block: Some(pb::ExtendedBlock {
-                block_id: b.block.id,
-                generation_stamp: b.block.generation_stamp,
-                num_bytes: b.block.num_bytes,
-            }),
+            block: Some(b.block.into()),
             offset: b.offset,
             locations: b.locations.into_iter().map(Into::into).collect(),
         }
@@ -48,28 +46,27 @@ impl From<Location> for pb::DatanodeInfo {
     }
 }
 
-fn ext(b: crate::namespace::Block) -> pb::ExtendedBlock {
-    pb::ExtendedBlock { block_id: b.id, generation_stamp: b.generation_stamp, num_bytes: b.num_bytes }
+impl From<Block> for pb::ExtendedBlock {
+    fn from(b: Block) -> Self {
+        pb::ExtendedBlock { block_id: b.id.0, generation_stamp: b.generation_stamp.0, num_bytes: b.num_bytes }
+    }
 }
 
 impl From<Command> for pb::DatanodeCommand {
     fn from(c: Command) -> Self {
         use pb::datanode_command::Command as C;
         let command = match c {
-            Command::DeleteBlocks(blocks) => C::DeleteBlocks(pb::DeleteBlocksCommand {
-                blocks: blocks
-                    .into_iter()
-                    .map(|(block_id, generation_stamp)| pb::ExtendedBlock { block_id, generation_stamp, num_bytes: 0 })
-                    .collect(),
-            }),
+            Command::DeleteBlocks(blocks) => {
+                C::DeleteBlocks(pb::DeleteBlocksCommand { blocks: blocks.into_iter().map(Into::into).collect() })
+            }
             Command::Replicate { block, targets } => C::Replicate(pb::ReplicateCommand {
-                block: Some(ext(block)),
+                block: Some(block.into()),
                 targets: targets.into_iter().map(Into::into).collect(),
             }),
             Command::RecoverBlock { block, new_generation_stamp, holders } => {
                 C::RecoverBlock(pb::RecoverBlockCommand {
-                    block: Some(ext(block)),
-                    new_generation_stamp,
+                    block: Some(block.into()),
+                    new_generation_stamp: new_generation_stamp.0,
                     holders: holders.into_iter().map(Into::into).collect(),
                 })
             }
@@ -105,8 +102,8 @@ impl From<FsckReport> for pb::FsckResponse {
                         .into_iter()
                         .map(|b| pb::FsckBlock {
                             block: Some(pb::ExtendedBlock {
-                                block_id: b.block_id,
-                                generation_stamp: b.generation_stamp,
+                                block_id: b.block_id.0,
+                                generation_stamp: b.generation_stamp.0,
                                 num_bytes: b.num_bytes,
                             }),
                             live_replicas: b.live,
@@ -122,7 +119,11 @@ impl From<FsckReport> for pb::FsckResponse {
 }
 
 pub(super) fn replica(b: &pb::ExtendedBlock) -> ReportedReplica {
-    ReportedReplica { block: b.block_id, generation_stamp: b.generation_stamp, num_bytes: b.num_bytes }
+    ReportedReplica {
+        block: BlockId(b.block_id),
+        generation_stamp: GenStamp(b.generation_stamp),
+        num_bytes: b.num_bytes,
+    }
 }
 
 pub(super) fn storage(s: Option<pb::StorageReport>) -> Storage {

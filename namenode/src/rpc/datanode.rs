@@ -7,6 +7,7 @@ use tonic::{Request, Response};
 use super::convert::{replica, storage};
 use super::{Reply, Service, non_empty};
 use crate::error::Error;
+use hdfs_proto::{BlockId, GenStamp};
 
 #[tonic::async_trait]
 impl pb::datanode_protocol_server::DatanodeProtocol for Service {
@@ -55,7 +56,9 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
     ) -> Reply<pb::CommitBlockRecoveryResponse> {
         let r = req.into_inner();
         let b = r.block.ok_or(Error::MissingField("block"))?;
-        self.ns.commit_block_recovery(b.block_id, b.generation_stamp, b.num_bytes, &r.holders).await?;
+        self.ns
+            .commit_block_recovery(BlockId(b.block_id), GenStamp(b.generation_stamp), b.num_bytes, &r.holders)
+            .await?;
         Ok(Response::new(pb::CommitBlockRecoveryResponse {}))
     }
 }

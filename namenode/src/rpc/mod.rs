@@ -51,4 +51,3 @@ fn path(s: &str) -> Result<HdfsPath, Status> {
 fn non_empty<'a>(field: &'static str, s: &'a str) -> Result<&'a str, Status> {
     if s.is_empty() { Err(Error::MissingField(field).into()) } else { Ok(s) }
 }
-
