@@ -1,55 +1,65 @@
-//! The namenode's validated configuration.
+//! The namenode's validated configuration: its flags are its fields (clap derives them here),
+//! so a default is written once.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hdfs_proto::units::{parse_duration, parse_size};
 use hdfs_proto::{MAX_BLOCK_SIZE, MAX_REPLICATION, MIN_BLOCK_SIZE};
 
-#[derive(Debug, Clone)]
+/// Every setting, with its flag, its environment variable and its default: the one place each
+/// is defined. `main` parses them with the rest of the command line; [`Config::new`] gives the
+/// defaults to embedders and tests without reading flags or the environment.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// Where the edit log segments and the fsimage live.
+    /// Directory of the edit log and the fsimage.
+    #[arg(long, env = "NAMENODE_DATA_DIR")]
     pub data_dir: PathBuf,
     /// Replication of files created without an explicit factor.
+    #[arg(long = "replication", value_name = "REPLICATION", env = "NAMENODE_REPLICATION", default_value_t = 3)]
     pub default_replication: u32,
-    /// Block size of files created without an explicit one.
+    /// Block size of files created without an explicit one (e.g. 128MiB).
+    #[arg(long = "block-size", value_name = "BLOCK_SIZE", env = "NAMENODE_BLOCK_SIZE", default_value = "128MiB", value_parser = parse_size)]
     pub default_block_size: u64,
-    /// How often datanodes are expected to heartbeat.
+    /// Expected interval between datanode heartbeats.
+    #[arg(long, env = "NAMENODE_HEARTBEAT_INTERVAL", default_value = "3s", value_parser = parse_duration)]
     pub heartbeat_interval: Duration,
-    /// A datanode silent for this long is dead.
+    /// A datanode silent for this long is declared dead.
+    #[arg(long, env = "NAMENODE_DEAD_AFTER", default_value = "30s", value_parser = parse_duration)]
     pub dead_after: Duration,
-    /// A writer that has not renewed its lease for this long loses it to another writer.
+    /// A writer's lease is lost after this long without renewal.
+    #[arg(long, env = "NAMENODE_LEASE_HARD_LIMIT", default_value = "60s", value_parser = parse_duration)]
     pub lease_hard_limit: Duration,
     /// Log records between two fsimage checkpoints (at least; more once the namespace has more
-    /// inodes than this, see `EditLog::needs_checkpoint`).
+    /// inodes than this, see `EditLog::needs_checkpoint`). Not a flag.
+    #[arg(skip = 100_000u64)]
     pub checkpoint_every: u64,
     /// How often the replication monitor looks for work.
+    #[arg(long, env = "NAMENODE_REPLICATION_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub replication_interval: Duration,
     /// Copies in flight per source datanode (2 more for blocks down to one replica).
+    #[arg(long, env = "NAMENODE_MAX_REPLICATION_STREAMS", default_value_t = 2)]
     pub max_replication_streams: u32,
-    /// A copy not confirmed by the target's report within this is scheduled again.
+    /// A copy not confirmed within this is scheduled again, elsewhere if need be.
+    #[arg(long, env = "NAMENODE_REPLICATION_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
     pub replication_timeout: Duration,
     /// Fraction of blocks that must be reported before safe mode ends by itself.
+    #[arg(long, env = "NAMENODE_SAFEMODE_THRESHOLD", default_value_t = 0.999)]
     pub safemode_threshold: f64,
     /// How long the threshold must hold before safe mode ends.
+    #[arg(long, env = "NAMENODE_SAFEMODE_EXTENSION", default_value = "5s", value_parser = parse_duration)]
     pub safemode_extension: Duration,
 }
 
 impl Config {
+    /// The defaults of every flag, with `data_dir`; the environment is not read.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self {
-            data_dir: data_dir.into(),
-            default_replication: 3,
-            default_block_size: hdfs_proto::DEFAULT_BLOCK_SIZE,
-            heartbeat_interval: Duration::from_secs(3),
-            dead_after: Duration::from_secs(30),
-            lease_hard_limit: Duration::from_secs(60),
-            checkpoint_every: 100_000,
-            replication_interval: Duration::from_secs(1),
-            max_replication_streams: 2,
-            replication_timeout: Duration::from_secs(60),
-            safemode_threshold: 0.999,
-            safemode_extension: Duration::from_secs(5),
-        }
+        use clap::{Args, FromArgMatches};
+        let command = Self::augment_args(clap::Command::new("namenode")).mut_args(|a| a.env(None::<&str>));
+        let argv: [OsString; 3] = ["namenode".into(), "--data-dir".into(), data_dir.into().into_os_string()];
+        let matches = command.try_get_matches_from(argv).expect("the flags' defaults parse");
+        Self::from_arg_matches(&matches).expect("the flags' defaults parse")
     }
 
     /// Checks that the settings make sense together.
@@ -85,5 +95,20 @@ impl Config {
             return Err("checkpoint interval must be positive".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_flags_defaults_and_valid() {
+        let c = Config::new("/data");
+        assert_eq!(c.data_dir, PathBuf::from("/data"));
+        assert_eq!((c.default_replication, c.default_block_size), (3, hdfs_proto::DEFAULT_BLOCK_SIZE));
+        assert_eq!((c.heartbeat_interval, c.dead_after), (Duration::from_secs(3), Duration::from_secs(30)));
+        assert_eq!(c.checkpoint_every, 100_000);
+        c.validate().unwrap();
     }
 }
