@@ -33,6 +33,9 @@ pub enum StoreError {
     OffsetPastEnd { block: BlockId, offset: u64, len: u64 },
     #[error("block {block}: stored record is unreadable: {reason}")]
     BadRecord { block: BlockId, reason: String },
+    /// A record bincode could not decode (or encode).
+    #[error("block {block}: stored record is unreadable: {source}")]
+    Undecodable { block: BlockId, source: bincode::Error },
     #[error("{action} {path}: {source}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
     #[error("block {block}: cannot recover to {want} bytes, the replica has {have}")]
@@ -67,7 +70,9 @@ impl From<StoreError> for Status {
             | StoreError::OffsetPastEnd { .. }
             | StoreError::RecoveryTooLong { .. } => Status::invalid_argument(e.to_string()),
             StoreError::Busy(_) => Status::unavailable(e.to_string()),
-            StoreError::Checksum { .. } | StoreError::BadRecord { .. } => Status::data_loss(e.to_string()),
+            StoreError::Checksum { .. } | StoreError::BadRecord { .. } | StoreError::Undecodable { .. } => {
+                Status::data_loss(e.to_string())
+            }
             StoreError::Io { .. } | StoreError::Sled(_) | StoreError::Task(_) => Status::internal(e.to_string()),
         }
     }

@@ -1,6 +1,6 @@
 //! The block store: sled is the store of record, replica bytes live in plain files.
 //!
-//! For each replica sled holds a [`ReplicaRecord`] (state, generation stamp, length and the
+//! For each replica sled holds a `ReplicaRecord` (state, generation stamp, length and the
 //! CRC32C of every chunk), keyed by block id. The bytes live in `blocks/XX/blk_ID`, a file the
 //! record owns. Measured here (docs/BENCHMARKS.md, `blockstore` bench): bytes stored as sled
 //! values took 1.4-2.9x their size on disk, resident memory grew with the data, and writes ran at
@@ -44,7 +44,8 @@ use records::{decode, encode, key, key_to_block};
 
 pub use error::StoreError;
 pub use reader::ReplicaReader;
-pub use records::{ReplicaInfo, ReplicaRecord, ReplicaState};
+pub use records::ReplicaInfo;
+use records::{ReplicaRecord, ReplicaState};
 pub use writer::ReplicaWriter;
 
 /// Path of a replica's bytes under a datanode's data dir (also used by tools and tests that
@@ -192,7 +193,7 @@ impl BlockStore {
         Ok((finalized, unfinished))
     }
 
-    pub fn record(&self, block: BlockId) -> Result<Option<ReplicaRecord>> {
+    fn record(&self, block: BlockId) -> Result<Option<ReplicaRecord>> {
         self.inner.replicas.get(key(block))?.map(|v| decode(block, &v)).transpose()
     }
 
@@ -239,6 +240,13 @@ mod tests {
     use hdfs_proto::BlockRef;
     use hdfs_proto::checksum::{BYTES_PER_CHECKSUM, chunk_checksums};
 
+    /// A store in a new temporary directory (kept as long as the `TempDir` lives).
+    pub(super) fn temp_store() -> (tempfile::TempDir, BlockStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlockStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
     /// Writes and finalizes a replica of `block` at generation 1.
     pub(super) fn write(store: &BlockStore, block: u64, data: &[u8]) -> ReplicaInfo {
         let mut w = store.create(BlockRef::new(block, 1)).unwrap();
@@ -269,8 +277,7 @@ mod tests {
 
     #[test]
     fn delete_removes_record_file_and_usage() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlockStore::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         write(&store, 3, b"hello");
         assert_eq!(store.used_bytes(), 5);
         assert!(store.delete(BlockId(3), GenStamp(0)).unwrap().is_none(), "a newer generation than asked is kept");

@@ -93,13 +93,13 @@ impl ReplicaReader {
 mod tests {
     use super::*;
     use crate::store::replica_path;
+    use crate::store::tests::temp_store;
     use crate::store::tests::write;
     use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
 
     #[test]
     fn detects_a_damaged_replica_on_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlockStore::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let data = vec![9u8; BYTES_PER_CHECKSUM * 2];
         write(&store, 5, &data);
         let path = replica_path(dir.path(), 5);

@@ -60,12 +60,11 @@ pub(super) fn key_to_block(k: &[u8]) -> Result<BlockId> {
 }
 
 pub(super) fn encode(block: BlockId, rec: &ReplicaRecord) -> Result<Vec<u8>> {
-    bincode::serialize(rec).map_err(|e| StoreError::BadRecord { block, reason: e.to_string() })
+    bincode::serialize(rec).map_err(|source| StoreError::Undecodable { block, source })
 }
 
 pub(super) fn decode(block: BlockId, v: &[u8]) -> Result<ReplicaRecord> {
-    let rec: ReplicaRecord =
-        bincode::deserialize(v).map_err(|e| StoreError::BadRecord { block, reason: e.to_string() })?;
+    let rec: ReplicaRecord = bincode::deserialize(v).map_err(|source| StoreError::Undecodable { block, source })?;
     let chunks = rec.len.div_ceil(u64::from(rec.bytes_per_checksum.max(1)));
     if rec.bytes_per_checksum as usize != BYTES_PER_CHECKSUM || chunks != rec.checksums.len() as u64 {
         let reason =
@@ -95,6 +94,6 @@ mod tests {
         want.extend([1, 0, 0, 0, 0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde]);
         assert_eq!(bytes, want);
         assert_eq!(decode(BlockId(1), &bytes).unwrap(), rec);
-        assert!(matches!(decode(BlockId(1), &bytes[..3]), Err(StoreError::BadRecord { .. })));
+        assert!(matches!(decode(BlockId(1), &bytes[..3]), Err(StoreError::Undecodable { .. })));
     }
 }

@@ -96,12 +96,12 @@ fn truncate(file: &File, path: &Path, block: BlockId, rec: &mut ReplicaRecord, l
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tests::temp_store;
     use hdfs_proto::checksum::{BYTES_PER_CHECKSUM, chunk_checksums};
 
     #[test]
     fn unfinished_replicas_stay_for_recovery_and_are_listed_apart() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlockStore::open(dir.path()).unwrap();
+        let (dir, store) = temp_store();
         let data = vec![3u8; BYTES_PER_CHECKSUM * 2 + 100];
         let mut w = store.create(BlockRef::new(1, 1)).unwrap();
         w.append(0, &data, &chunk_checksums(&data, BYTES_PER_CHECKSUM)).unwrap();
@@ -126,8 +126,7 @@ mod tests {
 
     #[test]
     fn pipeline_recovery_resumes_at_the_acked_length() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlockStore::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let data: Vec<u8> = (0..BYTES_PER_CHECKSUM * 3).map(|i| i as u8).collect();
         let sums = chunk_checksums(&data, BYTES_PER_CHECKSUM);
         let mut w = store.create(BlockRef::new(9, 1)).unwrap();

@@ -130,12 +130,12 @@ impl Drop for ReplicaWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::tests::temp_store;
     use hdfs_proto::checksum::chunk_checksums;
 
     #[test]
     fn refuses_bad_packets() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlockStore::open(dir.path()).unwrap();
+        let (_dir, store) = temp_store();
         let mut w = store.create(BlockRef::new(1, 1)).unwrap();
         let data = vec![1u8; 100];
         let sums = chunk_checksums(&data, BYTES_PER_CHECKSUM);
