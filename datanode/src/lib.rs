@@ -16,15 +16,16 @@
 //! How data and events flow between them:
 //!
 //! ```text
-//!  clients, upstream nodes ──WriteBlock/ReadBlock──▶ transfer ──append/read──▶ store
-//!                                                      │  ▲                     ▲ ▲
-//!                                    finalized replica │  │ copy_replica        │ │ verify
-//!                                                      ▼  │                     │ │
-//!  namenode ◀──incremental reports── link (events) ◀── reports ── delete ───────┘ │
-//!     │  ▲                               ▲              │ recover                  │
-//!     │  └──heartbeats, full reports─────┴──────────── recovery ── recovery_length ┤
-//!     └───commands in heartbeat replies──▶ reports                                 │
-//!                                 bad replicas ◀──────── scanner ──────────────────┘
+//!  clients, upstream nodes                           namenode
+//!         │ WriteBlock, ReadBlock                    ▲      │ heartbeat replies:
+//!         ▼                                          │      ▼ delete, copy, recover
+//!     transfer ──replica finalized──▶ link ──reports─┘   reports ──copy──▶ transfer ──▶ targets
+//!         │                             ▲                 │  │
+//!         │                             └─replica deleted─┤  └─recover──▶ recovery ──▶ holders
+//!         ▼                                               ▼                  │
+//!       store ◀──────────────────────── delete ───────────┘◀──cut, finalize──┘
+//!         ▲
+//!      scanner: re-reads every replica; a bad one is reported through link
 //! ```
 //!
 //! Imports point one way: `transfer`, `reports`, `recovery` and `scanner` use `link` and
