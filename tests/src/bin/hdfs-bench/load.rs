@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::report::{Row, Unit};
+
 /// What one batch of operations measured.
 #[derive(Debug, Clone, Copy)]
 pub struct Rate {
@@ -19,6 +21,17 @@ pub struct Rate {
 impl Rate {
     pub fn per_sec(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The rate as a report row, with its latencies in the note.
+    pub fn row(&self, key: &str, metric: String) -> Row {
+        Row::new(key, metric, Unit::OpsPerS, Some(self.per_sec())).note(format!(
+            "{} ops in {:.1} s, p50 {:.2} ms, p99 {:.2} ms",
+            self.ops,
+            self.elapsed.as_secs_f64(),
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3
+        ))
     }
 }
 

@@ -16,33 +16,31 @@
 //!    until it answers and until the tiny datanodes' full reports have taken it out of safe mode.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use hdfs_proto::pb::namenode::{
-    self as pb, client_protocol_client::ClientProtocolClient, datanode_protocol_client::DatanodeProtocolClient,
-};
-use tokio::sync::{mpsc, oneshot};
+use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::units::format_size;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 
 use crate::cluster::{Binaries, Cluster};
 use crate::load::{self, Rate, spread};
+use crate::options::Options;
 use crate::procs::rss;
+use crate::report::{Row, Target, Unit};
+use crate::tiny::TinyDatanode;
 
 /// Files per directory (NNThroughputBenchmark's `-filesPerDir`); also the size of each listing.
 pub const FILES_PER_DIR: u64 = 32;
 const REPLICATION: u32 = 3;
-const TINY_DATANODES: usize = 3;
 /// The length the tiny datanodes report for every block (no bytes are stored).
 const BLOCK_BYTES: u64 = 1 << 20;
-/// How often the tiny datanodes heartbeat (and retry registering while the namenode is away).
-const TINY_HEARTBEAT: Duration = Duration::from_millis(200);
 /// Longest wait for the restarted namenode to answer and to leave safe mode.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub struct Settings {
+struct Settings {
     pub files: u64,
     pub ops: u64,
     pub clients: usize,
@@ -86,7 +84,16 @@ fn empty_path(i: u64, renamed: bool) -> String {
     format!("/meta/empty/d{}/{}{i}", i / FILES_PER_DIR, if renamed { "r" } else { "f" })
 }
 
-pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> anyhow::Result<Meta> {
+/// The phase's cluster and load, as the table's heading states them.
+pub fn setup(opts: &Options) -> String {
+    format!(
+        "1 namenode + 3 tiny datanodes in the benchmark, {} clients, {} single-block files at replication 3, {} files per directory",
+        opts.clients, opts.meta_files, FILES_PER_DIR
+    )
+}
+
+pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> anyhow::Result<Meta> {
+    let s = &Settings { files: opts.meta_files, ops: opts.meta_ops, clients: opts.clients };
     let root = root.join("meta");
     // Safe mode's extension is a wait an operator sets, not work: off here, so the restart
     // figure is the namenode's own time to load and take the block reports.
@@ -124,13 +131,7 @@ pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> an
     let create_close = measure(&rt, &clients, s.ops, move |mut nn, k, i| {
         let (path, client_name) = (empty_path(i, false), client_name(k));
         async move {
-            let req = pb::CreateRequest {
-                path: path.clone(),
-                client_name: client_name.clone(),
-                replication: REPLICATION,
-                ..Default::default()
-            };
-            nn.create(req).await?;
+            nn.create(create_request(&path, &client_name)).await?;
             let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
             if !done.into_inner().completed {
                 bail!("complete of an empty file was refused");
@@ -221,6 +222,16 @@ fn client_name(k: usize) -> String {
     format!("meta-bench-{k}")
 }
 
+/// A create of `path` by `client_name`, at the benchmark's replication.
+fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
+    pb::CreateRequest {
+        path: path.into(),
+        client_name: client_name.into(),
+        replication: REPLICATION,
+        ..Default::default()
+    }
+}
+
 /// One connection per client, as separate client processes would have.
 async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
     let mut clients = Vec::with_capacity(n);
@@ -239,13 +250,7 @@ async fn single_block_file(
     path: String,
 ) -> anyhow::Result<()> {
     let client_name = client_name(k);
-    let req = pb::CreateRequest {
-        path: path.clone(),
-        client_name: client_name.clone(),
-        replication: REPLICATION,
-        ..Default::default()
-    };
-    nn.create(req).await?;
+    nn.create(create_request(&path, &client_name)).await?;
     let req = pb::AddBlockRequest { path: path.clone(), client_name: client_name.clone(), ..Default::default() };
     let located = nn.add_block(req).await?.into_inner().block.context("add_block returned no block")?;
     let mut block = located.block.context("add_block returned no block id")?;
@@ -305,109 +310,63 @@ fn restart(cluster: &mut Cluster, rt: &tokio::runtime::Runtime, url: &str) -> an
     })
 }
 
-/// A datanode with no disk: it registers, heartbeats, reports the blocks it is told it received
-/// (batched, as a datanode's incremental reports are) and sends a full report of them whenever it
-/// (re-)registers. Commands in heartbeat replies are ignored.
-#[derive(Clone)]
-struct TinyDatanode {
-    id: String,
-    received: mpsc::UnboundedSender<(pb::ExtendedBlock, oneshot::Sender<()>)>,
-}
-
-impl TinyDatanode {
-    async fn start_all(url: &str, stop: &CancellationToken) -> anyhow::Result<Arc<Vec<TinyDatanode>>> {
-        let mut all = Vec::new();
-        for n in 0..TINY_DATANODES {
-            let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
-            let nn = DatanodeProtocolClient::new(channel)
-                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
-            // A distinct, unused port for each, so the namenode sees distinct nodes.
-            let info = pb::DatanodeInfo { datanode_id: format!("tiny-{n}"), address: format!("127.0.0.1:{}", 9 + n) };
-            let held = Arc::new(Mutex::new(Vec::new()));
-            let (tx, rx) = mpsc::unbounded_channel();
-            register(&mut nn.clone(), &info, &held).await.context("register a tiny datanode")?;
-            tokio::spawn(report_received(nn.clone(), info.datanode_id.clone(), rx, held.clone()));
-            tokio::spawn(heartbeat(nn, info.clone(), held, stop.clone()));
-            all.push(TinyDatanode { id: info.datanode_id, received: tx });
+impl Meta {
+    /// The performance issue's metadata figures.
+    pub fn rows(&self) -> Vec<Row> {
+        let m = self;
+        let per_file = m.rss_full.saturating_sub(m.rss_empty) as f64 / m.files as f64;
+        let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
+        let mut safe = Row::new(
+            "meta_restart_s",
+            format!("namenode restart with {} files: start until out of safe mode", m.files),
+            Unit::Seconds,
+            secs(m.restart.out_of_safe_mode),
+        )
+        .target(Target::AtMost(10.0))
+        .note("3 tiny datanodes re-register and send full reports; safe-mode extension 0 s");
+        if m.restart.out_of_safe_mode.is_none() {
+            safe = safe.note("still in safe mode at the timeout");
         }
-        Ok(Arc::new(all))
-    }
-
-    /// Reports `block` as received; resolves once the namenode has taken the report.
-    fn received(&self, block: pb::ExtendedBlock) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        let _ = self.received.send((block, tx));
-        rx
-    }
-}
-
-fn storage() -> pb::StorageReport {
-    pb::StorageReport { capacity: 1 << 50, dfs_used: 0, remaining: 1 << 50, active_transfers: 0 }
-}
-
-async fn register(
-    nn: &mut DatanodeProtocolClient<Channel>,
-    info: &pb::DatanodeInfo,
-    held: &Mutex<Vec<pb::ExtendedBlock>>,
-) -> anyhow::Result<()> {
-    nn.register(pb::RegisterRequest { datanode: Some(info.clone()), storage: Some(storage()) }).await?;
-    let blocks = held.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let req = pb::BlockReportRequest { datanode_id: info.datanode_id.clone(), blocks, unfinished: Vec::new() };
-    nn.block_report(req).await?;
-    Ok(())
-}
-
-async fn heartbeat(
-    mut nn: DatanodeProtocolClient<Channel>,
-    info: pb::DatanodeInfo,
-    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
-    stop: CancellationToken,
-) {
-    let mut registered = true;
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(TINY_HEARTBEAT) => {}
-        }
-        if registered {
-            let req = pb::HeartbeatRequest { datanode_id: info.datanode_id.clone(), storage: Some(storage()) };
-            if let Err(status) = nn.heartbeat(req).await {
-                // NotFound: a restarted namenode that does not know us yet.
-                registered = status.code() != tonic::Code::NotFound;
-            }
-        } else {
-            registered = register(&mut nn, &info, &held).await.is_ok();
-        }
-    }
-}
-
-/// Sends what arrived since the last report in one incremental report, then tells the waiters.
-async fn report_received(
-    mut nn: DatanodeProtocolClient<Channel>,
-    datanode_id: String,
-    mut rx: mpsc::UnboundedReceiver<(pb::ExtendedBlock, oneshot::Sender<()>)>,
-    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
-) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while let Ok(next) = rx.try_recv() {
-            batch.push(next);
-        }
-        let received: Vec<_> = batch.iter().map(|(b, _)| *b).collect();
-        let req = pb::BlockReceivedAndDeletedRequest {
-            datanode_id: datanode_id.clone(),
-            received: received.clone(),
-            deleted: Vec::new(),
-        };
-        if let Err(e) = nn.block_received_and_deleted(req).await {
-            // The waiters see their sender dropped and fail with the file they were writing.
-            eprintln!("hdfs-bench: tiny datanode {datanode_id}: incremental report failed: {e}");
-            continue;
-        }
-        held.lock().unwrap_or_else(|p| p.into_inner()).extend(received);
-        for (_, tx) in batch {
-            let _ = tx.send(());
-        }
+        vec![
+            m.mkdirs.row("meta_mkdirs_ops", format!("mkdirs ({} directories)", m.dirs)),
+            m.populate.row(
+                "meta_single_block_file_ops",
+                "single-block file: create, add_block, 3 replicas reported, complete".into(),
+            ),
+            m.create_close
+                .row("meta_create_close_ops", "create + close of an empty file, both durable".into())
+                .target(Target::AtLeast(5000.0)),
+            m.stat.row("meta_stat_ops", format!("stat of a file among {}", m.files)).target(Target::AtLeast(20000.0)),
+            m.list
+                .row("meta_list_ops", format!("list of a directory of {FILES_PER_DIR} files"))
+                .target(Target::AtLeast(20000.0)),
+            m.rename.row("meta_rename_ops", "rename of a file, durable".into()),
+            m.delete.row("meta_delete_ops", "delete of a file, durable".into()),
+            Row::new(
+                "meta_namenode_bytes_per_file",
+                format!("namenode resident memory per file at {} single-block files", m.files),
+                Unit::Bytes,
+                Some(per_file),
+            )
+            .target(Target::AtMost(300.0))
+            .note(format!(
+                "RSS {} empty, {} full; 3 replicas per block; directories included",
+                format_size(m.rss_empty),
+                format_size(m.rss_full)
+            )),
+            Row::new(
+                "meta_stop_s",
+                "namenode stop (SIGTERM, checkpoint, exit)",
+                Unit::Seconds,
+                Some(m.restart.stop.as_secs_f64()),
+            ),
+            Row::new(
+                "meta_restart_answering_s",
+                "namenode restart: start until it answers a stat",
+                Unit::Seconds,
+                Some(m.restart.answering.as_secs_f64()),
+            ),
+            safe,
+        ]
     }
 }

@@ -29,10 +29,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::units::format_size;
 
-use crate::cluster::{Binaries, Cluster};
-use crate::procs::{poll_until, run_watched};
+use crate::cluster::{Binaries, Cluster, DEAD_AFTER};
+use crate::options::Options;
+use crate::procs::{load_average, poll_until, run_watched};
 use crate::raw;
+use crate::report::{MIB, Row, Target, Unit, mb_s};
+use crate::steps::check_replicas;
 use crate::timeline::Timeline;
 
 /// Datanodes of the repair cluster: one more than the replication, so a lost replica has
@@ -54,11 +58,11 @@ pub const REPAIR_TIMEOUT: Duration = Duration::from_secs(300);
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Settings of the repair phase.
-pub struct Settings {
+struct Settings {
     /// `--max-replication-streams` for the namenode (`None`: its default).
-    pub streams: Option<u32>,
+    streams: Option<u32>,
     /// Block size of both puts (`None`: the namenode's default).
-    pub block_size: Option<u64>,
+    block_size: Option<u64>,
 }
 
 pub struct Repair {
@@ -94,7 +98,28 @@ pub struct Repair {
     pub timeline: Timeline,
 }
 
-pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyhow::Result<Repair> {
+/// The repair cluster's settings, as the table's heading states them.
+pub fn setup(opts: &Options) -> String {
+    let streams = match opts.repair_streams {
+        Some(n) => format!("--max-replication-streams {n}"),
+        None => "default replication settings (2 streams per source, +2 for last replicas)".into(),
+    };
+    let blocks = opts.repair_block_size.map_or("128 MiB (default)".into(), format_size);
+    format!("{} file, 1 namenode + {DATANODES} datanodes, {blocks} blocks, namenode {streams}", format_size(opts.size))
+}
+
+/// The phase: its test file made, measured, removed.
+pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> anyhow::Result<Repair> {
+    step(&format!("repair phase: making the {} test file", format_size(opts.size)));
+    let src = root.join("repair-test-file");
+    raw::make_test_file(&src, opts.size)?;
+    let settings = Settings { streams: opts.repair_streams, block_size: opts.repair_block_size };
+    let r = measure(bins, root, &src, &settings)?;
+    std::fs::remove_file(&src).context("remove the repair test file")?;
+    Ok(r)
+}
+
+fn measure(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyhow::Result<Repair> {
     let started = Instant::now();
     let step = |what: &str| eprintln!("hdfs-bench repair [{:>6.1}s] {what}", started.elapsed().as_secs_f64());
     let size = std::fs::metadata(src).with_context(|| format!("stat {}", src.display()))?.len();
@@ -172,7 +197,7 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     for d in &cluster.datanodes {
         raw::evict_tree(&d.dir)?;
     }
-    let load_at_kill = crate::load_average();
+    let load_at_kill = load_average();
     let kill_wall = SystemTime::now();
     let kill = Instant::now();
     cluster.kill_datanode(victim)?;
@@ -243,6 +268,128 @@ pub fn run(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     })
 }
 
+impl Repair {
+    /// The repair issue's figures: detection, repair time, and the repair's rate against a put at
+    /// replication 1 on the same cluster (target: at least half).
+    pub fn rows(&self) -> Vec<Row> {
+        let r = self;
+        let s = format_size(r.size);
+        let put_r1 = mb_s(r.size, r.put_r1);
+        let dn = format!("datanode-{}", r.victim);
+        let mut rate = Row::new(
+            "repair_mb_s",
+            format!("repair rate: bytes {dn} held / repair time, against put at replication 1"),
+            Unit::MbPerS,
+            r.repair.map(|d| mb_s(r.held_bytes, d)),
+        )
+        .against(put_r1)
+        .target(Target::MinShareOfBaseline(0.5));
+        let mut repair = Row::new(
+            "repair_s",
+            format!("repair: {dn} shown dead until fsck HEALTHY, 0 under-replicated"),
+            Unit::Seconds,
+            r.repair.map(|d| d.as_secs_f64()),
+        )
+        .note(format!("load average at the kill {}", r.load_at_kill));
+        if r.repair.is_none() {
+            rate = rate.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+            repair = repair.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+        }
+        let mut first = Row::new(
+            "repair_first_copy_s",
+            format!("repair: {dn} shown dead until the first copy was scheduled"),
+            Unit::Seconds,
+            r.first_copy.map(|d| d.as_secs_f64()),
+        );
+        if r.first_copy.is_none() {
+            first = first.note("no copy in flight at any poll");
+        }
+        // What the stream limits allow: each copy is one stream, as fast as a put at replication 1
+        // (one pipeline of one node); the namenode runs `allowed_streams` at once; and every source
+        // and target shares this machine's one disk, so together they never copy faster than it
+        // reads a file cold and writes it back fsynced.
+        let raw_copy = mb_s(r.size, r.raw_copy);
+        let allowed = (r.allowed_streams as f64 * put_r1).min(raw_copy);
+        let mut vs_limit = Row::new(
+            "repair_vs_stream_limit_mb_s",
+            format!(
+                "repair rate against what the stream limits allow: min({} streams x put r1, raw cold copy)",
+                r.allowed_streams
+            ),
+            Unit::MbPerS,
+            r.repair.map(|d| mb_s(r.held_bytes, d)),
+        )
+        .against(allowed)
+        .target(Target::MinShareOfBaseline(0.8));
+        if r.repair.is_none() {
+            vs_limit = vs_limit.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+        }
+        let mut rows = vec![
+            Row::new(
+                "repair_raw_copy_cold_mb_s",
+                format!("raw: {s} read cold, written to a new file, fsynced"),
+                Unit::MbPerS,
+                Some(raw_copy),
+            ),
+            Row::new("repair_put_r1_mb_s", format!("put {s}, replication 1, 4 datanodes"), Unit::MbPerS, Some(put_r1)),
+            Row::new(
+                "repair_put_r3_mb_s",
+                format!("put {s}, replication 3, 4 datanodes"),
+                Unit::MbPerS,
+                Some(mb_s(r.size, r.put_r3)),
+            ),
+            Row::new(
+                "repair_held_mib",
+                format!("{dn} killed (SIGKILL), holding replicas of"),
+                Unit::Mib,
+                Some(r.held_bytes as f64 / MIB),
+            )
+            .note(format!("{} of {} blocks; blocks per datanode {}", r.held_blocks, r.blocks, r.spread)),
+            Row::new(
+                "repair_detect_s",
+                format!("detect: SIGKILL until the namenode reports {dn} dead"),
+                Unit::Seconds,
+                Some(r.detect.as_secs_f64()),
+            )
+            .note(format!("--dead-after {DEAD_AFTER}")),
+            first,
+            Row::new(
+                "repair_max_copies_in_flight",
+                "repair: most copies in flight at one poll",
+                Unit::Count,
+                Some(r.max_in_flight as f64),
+            ),
+            repair,
+            rate,
+            vs_limit,
+        ];
+        // Where the time went, from the logs, in seconds after the kill.
+        let t = &r.timeline;
+        let since_kill = |key: &str, what: String, at: Option<f64>| {
+            let row = Row::new(key, format!("timeline: {what}, after the kill"), Unit::Seconds, at);
+            if at.is_none() { row.note("not in the logs") } else { row }
+        };
+        rows.extend([
+            since_kill("repair_log_declared_dead_s", "namenode logs it declared dead".into(), t.declared_dead),
+            since_kill("repair_log_first_scheduled_s", "first copy scheduled".into(), t.scheduled.first().copied())
+                .note(format!("{} copies in {} rounds", t.scheduled.len(), t.rounds())),
+            since_kill("repair_log_last_scheduled_s", "last copy scheduled".into(), t.scheduled.last().copied()),
+            since_kill(
+                "repair_log_first_started_s",
+                "first copy started at its source".into(),
+                t.started.first().copied(),
+            ),
+            since_kill("repair_log_last_copied_s", "last replica copied".into(), t.copied.last().copied()),
+            since_kill(
+                "repair_healthy_s",
+                "fsck HEALTHY (detect + repair)".into(),
+                r.repair.map(|d| (r.detect + d).as_secs_f64()),
+            ),
+        ]);
+        rows
+    }
+}
+
 /// `hdfs put -f --replication R [--block-size B] LOCAL REMOTE`, timed from spawn to exit; then
 /// every block must list `replication` replicas.
 fn put(
@@ -260,14 +407,7 @@ fn put(
     }
     args.extend([src.as_os_str().to_owned(), remote.into()]);
     let put = run_watched("hdfs put", cluster.hdfs(&args, &log)?, &log)?;
-    let blocks = cluster.probe.blocks(remote)?;
-    if let Some(b) = blocks.iter().find(|b| b.locations.len() < replication as usize) {
-        bail!(
-            "after put, a block of {remote} at offset {} has {} replicas, not {replication}",
-            b.offset,
-            b.locations.len()
-        );
-    }
+    check_replicas(cluster, remote, replication as usize)?;
     Ok(put.elapsed)
 }
 

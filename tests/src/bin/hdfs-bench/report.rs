@@ -1,10 +1,17 @@
 //! The figures: one row per metric, printed as a table and, on request, as one JSON document.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 /// 10^6 bytes, as disks and networks are rated.
 pub const MB: f64 = 1e6;
 pub const MIB: f64 = (1u64 << 20) as f64;
+
+/// `bytes` moved in `d`, in MB/s.
+pub fn mb_s(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / MB / d.as_secs_f64()
+}
 
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "snake_case")]

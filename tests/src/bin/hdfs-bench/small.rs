@@ -9,15 +9,18 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use hdfs_client::{Client, CreateOptions};
+use hdfs_proto::units::format_size;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::cluster::{Binaries, Cluster};
 use crate::load::{self, Rate, spread};
+use crate::options::Options;
+use crate::report::{Row, Target};
 
 const REPLICATION: u32 = 3;
 const FILES_PER_DIR: u64 = 1000;
 
-pub struct Settings {
+struct Settings {
     pub files: u64,
     pub size: u64,
     pub clients: usize,
@@ -37,7 +40,18 @@ fn contents(i: u64, size: u64) -> Vec<u8> {
     i.to_le_bytes().iter().copied().cycle().take(size as usize).collect()
 }
 
-pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> anyhow::Result<Small> {
+/// The phase's cluster and load, as the table's heading states them.
+pub fn setup(opts: &Options) -> String {
+    format!(
+        "1 namenode + 3 datanodes, {} clients, {} files of {} at replication 3",
+        opts.clients,
+        opts.small_files,
+        format_size(opts.small_size)
+    )
+}
+
+pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> anyhow::Result<Small> {
+    let s = &Settings { files: opts.small_files, size: opts.small_size, clients: opts.clients };
     let cluster = Cluster::start(bins, &root.join("small"), 3, &[])?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("start a tokio runtime")?;
     let clients = rt.block_on(async {
@@ -86,4 +100,19 @@ pub fn run(bins: Binaries, root: &Path, s: &Settings, step: &dyn Fn(&str)) -> an
     drop(clients);
     drop(cluster);
     Ok(Small { write, read })
+}
+
+impl Small {
+    /// The performance issue's small-file figures.
+    pub fn rows(&self, opts: &Options) -> Vec<Row> {
+        let size = format_size(opts.small_size);
+        vec![
+            self.write
+                .row("small_write_ops", format!("small files: write of {size}, replication 3"))
+                .target(Target::AtLeast(3000.0)),
+            self.read
+                .row("small_read_ops", format!("small files: read of {size}, checked"))
+                .target(Target::AtLeast(10000.0)),
+        ]
+    }
 }

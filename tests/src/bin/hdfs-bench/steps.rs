@@ -1,5 +1,5 @@
-//! The measurements that need more than one step: the raw baselines, a put/get round trip, and
-//! a datanode restart.
+//! The main phase's measurements that need more than one step: the raw baselines, a put/get
+//! round trip, concurrent puts and gets, and a datanode restart.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -11,7 +11,7 @@ use hdfs_proto::pb::namenode::{ExtendedBlock, LocatedBlock};
 use crate::cluster::Cluster;
 use crate::procs::{Watched, poll_until, run_watched};
 use crate::raw;
-use crate::report::MB;
+use crate::report::mb_s;
 
 /// Bytes of each block the restarted datanode must serve: one checksum chunk, so the probe
 /// measures when it serves, not how fast it reads.
@@ -106,7 +106,8 @@ fn put_args(local: &Path, remote: &str, replication: usize) -> Vec<std::ffi::OsS
         .collect()
 }
 
-fn check_replicas(cluster: &Cluster, remote: &str, replication: usize) -> anyhow::Result<()> {
+/// After a put: every block of `remote` must list `replication` replicas.
+pub fn check_replicas(cluster: &Cluster, remote: &str, replication: usize) -> anyhow::Result<()> {
     let blocks = cluster.probe.blocks(remote)?;
     if let Some(b) = blocks.iter().find(|b| b.locations.len() < replication) {
         bail!(
@@ -237,8 +238,4 @@ pub fn restart(cluster: &mut Cluster, remote: &str) -> anyhow::Result<Restart> {
 
 fn lists(b: &LocatedBlock, addr: &str) -> bool {
     b.locations.iter().any(|l| l.address == addr)
-}
-
-pub fn mb_s(bytes: u64, d: Duration) -> f64 {
-    bytes as f64 / MB / d.as_secs_f64()
 }
