@@ -26,7 +26,6 @@ const LONG_FILES: &[(&str, &str)] = &[];
 type ModPath = Vec<String>;
 
 struct Module {
-    file: PathBuf,
     /// Paths this module's code refers to, already made absolute (from the crate root).
     refs: Vec<ModPath>,
     /// `pub use` re-exports: the name they give → the absolute path they point at.
@@ -234,13 +233,14 @@ fn read_crate(root: &Path) -> BTreeMap<ModPath, Module> {
                     continue; // inside a longer path or name
                 }
                 let end = code[i..].find(|c: char| !is_path_char(c)).map_or(code.len(), |e| i + e);
-                let segs: Vec<String> = code[i..end].split("::").filter(|s| !s.is_empty()).map(str::to_string).collect();
+                let segs: Vec<String> =
+                    code[i..end].split("::").filter(|s| !s.is_empty()).map(str::to_string).collect();
                 if let Some(abs) = absolute(&path, &segs, &children) {
                     refs.push(abs);
                 }
             }
         }
-        modules.insert(path, Module { file, refs, reexports });
+        modules.insert(path, Module { refs, reexports });
     }
     modules
 }
@@ -307,7 +307,8 @@ fn cycles<N: Ord + Clone>(graph: &BTreeMap<N, BTreeSet<N>>) -> Vec<Vec<N>> {
             }
         }
     }
-    let mut t = T { graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), out: vec![] };
+    let mut t =
+        T { graph, index: BTreeMap::new(), low: BTreeMap::new(), stack: vec![], on: BTreeSet::new(), out: vec![] };
     for v in graph.keys() {
         if !t.index.contains_key(v) {
             t.visit(v);
@@ -351,8 +352,7 @@ fn no_crate_has_an_import_cycle_between_files_or_subsystems() {
                     let detail: Vec<String> = c
                         .iter()
                         .map(|n| {
-                            let deps: Vec<String> =
-                                graph[n].iter().filter(|d| c.contains(d)).map(show).collect();
+                            let deps: Vec<String> = graph[n].iter().filter(|d| c.contains(d)).map(show).collect();
                             format!("{} -> {}", show(n), deps.join(", "))
                         })
                         .collect();

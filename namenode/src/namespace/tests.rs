@@ -128,19 +128,23 @@ fn create_validates_replication_and_block_size_before_changing_anything() {
     assert!(ns.resolve(&p("/f")).is_err());
 }
 
-#[test]
-fn blocks_commit_in_order() {
-    let mut ns = Namespace::default();
-    create(&mut ns, "/f", false).unwrap();
-    let add = |previous: Option<(u64, u64)>, block| Op::AddBlock {
+/// `AddBlock` of block `block` (generation 1) to `/f`, committing `previous` (id, bytes).
+fn add_block(previous: Option<(u64, u64)>, block: u64) -> Op {
+    Op::AddBlock {
         path: "/f".into(),
         previous: previous.map(|(id, num_bytes)| CommittedBlock { id: BlockId(id), num_bytes }),
         block: BlockId(block),
         generation_stamp: GenStamp(1),
-    };
-    assert!(matches!(ns.apply(&add(Some((9, 1)), 1)), Err(Error::BlockMismatch { .. })));
-    ns.apply(&add(None, 1)).unwrap();
-    ns.apply(&add(Some((1, 10)), 2)).unwrap();
+    }
+}
+
+#[test]
+fn blocks_commit_in_order() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    assert!(matches!(ns.apply(&add_block(Some((9, 1)), 1)), Err(Error::BlockMismatch { .. })));
+    ns.apply(&add_block(None, 1)).unwrap();
+    ns.apply(&add_block(Some((1, 10)), 2)).unwrap();
     ns.apply(&Op::Complete {
         path: "/f".into(),
         last: Some(CommittedBlock { id: BlockId(2), num_bytes: 5 }),
@@ -150,27 +154,21 @@ fn blocks_commit_in_order() {
     let f = ns.inode(ns.resolve(&p("/f")).unwrap()).unwrap().as_file().unwrap();
     assert_eq!(f.length(), 15);
     assert!(ns.writer(ns.resolve(&p("/f")).unwrap()).is_none());
-    assert!(matches!(ns.apply(&add(Some((2, 5)), 3)), Err(Error::NotUnderConstruction(_))));
+    assert!(matches!(ns.apply(&add_block(Some((2, 5)), 3)), Err(Error::NotUnderConstruction(_))));
 }
 
 #[test]
 fn recovery_ops_touch_only_the_last_block_of_an_open_file() {
     let mut ns = Namespace::default();
     create(&mut ns, "/f", false).unwrap();
-    let add = |previous: Option<(u64, u64)>, block| Op::AddBlock {
-        path: "/f".into(),
-        previous: previous.map(|(id, num_bytes)| CommittedBlock { id: BlockId(id), num_bytes }),
-        block: BlockId(block),
-        generation_stamp: GenStamp(1),
-    };
-    ns.apply(&add(None, 1)).unwrap();
-    ns.apply(&add(Some((1, 10)), 2)).unwrap();
+    ns.apply(&add_block(None, 1)).unwrap();
+    ns.apply(&add_block(Some((1, 10)), 2)).unwrap();
     let bump = |block| Op::UpdateBlock { path: "/f".into(), block: BlockId(block), generation_stamp: GenStamp(5) };
     assert!(matches!(ns.apply(&bump(1)), Err(Error::BlockMismatch { .. })));
     assert_eq!(ns.apply(&bump(2)).unwrap().updated_block.map(|b| b.generation_stamp), Some(GenStamp(5)));
     let fx = ns.apply(&Op::AbandonBlock { path: "/f".into(), block: BlockId(2) }).unwrap();
     assert_eq!(fx.dropped_block.map(|b| b.id), Some(BlockId(2)));
-    ns.apply(&add(Some((1, 10)), 3)).unwrap();
+    ns.apply(&add_block(Some((1, 10)), 3)).unwrap();
     let commit = Op::CommitRecovery {
         path: "/f".into(),
         block: BlockId(3),

@@ -8,14 +8,13 @@ use crate::datanodes::Location;
 use crate::error::Result;
 use crate::fsck::{self, FsckReport};
 
+/// What `hdfs safemode` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SafeModeAction {
     Get,
     Enter,
     Leave,
 }
-
-/// Options of [`Namesystem::create`]; zeros mean the namenode's defaults.
 
 impl Namesystem {
     /// Applies a safe-mode action; returns whether safe mode is on and a description.

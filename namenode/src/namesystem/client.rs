@@ -42,6 +42,7 @@ pub struct LocatedBlocks {
     pub under_construction: bool,
 }
 
+/// Options of [`Namesystem::create`]; zeros mean the namenode's defaults.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CreateOptions {
     pub overwrite: bool,

@@ -33,7 +33,7 @@ use crate::report::{Row, Target, Unit};
 use crate::tiny::TinyDatanode;
 
 /// Files per directory (NNThroughputBenchmark's `-filesPerDir`); also the size of each listing.
-pub const FILES_PER_DIR: u64 = 32;
+const FILES_PER_DIR: u64 = crate::options::META_FILES_PER_DIR;
 const REPLICATION: u32 = 3;
 /// The length the tiny datanodes report for every block (no bytes are stored).
 const BLOCK_BYTES: u64 = 1 << 20;

@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use hdfs_proto::units::parse_size;
 
+/// Files per directory in the meta phase: its listings need at least one full directory.
+pub const META_FILES_PER_DIR: u64 = 32;
+
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
@@ -127,11 +130,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             other => bail!("unknown argument {other:?}"),
         }
     }
-    if opts.meta && opts.meta_files < crate::meta::FILES_PER_DIR {
+    if opts.meta && opts.meta_files < META_FILES_PER_DIR {
         bail!(
             "--meta-files {} is too few: the listings need at least one full directory ({} files)",
             opts.meta_files,
-            crate::meta::FILES_PER_DIR
+            META_FILES_PER_DIR
         );
     }
     Ok(Some(opts))
