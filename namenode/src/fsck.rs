@@ -6,12 +6,12 @@
 //! of files still being written are counted but not judged.
 
 use hdfs_proto::path::HdfsPath;
+use hdfs_proto::{BlockId, GenStamp};
 
 use crate::blocks::BlockManager;
 use crate::datanodes::Location;
 use crate::error::Result;
 use crate::namespace::{InodeKind, Namespace};
-use hdfs_proto::{BlockId, GenStamp};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FsckReport {

@@ -9,12 +9,12 @@
 
 use std::collections::HashMap;
 
+use hdfs_proto::{BlockId, GenStamp};
 use smallvec::SmallVec;
 
 use crate::datanodes::NodeIdx;
 use crate::idmap::IdMap;
 use crate::namespace::InodeId;
-use hdfs_proto::{BlockId, GenStamp};
 
 #[derive(Debug)]
 pub struct BlockEntry {

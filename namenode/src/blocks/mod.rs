@@ -44,11 +44,12 @@ pub use queues::Priority;
 use queues::{Pending, Queues};
 pub use safemode::SafeMode;
 
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
+
 use crate::config::Config;
 use crate::datanodes::{AdminState, DatanodeManager, Liveness, Location, NodeIdx, Storage, liveness};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, InodeId, Namespace};
-use hdfs_proto::{BlockId, BlockRef, GenStamp};
 
 /// Scheduled copies remembered for observation (tests, reports).
 const HISTORY_LIMIT: usize = 100_000;

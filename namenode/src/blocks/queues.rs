@@ -8,8 +8,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use crate::datanodes::NodeIdx;
 use hdfs_proto::BlockId;
+
+use crate::datanodes::NodeIdx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {

@@ -8,12 +8,13 @@
 
 use std::time::Instant;
 
+use hdfs_proto::{BlockId, BlockRef};
+
 use super::queues::{PendingCopy, Priority, priority};
 use super::{BlockManager, HISTORY_LIMIT, ScheduledCopy};
 use crate::datanodes::{AdminState, Command, Liveness, Location, NodeIdx};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, Namespace};
-use hdfs_proto::{BlockId, BlockRef};
 
 impl BlockManager {
     /// One round of liveness checks, safe-mode accounting and repair scheduling.

@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 
+use hdfs_proto::BlockId;
+
 use super::{BlockManager, ReportedReplica};
 use crate::datanodes::NodeIdx;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
-use hdfs_proto::BlockId;
 
 impl BlockManager {
     /// A full block report: the node holds exactly these finalized replicas, plus `unfinished`

@@ -1,9 +1,10 @@
 //! The block manager's decisions, tested with no sockets and no clock.
 
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
+
 use super::*;
 use crate::datanodes::Command;
 use crate::namespace::{CommittedBlock, Op};
-use hdfs_proto::{BlockId, BlockRef, GenStamp};
 
 /// A namespace with one complete file `/f` at `replication` of one block (id 1, generation
 /// 1, 10 bytes); returns the file's inode and the block.

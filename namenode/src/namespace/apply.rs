@@ -4,11 +4,11 @@
 
 use hdfs_proto::path::HdfsPath;
 
+use hdfs_proto::BlockId;
 use smallvec::SmallVec;
 
 use super::{Block, CommittedBlock, Effects, File, Inode, InodeId, InodeKind, Namespace, Op, ROOT, RemovedFile, parse};
 use crate::error::{Error, Result};
-use hdfs_proto::BlockId;
 
 impl Namespace {
     /// Validates `op` against the current state and applies it; on error nothing changed.

@@ -3,10 +3,10 @@
 //! from the state (block ids, generation stamps, times) so that replaying them is deterministic;
 //! their serialized form is the edit log's and the fsimage's, so a change here is a format change.
 
+use hdfs_proto::{BlockId, GenStamp};
 use serde::{Deserialize, Serialize};
 
 use super::{Block, CommittedBlock, InodeId};
-use hdfs_proto::{BlockId, GenStamp};
 
 /// One namespace mutation: the unit of the edit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,12 +6,12 @@
 use std::time::Instant;
 
 use hdfs_proto::path::HdfsPath;
+use hdfs_proto::{BlockId, GenStamp};
 
 use super::{Namesystem, now_ms};
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, CommittedBlock, ContentSummary, InodeId, InodeKind, Namespace, Op};
-use hdfs_proto::{BlockId, GenStamp};
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;

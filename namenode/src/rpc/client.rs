@@ -1,6 +1,7 @@
 //! The `ClientProtocol` service: each call decodes and validates its request, makes one call on
 //! the [`Namesystem`](crate::namesystem::Namesystem) and encodes the answer.
 
+use hdfs_proto::BlockId;
 use hdfs_proto::pb::namenode as pb;
 use tonic::{Request, Response};
 
@@ -8,7 +9,6 @@ use super::convert::block_len;
 use super::{Reply, Service, non_empty, path};
 use crate::error::Error;
 use crate::namesystem::{CreateOptions, SafeModeAction};
-use hdfs_proto::BlockId;
 use hdfs_proto::path::HdfsPath;
 
 #[tonic::async_trait]

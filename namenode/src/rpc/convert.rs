@@ -2,6 +2,7 @@
 //! toward the wire, and small decoding helpers from it (the only place `pb` meets domain types).
 
 use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::{BlockId, GenStamp};
 use tonic::Status;
 
 use crate::blocks::{DatanodeReport, ReportedReplica};
@@ -9,7 +10,6 @@ use crate::datanodes::{AdminState, Command, Liveness, Location, Storage};
 use crate::fsck::FsckReport;
 use crate::namespace::{Block, CommittedBlock};
 use crate::namesystem::{FileInfo, LocatedBlock, SafeModeAction};
-use hdfs_proto::{BlockId, GenStamp};
 
 pub(super) fn block_len(b: Option<pb::ExtendedBlock>) -> Option<CommittedBlock> {
     b.map(|b| CommittedBlock { id: BlockId(b.block_id), num_bytes: b.num_bytes })

@@ -2,12 +2,12 @@
 //! block reports and block recovery commits, decoded and handed to the namesystem.
 
 use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::{BlockId, GenStamp};
 use tonic::{Request, Response};
 
 use super::convert::{replica, storage};
 use super::{Reply, Service, non_empty};
 use crate::error::Error;
-use hdfs_proto::{BlockId, GenStamp};
 
 #[tonic::async_trait]
 impl pb::datanode_protocol_server::DatanodeProtocol for Service {
