@@ -186,3 +186,53 @@ async fn fsck_report_safemode_and_decommission_through_the_binary() {
     assert!(err.contains("not registered"), "{err}");
     hdfs.ok(&["recommission", &addr]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namenode_stuck_in_safe_mode_says_why_lists_the_missing_blocks_and_can_be_left() {
+    // One datanode at replication 1: stopping it and restarting the namenode leaves the only
+    // block unreported, so safe mode cannot end by itself.
+    let mut cluster = MiniCluster::start(1).await.unwrap();
+    let hdfs = Hdfs { namenode: cluster.namenode_url() };
+    assert!(hdfs.run(&["put", "-", "/lost"], b"bytes nobody can reach").await.status.success());
+    cluster.stop_datanode(0).await;
+    cluster.restart_namenode(true).await.unwrap();
+
+    let status = hdfs.ok(&["safemode", "get"]).await;
+    assert_eq!(
+        status.trim_end(),
+        "Safe mode is ON. The reported blocks 0 needs additional 1 blocks to reach the threshold 0.9990 of total \
+         blocks 1. The number of live datanodes 0 has reached the minimum number 0. Safe mode will be turned off \
+         automatically once the thresholds have been reached."
+    );
+    // A refused mutation gives the same reason.
+    let err = hdfs.fails(&["mkdir", "/x"]).await;
+    assert!(err.contains("namenode is in safe mode. The reported blocks 0 needs additional 1"), "{err}");
+
+    // `wait` does not block forever in silence: it says why it waits, and gives up on a timeout.
+    let out = hdfs.run(&["safemode", "wait", "--timeout", "1s"], b"").await;
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("hdfs: safemode: waiting: Safe mode is ON. The reported blocks 0"), "{err}");
+    assert!(err.contains("still in safe mode after 1s: Safe mode is ON."), "{err}");
+    let err = hdfs.fails(&["--quiet", "safemode", "wait", "--timeout", "500ms"]).await;
+    assert!(err.contains("still in safe mode after 500ms"), "{err}");
+    assert!(hdfs.fails(&["safemode", "get", "--timeout", "1s"]).await.contains("--timeout goes with"));
+
+    let list = hdfs.ok(&["fsck", "/", "--list-corruptfileblocks"]).await;
+    assert!(list.contains("The list of corrupt files under path '/' are:\nblk_"), "{list}");
+    assert!(
+        list.contains("\t/lost\n") && list.ends_with("The filesystem under path '/' has 1 CORRUPT files\n"),
+        "{list}"
+    );
+
+    // Leaving knowingly: the operator is told what stays unreadable.
+    let left = hdfs.ok(&["safemode", "leave"]).await;
+    assert!(left.starts_with("Safe mode is OFF. 1 of 1 blocks have no reported replica"), "{left}");
+    hdfs.ok(&["mkdir", "/x"]).await;
+
+    // The datanode comes back: nothing is missing any more.
+    cluster.restart_datanode(0).await.unwrap();
+    cluster.wait_replicas("/lost", 1).await.unwrap();
+    let list = hdfs.ok(&["fsck", "/", "--list-corruptfileblocks"]).await;
+    assert!(list.ends_with("has 0 CORRUPT files\n"), "{list}");
+}

@@ -47,7 +47,7 @@ pub enum Error {
     BlockMismatch { path: HdfsPath, expected: String, got: hdfs_proto::BlockId },
     #[error("{0}: blocks not yet reported by any datanode; retry")]
     BlocksNotReported(HdfsPath),
-    #[error("namenode is in safe mode: {0}")]
+    #[error("namenode is in safe mode. {0}")]
     SafeMode(String),
     #[error("block {0}: unknown")]
     UnknownBlock(hdfs_proto::BlockId),

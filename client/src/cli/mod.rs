@@ -1,6 +1,7 @@
 //! The `hdfs` commands: argument definitions and their implementations.
 
 mod format;
+mod health;
 mod progress;
 
 use std::io::IsTerminal;
@@ -9,9 +10,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use hdfs_client::{Client, CreateOptions, Error, FileStatus, Result};
-use hdfs_proto::units::parse_size;
+use hdfs_proto::units::{parse_duration, parse_size};
 
 use format::{Sizes, ls_line};
+use health::SafemodeCommand;
 use progress::Progress;
 
 #[derive(Parser, Debug)]
@@ -135,6 +137,10 @@ pub enum Command {
         /// With --blocks: where each block's replicas are.
         #[arg(long)]
         locations: bool,
+        /// Only the blocks with no good replica left, each with its file (HDFS's
+        /// `-list-corruptfileblocks`).
+        #[arg(long = "list-corruptfileblocks")]
+        list_corrupt: bool,
     },
     /// Live and dead datanodes, with capacity, use and last contact.
     Report {
@@ -146,6 +152,9 @@ pub enum Command {
     Safemode {
         #[arg(value_enum)]
         action: SafemodeCommand,
+        /// With `wait`: give up after this long (e.g. 30s), exiting 1 with the reason.
+        #[arg(long, value_parser = parse_duration)]
+        timeout: Option<Duration>,
     },
     /// Drain a datanode (by id or host:port): readable, no new replicas, copies made elsewhere.
     Decommission { node: String },
@@ -245,7 +254,11 @@ pub async fn run(args: Args) -> Result<()> {
         Command::Setrep { wait, replication, path } => {
             setrep(&client, &path, check_replication(replication)?, wait, show_progress).await
         }
-        Command::Fsck { path, json, files, blocks, locations } => {
+        Command::Fsck { path, list_corrupt: true, .. } => {
+            print!("{}", health::corrupt_file_blocks(&client.fsck(&path, true).await?));
+            Ok(())
+        }
+        Command::Fsck { path, json, files, blocks, locations, list_corrupt: false } => {
             let report = client.fsck(&path, files || blocks || locations || json).await?;
             if json {
                 print_json(&report);
@@ -263,7 +276,7 @@ pub async fn run(args: Args) -> Result<()> {
             }
             Ok(())
         }
-        Command::Safemode { action } => safemode(&client, action).await,
+        Command::Safemode { action, timeout } => health::safemode(&client, action, timeout, args.quiet).await,
         Command::Decommission { node } => {
             let addr = client.decommission(&node, true).await?;
             println!("Decommissioning {addr}: it drains as its blocks are copied elsewhere (see `hdfs report`)");
@@ -275,33 +288,6 @@ pub async fn run(args: Args) -> Result<()> {
             Ok(())
         }
     }
-}
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub enum SafemodeCommand {
-    Get,
-    Enter,
-    Leave,
-    /// Wait until safe mode is off.
-    Wait,
-}
-
-async fn safemode(client: &Client, action: SafemodeCommand) -> Result<()> {
-    use hdfs_client::SafeModeAction;
-    let act = match action {
-        SafemodeCommand::Get | SafemodeCommand::Wait => SafeModeAction::Get,
-        SafemodeCommand::Enter => SafeModeAction::Enter,
-        SafemodeCommand::Leave => SafeModeAction::Leave,
-    };
-    let (mut on, mut status) = client.safe_mode(act).await?;
-    if let SafemodeCommand::Wait = action {
-        while on {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            (on, status) = client.safe_mode(SafeModeAction::Get).await?;
-        }
-    }
-    println!("{status}");
-    Ok(())
 }
 
 fn check_replication(n: u32) -> Result<u32> {

@@ -165,6 +165,14 @@ impl BlockManager {
             .collect()
     }
 
+    /// Safe mode's status line, and why it is on (`None` when off), for `hdfs safemode` and
+    /// for the error a refused mutation gets.
+    pub fn safe_mode_status(&self, ns: &Namespace) -> (String, Option<String>) {
+        let (reported, total) = self.reported_blocks(ns);
+        let (live, now) = (self.live_count(), Instant::now());
+        (self.safe_mode.describe(reported, total, live, now), self.safe_mode.tip(reported, total, live, now))
+    }
+
     /// Live in-service datanodes.
     pub fn live_count(&self) -> usize {
         self.usable_nodes(Instant::now()).iter().filter(|(_, l)| *l == Liveness::Live).count()

@@ -42,14 +42,18 @@ impl SafeMode {
         self.reached = None;
     }
 
+    /// Blocks that must be reported before the threshold is reached.
+    fn needed(&self, total: usize) -> usize {
+        (self.threshold * total as f64).ceil() as usize
+    }
+
     /// Updates the automatic safe mode from `reported` of `total` blocks; returns true when it
     /// has just ended.
     pub fn update(&mut self, reported: usize, total: usize, now: Instant) -> bool {
         if !self.auto {
             return false;
         }
-        let enough = total == 0 || reported as f64 >= self.threshold * total as f64;
-        if !enough {
+        if reported < self.needed(total) {
             self.reached = None;
             return false;
         }
@@ -63,19 +67,48 @@ impl SafeMode {
         false
     }
 
-    /// A line for `hdfs safemode get` and logs.
-    pub fn describe(&self, reported: usize, total: usize) -> String {
+    /// The status line of `hdfs safemode get`, in HDFS's words (`getSafeModeTip`): how many
+    /// blocks are still needed, and what ends it.
+    pub fn describe(&self, reported: usize, total: usize, live: usize, now: Instant) -> String {
+        match self.tip(reported, total, live, now) {
+            None => "Safe mode is OFF".into(),
+            Some(tip) => format!("Safe mode is ON. {tip}"),
+        }
+    }
+
+    /// Why safe mode is on and what ends it; `None` when it is off.
+    pub fn tip(&self, reported: usize, total: usize, live: usize, now: Instant) -> Option<String> {
         if !self.is_on() {
-            return "Safe mode is OFF".into();
+            return None;
         }
         if self.manual {
-            return "Safe mode is ON (entered by an operator; `hdfs safemode leave` ends it)".into();
+            return Some("It was turned on manually. Use \"hdfs safemode leave\" to turn safe mode off.".into());
         }
-        format!(
-            "Safe mode is ON: {reported} of {total} blocks reported, threshold {:.3}{}",
-            self.threshold,
-            if self.reached.is_some() { ", reached; extension running" } else { "" }
-        )
+        let needed = self.needed(total);
+        let blocks = if reported < needed {
+            format!(
+                "The reported blocks {reported} needs additional {} blocks to reach the threshold {:.4} of total blocks {total}. ",
+                needed - reported,
+                self.threshold
+            )
+        } else {
+            format!(
+                "The reported blocks {reported} has reached the threshold {:.4} of total blocks {total}. ",
+                self.threshold
+            )
+        };
+        let datanodes = format!("The number of live datanodes {live} has reached the minimum number 0. ");
+        let end = match self.reached {
+            Some(since) => {
+                let left = self.extension.saturating_sub(now.saturating_duration_since(since));
+                format!(
+                    "In safe mode extension. Safe mode will be turned off automatically in {} seconds.",
+                    left.as_secs_f64().ceil()
+                )
+            }
+            None => "Safe mode will be turned off automatically once the thresholds have been reached.".into(),
+        };
+        Some(format!("{blocks}{datanodes}{end}"))
     }
 }
 
@@ -116,5 +149,29 @@ mod tests {
         assert!(s.is_on() && s.is_manual());
         s.leave();
         assert!(!s.is_on());
+    }
+
+    #[test]
+    fn the_status_says_what_is_missing_in_hdfs_words() {
+        let t0 = Instant::now();
+        let mut s = SafeMode::new(0.999, Duration::from_secs(5));
+        s.update(16, 17, t0);
+        assert_eq!(
+            s.describe(16, 17, 3, t0),
+            "Safe mode is ON. The reported blocks 16 needs additional 1 blocks to reach the threshold 0.9990 \
+             of total blocks 17. The number of live datanodes 3 has reached the minimum number 0. Safe mode \
+             will be turned off automatically once the thresholds have been reached."
+        );
+        s.update(17, 17, t0);
+        assert_eq!(
+            s.describe(17, 17, 3, t0 + Duration::from_millis(1500)),
+            "Safe mode is ON. The reported blocks 17 has reached the threshold 0.9990 of total blocks 17. The \
+             number of live datanodes 3 has reached the minimum number 0. In safe mode extension. Safe mode \
+             will be turned off automatically in 4 seconds."
+        );
+        s.leave();
+        assert_eq!(s.describe(17, 17, 3, t0), "Safe mode is OFF");
+        s.enter();
+        assert!(s.describe(17, 17, 3, t0).contains("It was turned on manually"));
     }
 }

@@ -30,11 +30,24 @@ impl Namesystem {
                 st.bm.safe_mode.leave();
                 let ids = st.bm.blocks.ids();
                 st.bm.check(ids);
-                tracing::info!("safe mode left by an operator");
+                let (reported, total) = st.bm.reported_blocks(&st.ns);
+                tracing::info!(reported, total, "safe mode left by an operator");
+                if reported < total {
+                    // Left knowingly: say what is still missing (HDFS's `-safemode forceExit`
+                    // warns the same way).
+                    let missing = total - reported;
+                    return (
+                        false,
+                        format!(
+                            "Safe mode is OFF. {missing} of {total} blocks have no reported replica: the files \
+                             holding them cannot be read until a datanode with a replica returns \
+                             (`hdfs fsck / --list-corruptfileblocks` names them)."
+                        ),
+                    );
+                }
             }
         }
-        let (reported, total) = st.bm.reported_blocks(&st.ns);
-        (st.bm.safe_mode.is_on(), st.bm.safe_mode.describe(reported, total))
+        (st.bm.safe_mode.is_on(), st.bm.safe_mode_status(&st.ns).0)
     }
 
     /// Starts or stops draining a datanode named by id or address.
