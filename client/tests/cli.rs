@@ -180,6 +180,21 @@ async fn fsck_report_safemode_and_decommission_through_the_binary() {
     assert!(hdfs.ok(&["safemode", "wait"]).await.contains("OFF"));
     hdfs.ok(&["mkdir", "/x"]).await;
 
+    // setrep above the live datanodes: done, with put's warning; a wait for it is refused.
+    let out = hdfs.run(&["setrep", "5", "/f"], b"").await;
+    assert!(out.status.success());
+    let warning = String::from_utf8(out.stderr).unwrap();
+    assert!(warning.contains("warning: replication 5 but only 3 live datanode(s)"), "{warning}");
+    assert!(hdfs.run(&["--quiet", "setrep", "4", "/f"], b"").await.stderr.is_empty());
+    let err = hdfs.fails(&["setrep", "-w", "5", "/f"]).await;
+    assert!(err.contains("replication 5 set, but -w would never end: only 3 live"), "{err}");
+    hdfs.ok(&["setrep", "-w", "3", "/f"]).await;
+
+    // Hints name real flags: mkdir's -p; put has none, so it says what to run.
+    assert!(hdfs.fails(&["mkdir", "/no/such"]).await.contains("parent directory does not exist (use -p to create it)"));
+    let err = String::from_utf8(hdfs.run(&["put", "-", "/no/such"], b"x").await.stderr).unwrap();
+    assert!(err.contains("/no/such: parent directory does not exist (create it first: hdfs mkdir -p)"), "{err}");
+
     let addr = cluster.datanode_addr(0).unwrap().to_string();
     assert!(hdfs.ok(&["decommission", &addr]).await.contains("Decommissioning"));
     let err = hdfs.fails(&["decommission", "no-such-node:1"]).await;

@@ -15,7 +15,7 @@ pub enum Error {
     MissingField(&'static str),
     #[error("{0}: no such file or directory")]
     NotFound(HdfsPath),
-    #[error("{0}: parent directory does not exist (use -p to create it)")]
+    #[error("{0}: parent directory does not exist")]
     ParentNotFound(HdfsPath),
     #[error("{0}: already exists")]
     AlreadyExists(HdfsPath),
@@ -37,8 +37,9 @@ pub enum Error {
         max = hdfs_proto::MAX_BLOCK_SIZE
     )]
     InvalidBlockSize(u64),
-    #[error("{path}: being written by another client ({holder})")]
-    LeaseHeldByOther { path: HdfsPath, holder: String },
+    /// Another client's lease: its name stays in the namenode's log, not in the answer.
+    #[error("{0}: being written by another client")]
+    LeaseHeldByOther(HdfsPath),
     #[error("{path}: client {client} holds no lease on it (was it deleted or overwritten?)")]
     NoLease { path: HdfsPath, client: String },
     #[error("{0}: file is not open for writing")]
@@ -108,7 +109,7 @@ impl From<Error> for Status {
             Error::NotADirectory(_)
             | Error::IsADirectory(_)
             | Error::DirectoryNotEmpty(_)
-            | Error::LeaseHeldByOther { .. }
+            | Error::LeaseHeldByOther(_)
             | Error::NoLease { .. }
             | Error::NotUnderConstruction(_)
             | Error::BlocksNotReported(_)

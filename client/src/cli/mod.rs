@@ -220,7 +220,10 @@ pub async fn run(args: Args) -> Result<()> {
         }
         Command::Mkdir { parents, paths } => {
             for p in paths {
-                client.mkdirs(&p, parents).await?;
+                client.mkdirs(&p, parents).await.map_err(|e| match e {
+                    Error::NotFound(m) if !parents => Error::NotFound(format!("{m} (use -p to create it)")),
+                    e => e,
+                })?;
             }
             Ok(())
         }
@@ -252,7 +255,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
         Command::Du { summary, human, path, .. } => du(&client, &path, summary, Sizes::new(human)).await,
         Command::Setrep { wait, replication, path } => {
-            setrep(&client, &path, check_replication(replication)?, wait, show_progress).await
+            setrep(&client, &path, check_replication(replication)?, wait, show_progress, args.quiet).await
         }
         Command::Fsck { path, list_corrupt: true, .. } => {
             print!("{}", health::corrupt_file_blocks(&client.fsck(&path, true).await?));
@@ -354,6 +357,7 @@ async fn put(
     let progress = Progress::new(show_progress, size, &remote);
     let mut writer = client.create(&remote, opts).await.map_err(|e| match e {
         Error::AlreadyExists(m) => Error::AlreadyExists(format!("{m} (use -f to overwrite)")),
+        Error::NotFound(m) => Error::NotFound(format!("{m} (create it first: hdfs mkdir -p)")),
         e => e,
     })?;
     if !quiet && writer.live_datanodes() < writer.replication() {
@@ -428,7 +432,14 @@ async fn du(client: &Client, path: &str, summary: bool, sizes: Sizes) -> Result<
     Ok(())
 }
 
-async fn setrep(client: &Client, path: &str, replication: u32, wait: bool, show_progress: bool) -> Result<()> {
+async fn setrep(
+    client: &Client,
+    path: &str,
+    replication: u32,
+    wait: bool,
+    show_progress: bool,
+    quiet: bool,
+) -> Result<()> {
     let mut files = Vec::new();
     let mut stack = vec![path.to_string()];
     while let Some(p) = stack.pop() {
@@ -442,6 +453,23 @@ async fn setrep(client: &Client, path: &str, replication: u32, wait: bool, show_
     for f in &files {
         client.set_replication(f, replication).await?;
         println!("Replication {replication} set: {f}");
+    }
+    // As put does: a factor above the live datanodes is allowed, and said; a wait for it could
+    // never end, so it is refused rather than left hanging.
+    let live =
+        client.datanode_report().await?.iter().filter(|d| d.state == "live" && d.admin_state == "normal").count();
+    if replication as usize > live {
+        if wait {
+            return Err(Error::FailedPrecondition(format!(
+                "replication {replication} set, but -w would never end: only {live} live datanode(s)"
+            )));
+        }
+        if !quiet {
+            eprintln!(
+                "hdfs: setrep: warning: replication {replication} but only {live} live datanode(s): {path} stays \
+                 under-replicated until more join"
+            );
+        }
     }
     if !wait {
         return Ok(());

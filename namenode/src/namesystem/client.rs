@@ -145,7 +145,8 @@ impl Namesystem {
                     && writer != client
                     && !st.leases.expired(writer, Instant::now(), hard_limit)
                 {
-                    return Err(Error::LeaseHeldByOther { path: path.clone(), holder: writer.to_string() });
+                    tracing::info!(%path, holder = writer, "create refused: another client holds the lease");
+                    return Err(Error::LeaseHeldByOther(path.clone()));
                 }
                 Ok((op, ()))
             },
