@@ -91,7 +91,6 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         link: link.clone(),
         events,
         tracker: tracker.clone(),
-        wake: Default::default(),
         interval: config.heartbeat_interval,
         block_report_interval: config.block_report_interval,
     };

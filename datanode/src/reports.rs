@@ -33,9 +33,6 @@ pub(crate) struct HeartbeatLoop {
     pub(crate) events: ReplicaEvents,
     /// Copies and recoveries run as tracked tasks, outside the loop.
     pub(crate) tracker: TaskTracker,
-    /// Rung when a copy finishes: heartbeat at once, so the next command comes without waiting
-    /// for the interval.
-    pub(crate) wake: std::sync::Arc<tokio::sync::Notify>,
     pub(crate) interval: Duration,
     pub(crate) block_report_interval: Duration,
 }
@@ -87,7 +84,6 @@ impl HeartbeatLoop {
             }
             tokio::select! {
                 _ = tokio::time::sleep(next) => {}
-                _ = self.wake.notified() => {}
                 _ = shutdown.cancelled() => return,
             }
         }
