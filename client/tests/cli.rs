@@ -194,6 +194,10 @@ async fn fsck_report_safemode_and_decommission_through_the_binary() {
     assert!(hdfs.fails(&["mkdir", "/no/such"]).await.contains("parent directory does not exist (use -p to create it)"));
     let err = String::from_utf8(hdfs.run(&["put", "-", "/no/such"], b"x").await.stderr).unwrap();
     assert!(err.contains("/no/such: parent directory does not exist (create it first: hdfs mkdir -p)"), "{err}");
+    // Into a directory that does not exist: refused, rather than a file named like the directory.
+    let err = hdfs.fails(&["put", "-", "/missing/"]).await;
+    assert!(err.contains("/missing/: no such directory (create it first: hdfs mkdir -p)"), "{err}");
+    assert!(hdfs.fails(&["stat", "/missing"]).await.contains("no such file"));
 
     let addr = cluster.datanode_addr(0).unwrap().to_string();
     assert!(hdfs.ok(&["decommission", &addr]).await.contains("Decommissioning"));

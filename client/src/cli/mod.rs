@@ -342,6 +342,10 @@ async fn put(
         Ok(_) if !opts.overwrite => {
             return Err(Error::AlreadyExists(format!("{remote}: already exists (use -f to overwrite)")));
         }
+        // A trailing slash names a directory: never create a file called like it.
+        Err(Error::NotFound(_)) if remote.len() > 1 && remote.ends_with('/') => {
+            return Err(Error::NotFound(format!("{remote}: no such directory (create it first: hdfs mkdir -p)")));
+        }
         _ => remote.to_string(),
     };
     let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin {
