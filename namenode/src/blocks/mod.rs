@@ -42,7 +42,7 @@ use blockmap::BlockMap;
 use placement::{Candidate, choose_targets};
 pub use queues::Priority;
 use queues::{Pending, Queues};
-pub use safemode::SafeMode;
+pub use safemode::{SafeMode, status_line};
 
 use hdfs_proto::{BlockId, BlockRef, GenStamp};
 
@@ -64,7 +64,7 @@ pub struct ReportedReplica {
 
 impl ReportedReplica {
     /// The replica's block at its generation stamp.
-    pub fn as_ref(&self) -> BlockRef {
+    pub fn block_ref(&self) -> BlockRef {
         BlockRef { id: self.block, gen_stamp: self.generation_stamp }
     }
 }
@@ -165,12 +165,11 @@ impl BlockManager {
             .collect()
     }
 
-    /// Safe mode's status line, and why it is on (`None` when off), for `hdfs safemode` and
-    /// for the error a refused mutation gets.
-    pub fn safe_mode_status(&self, ns: &Namespace) -> (String, Option<String>) {
+    /// Why safe mode is on (`None` when off), for `hdfs safemode` and for the error a refused
+    /// mutation gets.
+    pub fn safe_mode_tip(&self, ns: &Namespace) -> Option<String> {
         let (reported, total) = self.reported_blocks(ns);
-        let (live, now) = (self.live_count(), Instant::now());
-        (self.safe_mode.describe(reported, total, live, now), self.safe_mode.tip(reported, total, live, now))
+        self.safe_mode.tip(reported, total, self.live_count(), Instant::now())
     }
 
     /// Live in-service datanodes.
@@ -247,7 +246,7 @@ impl BlockManager {
             let holders = self.blocks.remove(b.id);
             for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
                 self.nodes.get_mut(*node).blocks.remove(b.id);
-                self.undurable_deletes.push((self.op_index, *node, b.as_ref()));
+                self.undurable_deletes.push((self.op_index, *node, b.block_ref()));
             }
             self.queues.remove(b.id);
         }

@@ -39,7 +39,7 @@ impl BlockManager {
                 self.blocks.add_expected(r.block, idx);
             } else if known_gen.is_none_or(|g| r.generation_stamp < g) {
                 // Of a deleted block, or left behind by a pipeline recovery: junk.
-                self.nodes.get_mut(idx).pending_deletes.push(r.as_ref());
+                self.nodes.get_mut(idx).pending_deletes.push(r.block_ref());
                 orphans += 1;
             }
             // Otherwise it is being finalized as this report was listed: its own report follows.
@@ -118,7 +118,7 @@ impl BlockManager {
             tracing::info!(block = %r.block, datanode = %self.nodes.get(idx).id, generation_stamp = %r.generation_stamp, len = r.num_bytes, "unknown or stale replica: scheduling deletion");
             self.blocks.remove_replica(r.block, idx);
             self.nodes.get_mut(idx).blocks.remove(r.block);
-            self.nodes.get_mut(idx).pending_deletes.push(r.as_ref());
+            self.nodes.get_mut(idx).pending_deletes.push(r.block_ref());
             false
         }
     }

@@ -67,15 +67,6 @@ impl SafeMode {
         false
     }
 
-    /// The status line of `hdfs safemode get`, in HDFS's words (`getSafeModeTip`): how many
-    /// blocks are still needed, and what ends it.
-    pub fn describe(&self, reported: usize, total: usize, live: usize, now: Instant) -> String {
-        match self.tip(reported, total, live, now) {
-            None => "Safe mode is OFF".into(),
-            Some(tip) => format!("Safe mode is ON. {tip}"),
-        }
-    }
-
     /// Why safe mode is on and what ends it; `None` when it is off.
     pub fn tip(&self, reported: usize, total: usize, live: usize, now: Instant) -> Option<String> {
         if !self.is_on() {
@@ -109,6 +100,15 @@ impl SafeMode {
             None => "Safe mode will be turned off automatically once the thresholds have been reached.".into(),
         };
         Some(format!("{blocks}{datanodes}{end}"))
+    }
+}
+
+/// The status line of `hdfs safemode get`, in HDFS's words: "Safe mode is ON. " and the
+/// [`SafeMode::tip`], or "Safe mode is OFF".
+pub fn status_line(tip: Option<&str>) -> String {
+    match tip {
+        None => "Safe mode is OFF".into(),
+        Some(tip) => format!("Safe mode is ON. {tip}"),
     }
 }
 
@@ -157,21 +157,21 @@ mod tests {
         let mut s = SafeMode::new(0.999, Duration::from_secs(5));
         s.update(16, 17, t0);
         assert_eq!(
-            s.describe(16, 17, 3, t0),
+            status_line(s.tip(16, 17, 3, t0).as_deref()),
             "Safe mode is ON. The reported blocks 16 needs additional 1 blocks to reach the threshold 0.9990 \
              of total blocks 17. The number of live datanodes 3 has reached the minimum number 0. Safe mode \
              will be turned off automatically once the thresholds have been reached."
         );
         s.update(17, 17, t0);
         assert_eq!(
-            s.describe(17, 17, 3, t0 + Duration::from_millis(1500)),
+            status_line(s.tip(17, 17, 3, t0 + Duration::from_millis(1500)).as_deref()),
             "Safe mode is ON. The reported blocks 17 has reached the threshold 0.9990 of total blocks 17. The \
              number of live datanodes 3 has reached the minimum number 0. In safe mode extension. Safe mode \
              will be turned off automatically in 4 seconds."
         );
         s.leave();
-        assert_eq!(s.describe(17, 17, 3, t0), "Safe mode is OFF");
+        assert_eq!(status_line(s.tip(17, 17, 3, t0).as_deref()), "Safe mode is OFF");
         s.enter();
-        assert!(s.describe(17, 17, 3, t0).contains("It was turned on manually"));
+        assert!(status_line(s.tip(17, 17, 3, t0).as_deref()).contains("It was turned on manually"));
     }
 }

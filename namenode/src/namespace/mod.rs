@@ -35,7 +35,7 @@ pub struct Block {
 
 impl Block {
     /// The block at its generation stamp: what its replicas are named by.
-    pub fn as_ref(&self) -> BlockRef {
+    pub fn block_ref(&self) -> BlockRef {
         BlockRef { id: self.id, gen_stamp: self.generation_stamp }
     }
 }

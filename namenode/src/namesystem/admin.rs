@@ -3,7 +3,7 @@
 use hdfs_proto::path::HdfsPath;
 
 use super::Namesystem;
-use crate::blocks::ScheduledCopy;
+use crate::blocks::{ScheduledCopy, status_line};
 use crate::datanodes::Location;
 use crate::error::Result;
 use crate::fsck::{self, FsckReport};
@@ -47,7 +47,8 @@ impl Namesystem {
                 }
             }
         }
-        (st.bm.safe_mode.is_on(), st.bm.safe_mode_status(&st.ns).0)
+        let tip = st.bm.safe_mode_tip(&st.ns);
+        (tip.is_some(), status_line(tip.as_deref()))
     }
 
     /// Starts or stops draining a datanode named by id or address.

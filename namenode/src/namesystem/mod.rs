@@ -107,8 +107,7 @@ impl Namesystem {
         let r = {
             let mut st = self.lock();
             if st.bm.safe_mode.is_on() {
-                let (_, tip) = st.bm.safe_mode_status(&st.ns);
-                return Err(Error::SafeMode(tip.unwrap_or_default()));
+                return Err(Error::SafeMode(st.bm.safe_mode_tip(&st.ns).unwrap_or_default()));
             }
             let (op, carried) = build(&mut st)?;
             let fx = st.ns.apply(&op)?;
