@@ -109,6 +109,7 @@ impl MainPhase {
             self;
         let held = (opts.size + opts.big_size) as f64;
         let (s, b) = (format_size(opts.size), format_size(opts.big_size));
+        let (put, get) = (mb_s(small.size, small.put.elapsed), mb_s(small.size, small.get.elapsed));
         let mut rows = vec![
             Row::new(
                 "raw_write_3_copies_mb_s",
@@ -135,19 +136,14 @@ impl MainPhase {
                 Unit::MbPerS,
                 Some(base.tcp),
             ),
-            Row::new(
-                "put_mb_s",
-                format!("put {s}, replication 3"),
-                Unit::MbPerS,
-                Some(mb_s(small.size, small.put.elapsed)),
-            )
-            .against(base.write)
-            .target(Target::MinShareOfBaseline(0.60)),
+            Row::new("put_mb_s", format!("put {s}, replication 3"), Unit::MbPerS, Some(put))
+                .against(base.write)
+                .target(Target::MinShareOfBaseline(0.60)),
             Row::new(
                 "get_mb_s",
                 format!("get {s}, cold, output fsynced, against the raw cold read + fsynced write"),
                 Unit::MbPerS,
-                Some(mb_s(small.size, small.get.elapsed)),
+                Some(get),
             )
             .against(base.copy)
             .target(Target::MinShareOfBaseline(0.80)),
@@ -155,7 +151,7 @@ impl MainPhase {
                 "get_vs_raw_read_mb_s",
                 format!("get {s}, the same, against the raw cold read alone"),
                 Unit::MbPerS,
-                Some(mb_s(small.size, small.get.elapsed)),
+                Some(get),
             )
             .against(base.read),
         ];
