@@ -151,7 +151,7 @@ fn measure(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
     let put_r3 = put(&cluster, src, REMOTE_R3, 3, settings.block_size)?;
     poll_until("fsck HEALTHY after the replication-3 put", SETTLE_TIMEOUT, POLL, || {
         cluster.check_running()?;
-        fully_replicated(&cluster)
+        Ok(fully_replicated(&cluster.probe.fsck("/", false)?))
     })?;
 
     // The victim: the datanode the report lists with blocks, holding the most bytes.
@@ -220,7 +220,7 @@ fn measure(bins: Binaries, root: &Path, src: &Path, settings: &Settings) -> anyh
         cluster.check_running()?;
         let fsck = cluster.probe.fsck("/", false)?;
         let at = dead.elapsed();
-        if fsck.healthy && fsck.under_replicated == 0 && fsck.missing == 0 {
+        if fully_replicated(&fsck) {
             repair = Some(at);
             break;
         }
@@ -276,11 +276,12 @@ impl Repair {
         let s = format_size(r.size);
         let put_r1 = mb_s(r.size, r.put_r1);
         let dn = format!("datanode-{}", r.victim);
+        let repair_rate = r.repair.map(|d| mb_s(r.held_bytes, d));
         let mut rate = Row::new(
             "repair_mb_s",
             format!("repair rate: bytes {dn} held / repair time, against put at replication 1"),
             Unit::MbPerS,
-            r.repair.map(|d| mb_s(r.held_bytes, d)),
+            repair_rate,
         )
         .against(put_r1)
         .target(Target::MinShareOfBaseline(0.5));
@@ -291,10 +292,6 @@ impl Repair {
             r.repair.map(|d| d.as_secs_f64()),
         )
         .note(format!("load average at the kill {}", r.load_at_kill));
-        if r.repair.is_none() {
-            rate = rate.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
-            repair = repair.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
-        }
         let mut first = Row::new(
             "repair_first_copy_s",
             format!("repair: {dn} shown dead until the first copy was scheduled"),
@@ -317,12 +314,15 @@ impl Repair {
                 r.allowed_streams
             ),
             Unit::MbPerS,
-            r.repair.map(|d| mb_s(r.held_bytes, d)),
+            repair_rate,
         )
         .against(allowed)
         .target(Target::MinShareOfBaseline(0.8));
         if r.repair.is_none() {
-            vs_limit = vs_limit.note(format!("not HEALTHY after {REPAIR_TIMEOUT:?}"));
+            let unhealthy = format!("not HEALTHY after {REPAIR_TIMEOUT:?}");
+            rate = rate.note(&unhealthy);
+            repair = repair.note(&unhealthy);
+            vs_limit = vs_limit.note(unhealthy);
         }
         let mut rows = vec![
             Row::new(
@@ -411,9 +411,9 @@ fn put(
     Ok(put.elapsed)
 }
 
-fn fully_replicated(cluster: &Cluster) -> anyhow::Result<bool> {
-    let f = cluster.probe.fsck("/", false)?;
-    Ok(f.healthy && f.under_replicated == 0 && f.missing == 0)
+/// fsck says HEALTHY, with no block under-replicated or missing.
+fn fully_replicated(f: &pb::FsckResponse) -> bool {
+    f.healthy && f.under_replicated == 0 && f.missing == 0
 }
 
 fn state_of(report: &[pb::DatanodeReport], addr: &str) -> Option<pb::DatanodeState> {
