@@ -390,3 +390,38 @@ fn no_source_file_is_longer_than_the_limit_unless_it_says_why() {
     long.sort();
     assert!(long.is_empty(), "files over {MAX_LINES} lines without a reason in LONG_FILES:\n{}", long.join("\n"));
 }
+
+#[test]
+fn every_file_architecture_md_names_exists() {
+    // Each `## `crate/` …` section names files relative to that folder, its src/, the last
+    // subfolder it named (a name ending in `/`), or the workspace root.
+    let root = workspace_root();
+    let text = fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let (mut folder, mut sub, mut named, mut missing) = (None::<PathBuf>, None::<PathBuf>, 0, Vec::new());
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("## `") {
+            folder = rest.split('`').next().map(|f| root.join(f));
+            sub = None;
+            continue;
+        }
+        let Some(dir) = &folder else { continue };
+        for (i, token) in line.split('`').enumerate() {
+            if i % 2 == 0 || token.contains([' ', '*']) {
+                continue;
+            }
+            if token.ends_with('/') && dir.join(token).is_dir() {
+                sub = Some(dir.join(token));
+            }
+            if !(token.ends_with(".rs") || token.ends_with(".sh") || token.ends_with(".yml")) {
+                continue;
+            }
+            named += 1;
+            let bases = [Some(dir.clone()), Some(dir.join("src")), sub.clone(), Some(root.clone())];
+            if !bases.iter().flatten().any(|b| b.join(token).exists()) {
+                missing.push(format!("{}: {token}", dir.strip_prefix(&root).unwrap().display()));
+            }
+        }
+    }
+    assert!(named > 50, "read only {named} file names from ARCHITECTURE.md");
+    assert!(missing.is_empty(), "ARCHITECTURE.md names files that do not exist:\n{}", missing.join("\n"));
+}
