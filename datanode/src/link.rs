@@ -77,7 +77,7 @@ impl ReplicaEventsRx {
 
 /// A replica as the namenode names it.
 pub(crate) fn extended(i: &ReplicaInfo) -> pb::ExtendedBlock {
-    pb::ExtendedBlock { block_id: i.block.id.0, generation_stamp: i.block.gen_stamp.0, num_bytes: i.len }
+    pb::ExtendedBlock { num_bytes: i.len, ..i.block.into() }
 }
 
 /// What every loop needs to talk to the namenode.
