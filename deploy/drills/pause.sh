@@ -32,7 +32,7 @@ scenario_pause() {
     say "reads during the freeze: $(awk '$1 == "OK" { printf "%s %ss, ", $2, $4 }' <<<"$out")all identical"
     slow=$(awk -v b="$READ_BOUND" '$1 == "OK" && $4 > b { printf "%s took %ss, ", $2, $4 }' <<<"$out")
     if [ -n "$slow" ]; then
-        fail_later "reads did not go on around the frozen datanode: ${slow}more than one read timeout (bound ${READ_BOUND}s); the client gave up on $VICTIM $(grep -c "replica failed.*datanode=$VICTIM" "$WORK/reads.err" || true) times, once per block, each after its 30 s read timeout (it does not remember a datanode that failed for the next block)"
+        fail_later "reads did not go on around the frozen datanode: ${slow}more than one read timeout (bound ${READ_BOUND}s); the client gave up on $VICTIM $(grep -c "replica failed.*datanode=$VICTIM" "$WORK/reads.err" || true) times, each after its 30 s read timeout"
     fi
     out=$(in_client 10 'cat /scratch/during-write.out')
     say "writes during the freeze: ${out:-each took at most 2s}"
