@@ -74,7 +74,8 @@ impl BlockScanner {
         let (block, len) = (replica.block, replica.len);
         let mut reader = match self.link.store.blocking(move |s| s.open_reader(block)).await {
             Ok(r) => r,
-            // Deleted or replaced since the listing: nothing to judge.
+            // Deleted or replaced since the listing, or the store task did not run to the end
+            // (shutdown): nothing to judge.
             Err(StoreError::NotFound(_) | StoreError::WrongGeneration { .. } | StoreError::Task(_)) => return None,
             Err(e) => return Some(e.to_string()),
         };
