@@ -8,6 +8,8 @@ use std::time::Duration;
 use hdfs_proto::units::{parse_duration, parse_size};
 use hdfs_proto::{MAX_BLOCK_SIZE, MAX_REPLICATION, MIN_BLOCK_SIZE};
 
+pub use crate::raft::Peers;
+
 /// Every setting, with its flag, its environment variable and its default: the one place each
 /// is defined. `main` parses them with the rest of the command line; [`Config::new`] gives the
 /// defaults to embedders and tests without reading flags or the environment.
@@ -50,6 +52,28 @@ pub struct Config {
     /// How long the threshold must hold before safe mode ends.
     #[arg(long, env = "NAMENODE_SAFEMODE_EXTENSION", default_value = "5s", value_parser = parse_duration)]
     pub safemode_extension: Duration,
+    /// This member's id in the namenode group (a number named in --peers).
+    #[arg(long, env = "NAMENODE_ID", default_value_t = 1)]
+    pub id: u64,
+    /// Every voting member of the namenode group, this one included: `1=HOST:PORT,2=HOST:PORT,...`
+    /// (their gRPC addresses, as clients and members reach them). Without it the namenode is a
+    /// group of one.
+    #[arg(long, env = "NAMENODE_PEERS", value_parser = Peers::parse)]
+    pub peers: Option<Peers>,
+    /// Join a running group instead of forming one: start empty and wait to be added
+    /// (`hdfs haadmin -addNameNode ID HOST:PORT` on the group).
+    #[arg(long, env = "NAMENODE_JOIN")]
+    pub join: bool,
+    /// Interval of the leader's heartbeats to the other members.
+    #[arg(long, env = "NAMENODE_RAFT_HEARTBEAT", default_value = "100ms", value_parser = parse_duration)]
+    pub raft_heartbeat: Duration,
+    /// A member that hears no leader for this long (up to twice as long, at random) calls an
+    /// election.
+    #[arg(long, env = "NAMENODE_ELECTION_TIMEOUT", default_value = "500ms", value_parser = parse_duration)]
+    pub election_timeout: Duration,
+    /// How long a call waits for a majority of the group before it fails with "no quorum".
+    #[arg(long, env = "NAMENODE_QUORUM_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub quorum_timeout: Duration,
 }
 
 impl Config {
@@ -90,6 +114,20 @@ impl Config {
         }
         if self.replication_interval.is_zero() || self.replication_timeout <= self.replication_interval {
             return Err("--replication-timeout must be longer than the (positive) replication interval".into());
+        }
+        if let Some(peers) = &self.peers
+            && !peers.0.contains_key(&self.id)
+        {
+            return Err(format!("--id {} is not one of --peers ({peers})", self.id));
+        }
+        if self.id == 0 {
+            return Err("--id must be at least 1".into());
+        }
+        if self.election_timeout < self.raft_heartbeat * 3 {
+            return Err(format!(
+                "--election-timeout ({:?}) must be at least three --raft-heartbeat intervals ({:?})",
+                self.election_timeout, self.raft_heartbeat
+            ));
         }
         if self.checkpoint_every == 0 {
             return Err("checkpoint interval must be positive".into());

@@ -7,12 +7,15 @@ use tonic::{Code, Status};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+/// Serializable because an op's outcome travels through the Raft state machine's response; the
+/// variants that never come out of applying an op are skipped.
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Error {
     #[error(transparent)]
     InvalidPath(#[from] PathError),
     #[error("missing field {0}")]
-    MissingField(&'static str),
+    #[serde(skip)]
+    MissingField(String),
     #[error("{0}: no such file or directory")]
     NotFound(HdfsPath),
     #[error("{0}: parent directory does not exist")]
@@ -54,6 +57,15 @@ pub enum Error {
     UnknownBlock(hdfs_proto::BlockId),
     #[error("no live datanodes to place a block on")]
     NoLiveDatanodes,
+    /// This member does not lead the group; `leader` is the leader's client URL, if known.
+    #[error("{}", not_leader_message(*.id, .leader))]
+    NotLeader { id: u64, leader: Option<(u64, String)> },
+    /// The group could not commit or confirm within the call's time (no majority reachable).
+    #[error("no quorum: {0}")]
+    NoQuorum(String),
+    /// A membership change that cannot be made.
+    #[error("{0}")]
+    Membership(String),
     #[error("datanode {0} is not registered (register again)")]
     UnknownDatanode(String),
     #[error("edit log record {index}: {reason}")]
@@ -61,17 +73,28 @@ pub enum Error {
     /// The edit log, the fsimage or the data directory could not be used; `source` is the OS
     /// error, where there is one.
     #[error("metadata storage: {context}")]
+    #[serde(skip)]
     Storage {
         context: String,
         #[source]
-        source: Option<std::io::Error>,
+        source: Option<std::sync::Arc<std::io::Error>>,
     },
 }
+
+fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
+    match leader {
+        Some((lid, addr)) => format!("namenode {id} is not the leader; namenode {lid} at {addr} is"),
+        None => format!("namenode {id} is not the leader, and no leader is known yet"),
+    }
+}
+
+/// The gRPC metadata naming the leader's URL in a NotLeader answer.
+pub const LEADER_HEADER: &str = "x-hdfs-leader";
 
 impl Error {
     /// `what` failed on `path` with `source`.
     pub(crate) fn storage(what: &str, path: &Path, source: std::io::Error) -> Self {
-        Error::Storage { context: format!("{what} {}", path.display()), source: Some(source) }
+        Error::Storage { context: format!("{what} {}", path.display()), source: Some(std::sync::Arc::new(source)) }
     }
 
     /// The storage is unusable for a reason of our own (no OS error behind it).
@@ -113,10 +136,17 @@ impl From<Error> for Status {
             | Error::NoLease { .. }
             | Error::NotUnderConstruction(_)
             | Error::BlocksNotReported(_)
-            | Error::SafeMode(_) => Code::FailedPrecondition,
-            Error::NoLiveDatanodes => Code::Unavailable,
+            | Error::SafeMode(_)
+            | Error::Membership(_) => Code::FailedPrecondition,
+            Error::NoLiveDatanodes | Error::NotLeader { .. } | Error::NoQuorum(_) => Code::Unavailable,
             Error::CorruptLog { .. } | Error::Storage { .. } => Code::Internal,
         };
-        Status::new(code, e.detail())
+        let mut status = Status::new(code, e.detail());
+        if let Error::NotLeader { leader: Some((_, url)), .. } = &e
+            && let Ok(v) = url.parse()
+        {
+            status.metadata_mut().insert(LEADER_HEADER, v);
+        }
+        status
     }
 }

@@ -37,6 +37,13 @@ impl Leases {
         }
     }
 
+    /// Restarts every lease's timer (a new leader's: leases are timed by the leader alone).
+    pub fn renew_all(&mut self, now: Instant) {
+        for l in self.by_client.values_mut() {
+            l.renewed = now;
+        }
+    }
+
     /// Renews every lease of `client`; false if it holds none.
     pub fn renew(&mut self, client: &str, now: Instant) -> bool {
         match self.by_client.get_mut(client) {

@@ -54,6 +54,7 @@ mod idmap;
 mod leases;
 mod namespace;
 mod namesystem;
+mod raft;
 mod rpc;
 
 use std::sync::Arc;
@@ -66,14 +67,17 @@ pub use blocks::{BlockEntry, BlockManager, Priority, ReportedReplica, ScheduledC
 pub use config::Config;
 pub use datanodes::Storage;
 pub use editlog::in_use;
+pub use error::LEADER_HEADER;
 pub use error::{Error, Result};
 pub use namespace::{CommittedBlock, Inode, Namespace, Op};
-pub use namesystem::Namesystem;
+pub use namesystem::{GroupStatus, MemberStatus, Namesystem};
+pub use raft::Peers;
+pub use rpc::{CALL_ID_HEADER, CLIENT_ID_HEADER};
 
-/// Serves the namenode on `listener` until `shutdown` is cancelled, then writes a checkpoint.
+/// Serves the namenode on `listener` until `shutdown` is cancelled, then writes an fsimage.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
-    let ns = Arc::new(Namesystem::open(config)?);
+    let ns = Arc::new(Namesystem::open(config).await?);
     serve(ns, listener, shutdown).await
 }
 
@@ -92,7 +96,7 @@ pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: Cancell
     tracker.close();
     tracker.wait().await;
     served?;
-    ns.checkpoint()?;
+    ns.shutdown().await?;
     tracing::info!("namenode stopped");
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::fmt;
 pub const MAX_COMPONENT_LEN: usize = 255;
 
 /// Why a path string was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum PathError {
     #[error("{0:?}: path must be absolute (start with '/')")]
     NotAbsolute(String),
@@ -27,9 +27,24 @@ pub enum PathError {
     NotAComponent(String),
 }
 
-/// An absolute path that passed validation. `/` is the root.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An absolute path that passed validation. `/` is the root. Serialized as its string, and
+/// validated again when deserialized.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct HdfsPath(String);
+
+impl TryFrom<String> for HdfsPath {
+    type Error = PathError;
+    fn try_from(s: String) -> Result<Self, PathError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<HdfsPath> for String {
+    fn from(p: HdfsPath) -> String {
+        p.0
+    }
+}
 
 impl HdfsPath {
     /// The root directory.

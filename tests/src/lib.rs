@@ -101,11 +101,15 @@ impl Running {
         }
     }
 
-    /// Stops at once, as a crash would: transfers in flight are cut, no shutdown path runs.
+    /// Stops at once, as a crash would: transfers in flight are cut, no shutdown path runs (a
+    /// namenode's consensus is halted without an fsimage, which frees its directory).
     async fn kill(self) {
         self.shutdown.cancel();
         self.task.abort();
         let _ = self.task.await;
+        if let Some(ns) = self.namesystem {
+            ns.halt().await;
+        }
     }
 }
 
@@ -136,7 +140,7 @@ impl MiniCluster {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let namenode_addr = listener.local_addr()?;
         let mut cluster = Self { opts, root, namenode_addr, namenode: None, datanodes: Vec::new() };
-        cluster.namenode = Some(cluster.spawn_namenode(listener)?);
+        cluster.namenode = Some(cluster.spawn_namenode(listener).await?);
         for i in 0..cluster.opts.datanodes {
             let dn = cluster.spawn_datanode(i).await?;
             cluster.datanodes.push(Some(dn));
@@ -173,7 +177,7 @@ impl MiniCluster {
         self.datanodes.get(i)?.as_ref().map(|r| r.addr)
     }
 
-    fn spawn_namenode(&self, listener: TcpListener) -> anyhow::Result<Running> {
+    async fn spawn_namenode(&self, listener: TcpListener) -> anyhow::Result<Running> {
         let mut config = hdfs_namenode::Config::new(self.namenode_dir());
         config.default_replication = self.opts.replication;
         config.default_block_size = self.opts.block_size;
@@ -185,7 +189,7 @@ impl MiniCluster {
         config.lease_hard_limit = self.opts.lease_hard_limit;
         config.safemode_extension = self.opts.safemode_extension;
         config.validate().map_err(anyhow::Error::msg)?;
-        let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config)?);
+        let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await?);
         let shutdown = CancellationToken::new();
         let addr = self.namenode_addr;
         let task = tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, shutdown.clone()));
@@ -245,7 +249,7 @@ impl MiniCluster {
         })
         .await?;
         let listener = bind_again(self.namenode_addr).await?;
-        self.namenode = Some(self.spawn_namenode(listener)?);
+        self.namenode = Some(self.spawn_namenode(listener).await?);
         Ok(())
     }
 

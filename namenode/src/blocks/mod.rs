@@ -107,9 +107,6 @@ pub struct BlockManager {
     to_check: HashSet<BlockId>,
     pub safe_mode: SafeMode,
     history: Vec<ScheduledCopy>,
-    /// Log index of the op being applied, and deletes waiting for their op to be durable.
-    op_index: u64,
-    undurable_deletes: Vec<(u64, NodeIdx, BlockRef)>,
     heartbeat: Duration,
     dead_after: Duration,
     max_streams: u32,
@@ -126,8 +123,6 @@ impl BlockManager {
             to_check: HashSet::new(),
             safe_mode: SafeMode::new(config.safemode_threshold, config.safemode_extension),
             history: Vec::new(),
-            op_index: 0,
-            undurable_deletes: Vec::new(),
             heartbeat: config.heartbeat_interval,
             dead_after: config.dead_after,
             max_streams: config.max_replication_streams,
@@ -196,12 +191,17 @@ impl BlockManager {
         choose_targets(candidates, n, block_size, exclude)
     }
 
-    /// Records a newly allocated block and the pipeline it was given.
-    pub fn add_block(&mut self, block: &Block, file: InodeId, targets: &[NodeIdx]) {
+    /// Records a block of a file (newly allocated, or loaded).
+    pub fn add_block(&mut self, block: &Block, file: InodeId) {
         self.blocks.insert(block.id, block.generation_stamp, file);
-        if !targets.is_empty() {
-            self.blocks.set_expected(block.id, targets.to_vec());
+    }
+
+    /// Records the pipeline the leader gave a new block: its expected replicas until reported.
+    pub fn set_pipeline(&mut self, block: BlockId, targets: &[NodeIdx]) {
+        if targets.is_empty() || self.blocks.get(block).is_none() {
+            return;
         }
+        self.blocks.set_expected(block, targets.to_vec());
         for &t in targets {
             self.nodes.get_mut(t).scheduled += 1;
         }
@@ -235,34 +235,20 @@ impl BlockManager {
     }
 
     /// Forgets blocks of removed files and schedules the deletion of their replicas (and of
-    /// unfinished ones where the block was being written).
-    ///
-    /// The deletes wait in `undurable_deletes` under the current op's log index until
-    /// [`release_deletes`](Self::release_deletes) says that op is on disk: a replica must not go
-    /// before the namespace change that dropped it is durable (HDFS syncs its log first too).
+    /// unfinished ones where the block was being written). Called as the op that removed them
+    /// is applied, which is only once a majority of the group has it on disk: a replica never
+    /// goes before the namespace change that dropped it is durable (HDFS syncs its log first
+    /// too). Only the leader sends the deletes.
     pub fn remove_blocks(&mut self, blocks: &[Block]) {
         for b in blocks {
             let expected = self.blocks.expected(b.id).to_vec();
             let holders = self.blocks.remove(b.id);
             for node in holders.iter().chain(expected.iter().filter(|n| !holders.contains(n))) {
-                self.nodes.get_mut(*node).blocks.remove(b.id);
-                self.undurable_deletes.push((self.op_index, *node, b.block_ref()));
+                let n = self.nodes.get_mut(*node);
+                n.blocks.remove(b.id);
+                n.pending_deletes.push(b.block_ref());
             }
             self.queues.remove(b.id);
-        }
-    }
-
-    /// Tags what follows with the log index of the op being applied.
-    pub fn begin_op(&mut self, index: u64) {
-        self.op_index = index;
-    }
-
-    /// Hands out the deletes of ops up to `durable` (now on disk) to their datanodes.
-    pub fn release_deletes(&mut self, durable: u64) {
-        let (ready, waiting): (Vec<_>, Vec<_>) = self.undurable_deletes.drain(..).partition(|d| d.0 <= durable);
-        self.undurable_deletes = waiting;
-        for (_, node, block) in ready {
-            self.nodes.get_mut(node).pending_deletes.push(block);
         }
     }
 

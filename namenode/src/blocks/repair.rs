@@ -17,8 +17,9 @@ use crate::error::{Error, Result};
 use crate::namespace::{Block, Namespace};
 
 impl BlockManager {
-    /// One round of liveness checks, safe-mode accounting and repair scheduling.
-    pub fn tick(&mut self, ns: &Namespace, now: Instant) {
+    /// One round of liveness checks, safe-mode accounting and, on the leader (`lead`), repair
+    /// scheduling. Other members keep their view of replicas current but decide nothing.
+    pub fn tick(&mut self, ns: &Namespace, now: Instant, lead: bool) {
         self.check_liveness(now);
         if self.safe_mode.is_on() {
             let (reported, total) = self.reported_blocks(ns);
@@ -26,6 +27,11 @@ impl BlockManager {
                 tracing::info!(reported, total, "leaving safe mode");
                 self.to_check.extend(self.blocks.ids());
             }
+            return;
+        }
+        if !lead {
+            // A new leader checks every block when it takes over.
+            self.to_check.clear();
             return;
         }
         for (block, copy) in self.pending.take_failed(now, None) {
@@ -251,6 +257,12 @@ impl BlockManager {
     }
 
     /// Starts (or, with `decommission` false, stops) draining the node named by id or address.
+    /// This member has just become the leader: every block is checked afresh, and copies
+    /// another leader may have scheduled are forgotten (their replicas are reported if made).
+    pub fn take_over(&mut self) {
+        self.to_check.extend(self.blocks.ids());
+    }
+
     pub fn set_decommission(&mut self, name: &str, decommission: bool) -> Result<Location> {
         let idx = self.nodes.find(name).ok_or_else(|| Error::UnknownDatanode(name.to_string()))?;
         let n = self.nodes.get_mut(idx);

@@ -36,7 +36,7 @@ fn one_block_file(replication: u32) -> (Namespace, crate::namespace::InodeId, Bl
 fn setup() -> (Namespace, BlockManager) {
     let (ns, file, block) = one_block_file(1);
     let mut bm = BlockManager::new(&Config::new("/unused"));
-    bm.add_block(&block, file, &[]);
+    bm.add_block(&block, file);
     bm.register("dn", "h:1", Storage::default(), Instant::now());
     bm.safe_mode.leave();
     (ns, bm)
@@ -82,40 +82,26 @@ fn an_unfinished_replica_of_the_current_generation_is_not_deleted() {
 }
 
 #[test]
-fn replicas_of_removed_blocks_are_deleted_only_once_the_op_is_durable() {
-    let (ns, mut bm) = setup();
-    let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
-    bm.block_report(&ns, "dn", &[replica], &[]).unwrap();
-    bm.begin_op(7);
-    bm.remove_blocks(&[Block { id: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 }]);
-    assert!(deletes(&mut bm).is_empty(), "not before the log is synced");
-    bm.release_deletes(6);
-    assert!(deletes(&mut bm).is_empty(), "an earlier op's sync does not cover it");
-    bm.release_deletes(7);
-    assert_eq!(deletes(&mut bm), vec![BlockRef::new(1, 1)]);
-}
-
-#[test]
 fn a_copy_not_confirmed_in_time_is_scheduled_again() {
     let (ns, file, block) = one_block_file(2);
     let mut config = Config::new("/unused");
     config.replication_timeout = Duration::from_secs(1);
     let mut bm = BlockManager::new(&config);
     bm.safe_mode.leave();
-    bm.add_block(&block, file, &[]);
+    bm.add_block(&block, file);
     let t0 = Instant::now();
     bm.register("a", "a:1", Storage::default(), t0);
     bm.register("b", "b:1", Storage::default(), t0);
     let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "a", &[replica], &[]).unwrap();
 
-    bm.tick(&ns, t0);
+    bm.tick(&ns, t0, true);
     assert_eq!(bm.history().len(), 1, "one copy for the missing replica");
     assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
-    bm.tick(&ns, t0 + Duration::from_millis(500));
+    bm.tick(&ns, t0 + Duration::from_millis(500), true);
     assert_eq!(bm.history().len(), 1, "still in flight");
     // No report from the target within the timeout: the stream is returned, the copy retried.
-    bm.tick(&ns, t0 + Duration::from_secs(2));
+    bm.tick(&ns, t0 + Duration::from_secs(2), true);
     assert_eq!(bm.history().len(), 2);
     assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
 }

@@ -1,114 +1,181 @@
-//! Durable namespace: an append-only edit log of [`Op`]s in segment files, made durable by one
-//! syncer thread (group commit), and fsimage checkpoints.
+//! The edit log, which is the Raft log: openraft's log store (`RaftLogStorage`) over
+//! append-only segment files made durable by one syncer thread (group commit), the vote, and the
+//! fsimage, which is the Raft snapshot.
 //!
-//! A mutation is appended to an in-memory buffer while the namespace lock is held, so log order
-//! is apply order; the caller then awaits [`LogSync::wait`] for its index *outside* the lock.
-//! The syncer thread takes whatever has accumulated, writes it to the current segment and
-//! `fdatasync`s it, then publishes the last index it made durable: every op that arrived while the
-//! previous sync ran shares the next one, so concurrency raises throughput instead of queueing
-//! (HDFS's `logSync`). A failed write or sync poisons the log: every waiter gets an error and
-//! the namesystem refuses further mutations.
+//! An append is encoded into a shared buffer and readable at once; the syncer thread writes
+//! whatever has accumulated to the open segment, `fdatasync`s it, and only then tells openraft
+//! the entries are durable, so nothing is acknowledged (by this member's vote in a commit, or to
+//! a client) before it is on disk. Every append that arrives while one sync runs shares the next.
+//! The vote is written (fsynced, renamed into place) before openraft hears it is saved.
+//!
+//! Entries since the last purge are kept in memory too, for followers that need them; a purge
+//! (openraft asks for one behind each snapshot) rolls to a new segment and deletes the segments
+//! it covers. A truncation (a follower dropping entries its new leader never had) cuts the files
+//! at the first dropped record.
+//!
+//! Start-up reads the segments back. A record cut short at the very end of the last segment is
+//! what a crash in the middle of a write leaves: it was never acknowledged, so it is dropped.
+//! Anything else that does not check out is refused with the file and index: a member never
+//! applies a bad entry, and one whose log is damaged is moved aside by an operator and catches
+//! up from its peers.
 //!
 //! By file: [`sync`](self::sync) (the group-commit syncer), [`segment`](self::segment) (record
-//! format, reading and repairing segments), [`image`](self::image) (the fsimage),
-//! [`lock`](self::lock) (one namenode per directory); this file opens, appends and checkpoints.
-//!
-//! A checkpoint writes the
-//! whole namespace to `fsimage` (a temp file, fsync, rename, fsync of the directory), after
-//! rolling to a new segment, then deletes the older segments. Start-up loads the image and
-//! replays the records after it. A record cut short at the very end of the last segment is what a
-//! crash in the middle of a write leaves: it was never acknowledged, so it is dropped (the file
-//! is truncated there). Anything else that does not check out is refused with its index.
+//! format, reading and repairing segments), [`image`](self::image) (fsimage and `raft-meta`),
+//! [`lock`](self::lock) (one namenode per directory).
 
 mod image;
 mod lock;
 mod segment;
 mod sync;
 
+use std::collections::VecDeque;
+use std::fmt::Debug;
 use std::fs;
+use std::ops::RangeBounds;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
-use image::{read_image, write_image};
+use image::{read_file, write_file};
+pub use image::{read_image, write_image};
 pub use lock::in_use;
 use lock::lock_dir;
+use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
+use openraft::{ErrorSubject, ErrorVerb, OptionalSend, StorageIOError};
 use segment::{list_segments, read_segment, segment_path};
-pub use sync::LogSync;
-use sync::{Pending, Shared};
+use serde::{Deserialize, Serialize};
+use sync::Shared;
 
 use crate::error::{Error, Result};
-use crate::namespace::{Namespace, Op};
+use crate::raft::{Entry, LogId, StorageError, TypeConfig, Vote};
 
-pub struct EditLog {
-    dir: PathBuf,
-    /// The directory's lock: two namenodes appending to one segment would garble it.
-    _lock: fs::File,
-    shared: Arc<Shared>,
-    syncer: Option<std::thread::JoinHandle<()>>,
-    next_index: u64,
-    since_checkpoint: u64,
-    /// First index of the open segment.
+const META_FILE: &str = "raft-meta";
+const META_MAGIC: &[u8; 8] = b"HDFSRFT1";
+
+/// What `raft-meta` holds.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Meta {
+    vote: Option<Vote>,
+    /// The last entry dropped behind a snapshot.
+    purged: Option<LogId>,
+    /// A hint, written when the file is written for another reason and at shutdown: entries up
+    /// to here may be applied at start-up without waiting to hear from a leader.
+    committed: Option<LogId>,
+}
+
+/// The entries in memory, and where each sits on disk.
+struct Mem {
+    meta: Meta,
+    /// Entries after `meta.purged`, in order, with their segment and offset.
+    entries: VecDeque<(Entry, u64, u64)>,
+    /// The open segment: its first index and its length including what is pending.
     segment_first: u64,
+    segment_len: u64,
+}
+
+impl Mem {
+    fn last_log_id(&self) -> Option<LogId> {
+        self.entries.back().map(|(e, _, _)| e.log_id).or(self.meta.purged)
+    }
+
+    /// Position in `entries` of `index`.
+    fn position(&self, index: u64) -> Option<usize> {
+        let first = self.entries.front()?.0.log_id.index;
+        index.checked_sub(first).map(|p| p as usize).filter(|&p| p < self.entries.len())
+    }
+}
+
+struct Inner {
+    dir: PathBuf,
+    mem: Mutex<Mem>,
+    shared: Arc<Shared>,
+}
+
+/// The log store; clones share it (one is openraft's, others read).
+#[derive(Clone)]
+pub struct EditLog {
+    inner: Arc<Inner>,
+}
+
+/// The syncer thread and the directory's lock (two namenodes appending to one segment would
+/// garble it): dropping it writes what is pending, stops the thread, then releases the lock.
+pub struct Syncer {
+    thread: Option<std::thread::JoinHandle<()>>,
+    shared: Arc<Shared>,
+    _lock: fs::File,
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.shared.lock_pending().closed = true;
+        self.shared.arrived.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn io_err(subject: ErrorSubject<u64>, verb: ErrorVerb, e: impl std::fmt::Display) -> StorageError {
+    StorageIOError::new(subject, verb, openraft::AnyError::error(e)).into()
+}
+
+fn store_err(e: Error) -> StorageError {
+    io_err(ErrorSubject::Logs, ErrorVerb::Write, e.detail())
 }
 
 impl EditLog {
-    /// Opens (or creates) the log in `dir` and rebuilds the namespace from image and log.
-    pub fn open(dir: &Path) -> Result<(Self, Namespace)> {
+    /// Opens (or creates) the log in `dir`. The returned guard stops the syncer when dropped.
+    pub fn open(dir: &Path) -> Result<(Self, Syncer)> {
         fs::create_dir_all(dir).map_err(|e| Error::storage("create", dir, e))?;
         let lock = lock_dir(dir)?;
-        let old = dir.join("editlog");
-        if old.exists() {
-            // Written by the first version, which kept the log in sled: ignoring it would lose
-            // every op since the last image without a word.
-            return Err(Error::storage_refused(format!(
-                "refusing to start: {}: an edit log in the earlier sled format; this version reads only edits-* segments",
-                old.display()
-            )));
+        for old in ["editlog", "edits-"] {
+            let found = fs::read_dir(dir)
+                .map_err(|e| Error::storage("list", dir, e))?
+                .flatten()
+                .find(|e| e.file_name().to_string_lossy().starts_with(old));
+            if let Some(f) = found {
+                return Err(Error::storage_refused(format!(
+                    "refusing to start: {}: an edit log of an earlier format (single namenode, before the Raft log); \
+                     this version reads only log-* segments",
+                    f.path().display()
+                )));
+            }
         }
-        let (image_index, mut ns) = match read_image(dir)? {
-            Some(img) => (img.last_index, img.namespace),
-            None => (0, Namespace::default()),
-        };
+        let meta: Meta = read_file(dir, META_FILE, META_MAGIC)?.unwrap_or_default();
+        // The first index a kept entry may have: the log starts at 0 (openraft's first
+        // membership), or right after the purge point.
+        let first_kept = meta.purged.map_or(0, |l| l.index + 1);
         let segments = list_segments(dir)?;
-        let mut last_index = image_index;
-        let mut replayed = 0;
+        let mut entries = VecDeque::new();
+        let mut next = first_kept;
         for (n, (first, path)) in segments.iter().enumerate() {
-            let is_last = n + 1 == segments.len();
-            for (index, op) in read_segment(path, is_last)? {
-                if index <= image_index {
+            for (offset, entry) in read_segment(path, n + 1 == segments.len())? {
+                let index = entry.log_id.index;
+                if index < first_kept {
                     continue;
                 }
-                if index != last_index + 1 {
-                    return Err(Error::CorruptLog { index, reason: format!("gap after record {last_index}") });
+                if index != next {
+                    return Err(Error::CorruptLog {
+                        index,
+                        reason: format!("{}: expected entry {next} here (a gap)", path.display()),
+                    });
                 }
-                ns.apply(&op)
-                    .map_err(|e| Error::CorruptLog { index, reason: format!("{op:?} does not apply: {e}") })?;
-                last_index = index;
-                replayed += 1;
+                next = index + 1;
+                entries.push_back((entry, *first, offset));
             }
-            tracing::debug!(segment = %path.display(), first, "segment replayed");
         }
-        tracing::info!(dir = %dir.display(), last_index, replayed, inodes = ns.inode_count(), "namespace loaded");
-        // Appends go to the last segment if there is one, else to a new one.
         let (segment_first, path) = match segments.last() {
             Some((first, path)) => (*first, path.clone()),
-            None => (last_index + 1, segment_path(dir, last_index + 1)),
+            None => (next, segment_path(dir, next)),
         };
         let segment = fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(|e| Error::storage("open", &path, e))?;
+        let segment_len = segment.metadata().map_err(|e| Error::storage("stat", &path, e))?.len();
         sync_dir(dir)?;
-        let (synced, _) = tokio::sync::watch::channel(last_index);
-        let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending { last_index, ..Default::default() }),
-            arrived: Condvar::new(),
-            segment: Mutex::new(segment),
-            synced,
-            failed: AtomicBool::new(false),
-        });
+        tracing::info!(dir = %dir.display(), entries = entries.len(), next_index = next, "edit log opened");
+        let shared = Arc::new(Shared::new(segment));
         let syncer = std::thread::Builder::new()
             .name("editlog-sync".into())
             .spawn({
@@ -116,88 +183,179 @@ impl EditLog {
                 move || shared.run_syncer()
             })
             .map_err(|e| Error::storage("start the syncer for", dir, e))?;
-        let log = Self {
-            dir: dir.to_path_buf(),
-            _lock: lock,
-            shared,
-            syncer: Some(syncer),
-            next_index: last_index + 1,
-            since_checkpoint: replayed,
-            segment_first,
+        let mem = Mem { meta, entries, segment_first, segment_len };
+        let inner = Inner { dir: dir.to_path_buf(), mem: Mutex::new(mem), shared: shared.clone() };
+        Ok((Self { inner: Arc::new(inner) }, Syncer { thread: Some(syncer), shared, _lock: lock }))
+    }
+
+    fn mem(&self) -> std::sync::MutexGuard<'_, Mem> {
+        self.inner.mem.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a write or sync failed: the log then refuses everything.
+    pub fn has_failed(&self) -> bool {
+        self.inner.shared.has_failed()
+    }
+
+    fn write_meta(&self, meta: &Meta) -> Result<()> {
+        write_file(&self.inner.dir, META_FILE, META_MAGIC, meta)
+    }
+
+    /// Flushes what is pending, then runs `f` with the open segment held.
+    fn with_segment_flushed<T>(&self, f: impl FnOnce(&mut fs::File, &mut Mem) -> Result<T>) -> Result<T> {
+        let shared = &self.inner.shared;
+        let mut segment = shared.lock_segment();
+        shared.flush(&mut segment).map_err(|e| Error::storage("write", &self.inner.dir, e))?;
+        let mut mem = self.mem();
+        f(&mut segment, &mut mem)
+    }
+
+    /// Drops entries from `index` on, here and on disk.
+    fn truncate_from(&self, index: u64) -> Result<()> {
+        let dir = self.inner.dir.clone();
+        self.with_segment_flushed(|segment, mem| {
+            let Some(pos) = mem.position(index) else { return Ok(()) };
+            let (_, seg_first, offset) = mem.entries[pos];
+            mem.entries.truncate(pos);
+            for (first, path) in list_segments(&dir)? {
+                if first > seg_first {
+                    fs::remove_file(&path).map_err(|e| Error::storage("remove", &path, e))?;
+                }
+            }
+            let path = segment_path(&dir, seg_first);
+            let f = fs::OpenOptions::new().append(true).open(&path).map_err(|e| Error::storage("open", &path, e))?;
+            f.set_len(offset).and_then(|_| f.sync_all()).map_err(|e| Error::storage("truncate", &path, e))?;
+            sync_dir(&dir)?;
+            *segment = f;
+            mem.segment_first = seg_first;
+            mem.segment_len = offset;
+            tracing::info!(from = index, "log entries dropped (not in the leader's log)");
+            Ok(())
+        })
+    }
+
+    /// Drops entries up to `log_id` behind a snapshot: rolls to a new segment, then deletes the
+    /// segments wholly covered.
+    fn purge_to(&self, log_id: LogId) -> Result<()> {
+        let dir = self.inner.dir.clone();
+        let meta = {
+            let mut mem = self.mem();
+            mem.meta.purged = Some(log_id);
+            mem.meta.clone()
         };
-        Ok((log, ns))
-    }
-
-    /// Appends `op` (not yet durable: wait on [`LogSync::wait`] before acknowledging).
-    pub fn append(&mut self, op: &Op) -> Result<u64> {
-        if self.shared.failed.load(Ordering::Acquire) {
-            return Err(Error::storage_refused("edit log write failed earlier; restart the namenode"));
-        }
-        let index = self.next_index;
-        {
-            let mut p = self.shared.lock_pending();
-            segment::encode(index, op, &mut p.buf)?;
-            p.last_index = index;
-        }
-        self.shared.arrived.notify_one();
-        self.next_index += 1;
-        self.since_checkpoint += 1;
-        Ok(index)
-    }
-
-    /// The handle that waits for durability.
-    pub fn sync_handle(&self) -> LogSync {
-        LogSync::new(self.shared.clone())
-    }
-
-    /// Whether enough records have accumulated for a checkpoint: `every`, or as many as the
-    /// namespace has inodes if that is more, so that replay never costs much more than loading
-    /// the image and checkpoints cost O(1) per op however large the namespace grows.
-    pub fn needs_checkpoint(&self, every: u64, inodes: usize) -> bool {
-        self.since_checkpoint >= every.max(inodes as u64)
-    }
-
-    /// Writes `ns` (which must include every appended record) as the new image, and drops the
-    /// segments it makes redundant.
-    pub fn checkpoint(&mut self, ns: &Namespace) -> Result<()> {
-        let last_index = self.next_index - 1;
-        // Roll: what is pending goes to the old segment; appends from now on to a new one.
-        let new_first = self.next_index;
-        if new_first != self.segment_first {
-            let path = segment_path(&self.dir, new_first);
-            let mut segment = self.shared.segment.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = self.shared.flush(&mut segment) {
-                self.shared.fail(&e);
-                return Err(Error::storage("write", &segment_path(&self.dir, self.segment_first), e));
+        self.write_meta(&meta)?;
+        self.with_segment_flushed(|segment, mem| {
+            while mem.entries.front().is_some_and(|(e, _, _)| e.log_id.index <= log_id.index) {
+                mem.entries.pop_front();
             }
-            *segment = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(|e| Error::storage("create", &path, e))?;
-            sync_dir(&self.dir)?;
-            self.segment_first = new_first;
-        }
-        write_image(&self.dir, last_index, ns)?;
-        for (first, path) in list_segments(&self.dir)? {
-            if first < self.segment_first {
-                fs::remove_file(&path).map_err(|e| Error::storage("remove", &path, e))?;
+            let next = mem.last_log_id().map_or(0, |l| l.index + 1);
+            if mem.segment_first <= log_id.index && mem.segment_len > 0 {
+                let path = segment_path(&dir, next);
+                *segment = fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| Error::storage("create", &path, e))?;
+                sync_dir(&dir)?;
+                mem.segment_first = next;
+                mem.segment_len = 0;
             }
-        }
-        self.since_checkpoint = 0;
-        tracing::info!(last_index, inodes = ns.inode_count(), "checkpoint written");
-        Ok(())
+            let segments = list_segments(&dir)?;
+            for (n, (_, path)) in segments.iter().enumerate() {
+                // A segment ends where the next begins; the open one is never removed.
+                let Some((next_first, _)) = segments.get(n + 1) else { break };
+                if next_first - 1 <= log_id.index {
+                    fs::remove_file(path).map_err(|e| Error::storage("remove", path, e))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes the commit hint (at shutdown).
+    pub fn save_hint(&self) -> Result<()> {
+        let meta = self.mem().meta.clone();
+        self.write_meta(&meta)
     }
 }
 
-impl Drop for EditLog {
-    /// Lets the syncer write what is pending, then stops it.
-    fn drop(&mut self) {
-        self.shared.lock_pending().closed = true;
-        self.shared.arrived.notify_one();
-        if let Some(t) = self.syncer.take() {
-            let _ = t.join();
+impl RaftLogReader<TypeConfig> for EditLog {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + OptionalSend>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError> {
+        let mem = self.mem();
+        Ok(mem.entries.iter().filter(|(e, _, _)| range.contains(&e.log_id.index)).map(|(e, _, _)| e.clone()).collect())
+    }
+}
+
+impl RaftLogStorage<TypeConfig> for EditLog {
+    type LogReader = EditLog;
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+        let mem = self.mem();
+        Ok(LogState { last_purged_log_id: mem.meta.purged, last_log_id: mem.last_log_id() })
+    }
+
+    async fn get_log_reader(&mut self) -> EditLog {
+        self.clone()
+    }
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+        let meta = {
+            let mut mem = self.mem();
+            mem.meta.vote = Some(*vote);
+            mem.meta.clone()
+        };
+        self.write_meta(&meta).map_err(|e| io_err(ErrorSubject::Vote, ErrorVerb::Write, e.detail()))
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
+        Ok(self.mem().meta.vote)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        self.mem().meta.committed = committed;
+        Ok(())
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+        let mem = self.mem();
+        // Never past what this member holds.
+        Ok(mem.meta.committed.filter(|c| mem.last_log_id().is_some_and(|l| c.index <= l.index)))
+    }
+
+    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    where
+        I: IntoIterator<Item = Entry> + OptionalSend,
+        I::IntoIter: OptionalSend,
+    {
+        let shared = &self.inner.shared;
+        if shared.has_failed() {
+            return Err(store_err(Error::storage_refused("edit log write failed earlier; restart the namenode")));
         }
+        {
+            let mut mem = self.mem();
+            let mut p = shared.lock_pending();
+            for entry in entries {
+                let offset = mem.segment_len;
+                let len = segment::encode(&entry, &mut p.buf).map_err(store_err)?;
+                mem.segment_len += len;
+                let seg = mem.segment_first;
+                mem.entries.push_back((entry, seg, offset));
+            }
+            p.callbacks.push(callback);
+        }
+        shared.arrived.notify_one();
+        Ok(())
+    }
+
+    async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.truncate_from(log_id.index).map_err(store_err)
+    }
+
+    async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.purge_to(log_id).map_err(store_err)
     }
 }
 

@@ -1,27 +1,28 @@
-//! Segment files: `edits-<first index>` (20 digits), each a run of records
-//! `[len u32][crc32c u32][index u64][bincode op]` (little-endian; the CRC covers index and op).
-//! Reading one checks every record; a record cut short at the very end of the last segment is
-//! what a crash in the middle of a write leaves (never acknowledged), so it is dropped.
+//! Segment files: `log-<first index>` (20 digits), each a run of records
+//! `[len u32][crc32c u32][bincode Raft entry]` (little-endian; the CRC covers the entry). Reading
+//! one checks every record; a record cut short at the very end of the last segment is what a
+//! crash in the middle of a write leaves (never acknowledged), so it is dropped.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::namespace::Op;
+use crate::raft::Entry;
 
-const SEGMENT_PREFIX: &str = "edits-";
+const SEGMENT_PREFIX: &str = "log-";
 /// Record header: length and CRC.
 pub(super) const HEADER: usize = 8;
-/// No op encodes anywhere near this; a larger length is garbage.
-const MAX_RECORD: u32 = 1 << 20;
+/// Entries hold one op (or a membership); a larger length is garbage.
+const MAX_RECORD: u32 = 1 << 24;
 
-/// One record as it goes into a segment.
-pub(super) fn encode(index: u64, op: &Op, out: &mut Vec<u8>) -> Result<()> {
-    let body = bincode::serialize(&(index, op)).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;
+/// Appends one record to `out`; returns its length.
+pub(super) fn encode(entry: &Entry, out: &mut Vec<u8>) -> Result<u64> {
+    let index = entry.log_id.index;
+    let body = bincode::serialize(entry).map_err(|e| Error::CorruptLog { index, reason: e.to_string() })?;
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
     out.extend_from_slice(&body);
-    Ok(())
+    Ok((HEADER + body.len()) as u64)
 }
 
 pub(super) fn segment_path(dir: &Path, first: u64) -> PathBuf {
@@ -44,9 +45,9 @@ pub(super) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
-/// The records of one segment. In the last segment, a record cut short by the end of the file
-/// is dropped and the file truncated before it.
-pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Op)>> {
+/// The records of one segment with their offsets. In the last segment, a record cut short by
+/// the end of the file is dropped and the file truncated before it.
+pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Entry)>> {
     let bytes = fs::read(path).map_err(|e| Error::storage("read", path, e))?;
     let mut records = Vec::new();
     let mut at = 0;
@@ -80,9 +81,9 @@ pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Op)>>
         if crc32c::crc32c(body) != crc {
             return Err(corrupt(format!("checksum mismatch at offset {at}")));
         }
-        let (index, op): (u64, Op) = bincode::deserialize(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
-        records.push((index, op));
-        expected = Some(index + 1);
+        let entry: Entry = bincode::deserialize(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        expected = Some(entry.log_id.index + 1);
+        records.push((at as u64, entry));
         at += HEADER + len;
     }
     Ok(records)

@@ -1,21 +1,24 @@
-//! Group commit: appenders add encoded records to a shared buffer under the namespace lock; one
-//! syncer thread writes whatever has accumulated to the open segment and `fdatasync`s it, then
-//! publishes the last index it made durable, which callers await outside the lock through
-//! [`LogSync`]. Every op that arrives while one sync runs shares the next (HDFS's `logSync`).
-//! A failed write or sync poisons the log: every waiter gets an error.
+//! Group commit: openraft hands the log store entries to append; they are encoded into a shared
+//! buffer at once, and one syncer thread writes whatever has accumulated to the open segment,
+//! `fdatasync`s it, and only then tells openraft (each append's `LogFlushed` callback) that its
+//! entries are durable. Every append that arrives while one sync runs shares the next (HDFS's
+//! `logSync`), so many client operations share one disk flush. A failed write or sync poisons
+//! the log: every waiting callback gets the error, and so does every later append.
 
 use std::fs;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use crate::error::{Error, Result};
+use openraft::storage::LogFlushed;
 
-/// Records appended but not yet handed to the syncer.
+use crate::raft::TypeConfig;
+
+/// Records appended but not yet handed to the syncer, and who waits for them.
 #[derive(Default)]
 pub(super) struct Pending {
     pub(super) buf: Vec<u8>,
-    pub(super) last_index: u64,
+    pub(super) callbacks: Vec<LogFlushed<TypeConfig>>,
     pub(super) closed: bool,
 }
 
@@ -23,88 +26,81 @@ pub(super) struct Pending {
 pub(super) struct Shared {
     pub(super) pending: Mutex<Pending>,
     pub(super) arrived: Condvar,
-    /// The open segment; held by the syncer while it writes, and by a checkpoint while it rolls.
+    /// The open segment; held by the syncer while it writes, and by whoever rolls or truncates.
     pub(super) segment: Mutex<fs::File>,
-    /// The highest index known durable.
-    pub(super) synced: tokio::sync::watch::Sender<u64>,
     pub(super) failed: AtomicBool,
 }
 
 impl Shared {
+    pub(super) fn new(segment: fs::File) -> Self {
+        Self {
+            pending: Mutex::new(Pending::default()),
+            arrived: Condvar::new(),
+            segment: Mutex::new(segment),
+            failed: AtomicBool::new(false),
+        }
+    }
+
     pub(super) fn lock_pending(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Writes out and syncs everything pending to the open segment.
+    pub(super) fn lock_segment(&self) -> std::sync::MutexGuard<'_, fs::File> {
+        self.segment.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes out and syncs everything pending to `segment`, then answers its callbacks.
     pub(super) fn flush(&self, segment: &mut fs::File) -> std::io::Result<()> {
-        let (buf, last) = {
+        let (buf, callbacks) = {
             let mut p = self.lock_pending();
-            (std::mem::take(&mut p.buf), p.last_index)
+            (std::mem::take(&mut p.buf), std::mem::take(&mut p.callbacks))
         };
-        if buf.is_empty() {
-            return Ok(());
+        let result = if buf.is_empty() { Ok(()) } else { segment.write_all(&buf).and_then(|_| segment.sync_data()) };
+        if let Err(e) = &result {
+            self.fail(e);
         }
-        segment.write_all(&buf)?;
-        segment.sync_data()?;
-        self.synced.send_if_modified(|s| {
-            let newer = last > *s;
-            *s = (*s).max(last);
-            newer
-        });
-        Ok(())
+        for cb in callbacks {
+            cb.log_io_completed(result.as_ref().map(|_| ()).map_err(|e| std::io::Error::new(e.kind(), e.to_string())));
+        }
+        result
     }
 
-    pub(super) fn fail(&self, e: &std::io::Error) {
-        tracing::error!(error = %e, "edit log write failed; the namenode refuses further mutations");
+    fn fail(&self, e: &std::io::Error) {
+        tracing::error!(error = %e, "edit log write failed; this namenode stops acknowledging");
         self.failed.store(true, Ordering::Release);
-        // Wake every waiter so it sees the failure.
-        self.synced.send_modify(|_| {});
     }
 
-    /// The syncer thread: waits for records, writes and syncs them, publishes the index.
+    pub(super) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// The syncer thread: waits for records, writes and syncs them, answers their callbacks.
     pub(super) fn run_syncer(self: Arc<Self>) {
         loop {
             {
                 let mut p = self.lock_pending();
-                while p.buf.is_empty() && !p.closed {
+                while p.callbacks.is_empty() && p.buf.is_empty() && !p.closed {
                     p = self.arrived.wait(p).unwrap_or_else(|e| e.into_inner());
                 }
-                if p.buf.is_empty() && p.closed {
+                if p.callbacks.is_empty() && p.buf.is_empty() && p.closed {
                     return;
                 }
             }
-            let mut segment = self.segment.lock().unwrap_or_else(|p| p.into_inner());
-            if let Err(e) = self.flush(&mut segment) {
-                self.fail(&e);
-                return;
-            }
-        }
-    }
-}
-
-/// A handle for waiting until an index is durable, usable without the namespace lock.
-#[derive(Clone)]
-pub struct LogSync {
-    shared: Arc<Shared>,
-}
-
-impl LogSync {
-    pub(super) fn new(shared: Arc<Shared>) -> Self {
-        Self { shared }
-    }
-
-    /// Returns once record `index` (and all before it) is on disk.
-    pub async fn wait(&self, index: u64) -> Result<()> {
-        let mut rx = self.shared.synced.subscribe();
-        loop {
-            if self.shared.failed.load(Ordering::Acquire) {
-                return Err(Error::storage_refused("edit log write failed; restart the namenode"));
-            }
-            if *rx.borrow_and_update() >= index {
-                return Ok(());
-            }
-            if rx.changed().await.is_err() {
-                return Err(Error::storage_refused("edit log closed"));
+            let mut segment = self.lock_segment();
+            if self.flush(&mut segment).is_err() {
+                // Later appends are refused; answer any that raced in with the same error.
+                loop {
+                    let mut p = self.lock_pending();
+                    let cbs = std::mem::take(&mut p.callbacks);
+                    if p.closed && cbs.is_empty() {
+                        return;
+                    }
+                    for cb in cbs {
+                        cb.log_io_completed(Err(std::io::Error::other("edit log failed earlier")));
+                    }
+                    p.buf.clear();
+                    drop(self.arrived.wait(p).unwrap_or_else(|e| e.into_inner()));
+                }
             }
         }
     }

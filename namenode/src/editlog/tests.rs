@@ -1,30 +1,38 @@
-//! The edit log's durability and recovery rules, with real files in temp dirs.
+//! The edit log's durability and recovery rules, with real files in temp dirs (openraft's own
+//! storage suite runs over it in `namesystem/tests.rs`).
+
+use openraft::storage::{RaftLogReader, RaftLogStorage, RaftLogStorageExt};
+use openraft::{CommittedLeaderId, EntryPayload};
 
 use super::segment::HEADER;
 use super::*;
-use hdfs_proto::path::HdfsPath;
+use crate::namespace::Op;
+use crate::raft::Request;
 
-fn mkdir(n: u32) -> Op {
-    Op::Mkdirs { path: format!("/d{n}"), mtime_ms: 1 }
-}
-
-async fn append_and_apply(log: &mut EditLog, ns: &mut Namespace, op: Op) {
-    ns.apply(&op).unwrap();
-    let index = log.append(&op).unwrap();
-    log.sync_handle().wait(index).await.unwrap();
-}
-
-/// A log directory holding `n` durable mkdirs (`/d0`...), its log closed.
-async fn log_of_mkdirs(n: u32) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
-    for i in 0..n {
-        append_and_apply(&mut log, &mut ns, mkdir(i)).await;
+fn entry(index: u64, term: u64) -> Entry {
+    let op = Op::Mkdirs { path: format!("/d{index}"), mtime_ms: 1 };
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
+        payload: EntryPayload::Normal(Request { op, at_ms: 1, call: None }),
     }
+}
+
+async fn append(log: &mut EditLog, range: std::ops::RangeInclusive<u64>, term: u64) {
+    log.blocking_append(range.map(|i| entry(i, term))).await.unwrap();
+}
+
+async fn indexes(log: &mut EditLog) -> Vec<u64> {
+    log.try_get_log_entries(0..).await.unwrap().iter().map(|e| e.log_id.index).collect()
+}
+
+/// A log directory holding entries 0..=n (a log starts at 0), its log closed.
+async fn log_of(n: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, _syncer) = EditLog::open(dir.path()).unwrap();
+    append(&mut log, 0..=n, 1).await;
     dir
 }
 
-/// The error `open` gives, which it must give.
 fn open_error(dir: &Path) -> Error {
     match EditLog::open(dir) {
         Err(e) => e,
@@ -32,104 +40,139 @@ fn open_error(dir: &Path) -> Error {
     }
 }
 
-fn segments(dir: &Path) -> Vec<u64> {
-    list_segments(dir).unwrap().into_iter().map(|(f, _)| f).collect()
+#[tokio::test]
+async fn appended_entries_and_the_vote_survive_a_reopen() {
+    let dir = log_of(5).await;
+    {
+        let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+        assert_eq!(indexes(&mut log).await, [0, 1, 2, 3, 4, 5]);
+        log.save_vote(&Vote::new(3, 2)).await.unwrap();
+        append(&mut log, 6..=7, 3).await;
+    }
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    assert_eq!(indexes(&mut log).await, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(log.read_vote().await.unwrap(), Some(Vote::new(3, 2)));
+    let entries = log.try_get_log_entries(6..=6).await.unwrap();
+    assert_eq!(entries[0].log_id.leader_id.term, 3);
 }
 
 #[tokio::test]
-async fn replays_log_over_image_after_reopen() {
+async fn concurrent_appends_share_syncs_and_all_become_durable() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
-        for i in 0..5 {
-            append_and_apply(&mut log, &mut ns, mkdir(i)).await;
+        let (log, _s) = EditLog::open(dir.path()).unwrap();
+        let log = Arc::new(tokio::sync::Mutex::new(log));
+        let mut waits = Vec::new();
+        for i in 0..200 {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let mut l = log.lock().await;
+            // The callback is openraft's; what matters here is that each is answered once durable.
+            l.blocking_append_noted(entry(i, 1), tx).await;
+            waits.push(rx);
         }
-        log.checkpoint(&ns).unwrap();
-        for i in 5..8 {
-            append_and_apply(&mut log, &mut ns, mkdir(i)).await;
+        for w in waits {
+            w.await.unwrap();
         }
     }
-    assert_eq!(segments(dir.path()), [6], "segments before the checkpoint were removed");
-    let (log, ns) = EditLog::open(dir.path()).unwrap();
-    for i in 0..8 {
-        ns.resolve(&HdfsPath::parse(&format!("/d{i}")).unwrap()).unwrap();
-    }
-    assert_eq!(log.next_index, 9);
-    assert_eq!(log.since_checkpoint, 3, "only the records after the image were replayed");
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    assert_eq!(indexes(&mut log).await.len(), 200);
 }
 
-#[tokio::test]
-async fn concurrent_appenders_share_syncs_and_all_become_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let (log, mut ns) = EditLog::open(dir.path()).unwrap();
-    let log = Arc::new(Mutex::new(log));
-    let mut tasks = Vec::new();
-    for i in 0..200u32 {
-        let op = mkdir(i);
-        ns.apply(&op).unwrap();
-        let (index, sync) = {
-            let mut l = log.lock().unwrap();
-            (l.append(&op).unwrap(), l.sync_handle())
-        };
-        tasks.push(tokio::spawn(async move { sync.wait(index).await }));
+impl EditLog {
+    /// Appends one entry and reports through `done` once openraft would have been told.
+    async fn blocking_append_noted(&mut self, e: Entry, done: tokio::sync::oneshot::Sender<()>) {
+        let mut me = self.clone();
+        tokio::spawn(async move {
+            me.blocking_append([e]).await.unwrap();
+            let _ = done.send(());
+        });
+        // Let the spawned append take its place in order before the next one.
+        tokio::task::yield_now().await;
     }
-    for t in tasks {
-        t.await.unwrap().unwrap();
-    }
-    drop(log);
-    let (log, ns) = EditLog::open(dir.path()).unwrap();
-    assert_eq!(log.next_index, 201);
-    assert_eq!(ns.inode_count(), 201);
 }
 
 #[tokio::test]
 async fn a_record_cut_short_at_the_end_is_dropped() {
-    let dir = log_of_mkdirs(3).await;
-    let path = segment_path(dir.path(), 1);
+    let dir = log_of(3).await;
+    let path = segment_path(dir.path(), 0);
     let full = fs::metadata(&path).unwrap().len();
-    let f = fs::OpenOptions::new().write(true).open(&path).unwrap();
-    f.set_len(full - 3).unwrap();
-    let (mut log, mut ns) = EditLog::open(dir.path()).unwrap();
-    assert_eq!(log.next_index, 3, "the torn third record is gone");
-    assert!(ns.resolve(&HdfsPath::parse("/d2").unwrap()).is_err());
-    // Appending after the truncation gives a log that replays whole.
-    append_and_apply(&mut log, &mut ns, mkdir(9)).await;
-    drop(log);
-    let (log, _) = EditLog::open(dir.path()).unwrap();
-    assert_eq!(log.next_index, 4);
-}
-
-#[test]
-fn one_namenode_per_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let (log, _) = EditLog::open(dir.path()).unwrap();
-    assert!(in_use(dir.path()));
-    let e = open_error(dir.path());
-    assert!(e.to_string().contains("another namenode"), "{e}");
-    drop(log);
-    assert!(!in_use(dir.path()));
-    EditLog::open(dir.path()).unwrap();
-}
-
-#[test]
-fn refuses_a_data_dir_with_the_old_sled_log() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir(dir.path().join("editlog")).unwrap();
-    let e = open_error(dir.path());
-    assert!(e.to_string().contains("earlier sled format"), "{e}");
+    fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(full - 3).unwrap();
+    {
+        let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+        assert_eq!(indexes(&mut log).await, [0, 1, 2], "the torn last record is gone");
+        append(&mut log, 3..=3, 2).await;
+    }
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    assert_eq!(indexes(&mut log).await, [0, 1, 2, 3], "appending after the cut gives a whole log");
 }
 
 #[tokio::test]
-async fn refuses_a_garbled_record() {
-    let dir = log_of_mkdirs(3).await;
-    // Flip a byte inside the second record's body.
-    let path = segment_path(dir.path(), 1);
+async fn refuses_a_garbled_record_naming_the_file() {
+    let dir = log_of(3).await;
+    let path = segment_path(dir.path(), 0);
     let mut bytes = fs::read(&path).unwrap();
     let first_len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
     bytes[HEADER + first_len + HEADER + 2] ^= 0xff;
     fs::write(&path, bytes).unwrap();
     match open_error(dir.path()) {
-        Error::CorruptLog { index: 2, reason } => assert!(reason.contains("checksum"), "{reason}"),
-        e => panic!("expected corrupt record 2, got {e}"),
+        Error::CorruptLog { index: 1, reason } => {
+            assert!(reason.contains("checksum") && reason.contains("log-0000"), "{reason}")
+        }
+        e => panic!("expected corrupt record 1, got {e}"),
+    }
+}
+
+#[tokio::test]
+async fn truncation_cuts_the_files_too() {
+    let dir = log_of(6).await;
+    {
+        let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+        log.truncate(LogId::new(CommittedLeaderId::new(1, 1), 4)).await.unwrap();
+        assert_eq!(indexes(&mut log).await, [0, 1, 2, 3]);
+        append(&mut log, 4..=5, 2).await;
+    }
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    assert_eq!(indexes(&mut log).await, [0, 1, 2, 3, 4, 5]);
+    let e = log.try_get_log_entries(4..=4).await.unwrap();
+    assert_eq!(e[0].log_id.leader_id.term, 2, "the new leader's entry, not the dropped one");
+}
+
+#[tokio::test]
+async fn a_purge_deletes_covered_segments_and_is_remembered() {
+    let dir = log_of(5).await;
+    {
+        let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+        log.purge(LogId::new(CommittedLeaderId::new(1, 1), 5)).await.unwrap();
+        append(&mut log, 6..=8, 1).await;
+        log.purge(LogId::new(CommittedLeaderId::new(1, 1), 6)).await.unwrap();
+    }
+    let firsts: Vec<u64> = list_segments(dir.path()).unwrap().into_iter().map(|(f, _)| f).collect();
+    assert_eq!(firsts, [6, 9], "segments wholly purged are gone; the open one stays");
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    assert_eq!(indexes(&mut log).await, [7, 8]);
+    let state = log.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id.map(|l| l.index), Some(6));
+    assert_eq!(state.last_log_id.map(|l| l.index), Some(8));
+}
+
+#[test]
+fn one_namenode_per_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, syncer) = EditLog::open(dir.path()).unwrap();
+    assert!(in_use(dir.path()));
+    let e = open_error(dir.path());
+    assert!(e.to_string().contains("another namenode"), "{e}");
+    drop((log, syncer));
+    assert!(!in_use(dir.path()));
+    EditLog::open(dir.path()).unwrap();
+}
+
+#[test]
+fn refuses_a_data_dir_of_an_earlier_format() {
+    for old in ["editlog", "edits-00000000000000000001"] {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(old)).unwrap();
+        let e = open_error(dir.path());
+        assert!(e.to_string().contains("earlier format") && e.to_string().contains(old), "{e}");
     }
 }

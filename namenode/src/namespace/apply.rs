@@ -81,9 +81,9 @@ impl Namespace {
                 let id = self.resolve(&path)?;
                 let file = self.open_file_mut(id, &path)?;
                 commit_last(file, &path, *last)?;
-                self.writers.remove(&id);
+                let writer = self.writers.remove(&id).map(String::from).unwrap_or_default();
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
-                fx.completed = Some(id);
+                fx.completed = Some((id, writer));
             }
             Op::UpdateBlock { path, block, generation_stamp } => {
                 let path = parse(path)?;
@@ -111,9 +111,9 @@ impl Namespace {
                     last.num_bytes = *num_bytes;
                     fx.updated_block = Some(*last);
                 }
-                self.writers.remove(&id);
+                let writer = self.writers.remove(&id).map(String::from).unwrap_or_default();
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
-                fx.completed = Some(id);
+                fx.completed = Some((id, writer));
             }
             Op::Delete { path, recursive, mtime_ms } => {
                 let path = parse(path)?;

@@ -76,8 +76,9 @@ pub enum Op {
     },
 }
 
-/// What applying an op did beyond the tree, for the block map and the leases.
-#[derive(Debug, Default, PartialEq, Eq)]
+/// What applying an op did beyond the tree, for the block map and the leases (and, without the
+/// removed files, the outcome a leader answers its caller from).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Effects {
     /// Files that are gone (deleted, or replaced by an overwrite).
     pub removed_files: Vec<RemovedFile>,
@@ -85,8 +86,8 @@ pub struct Effects {
     pub created: Option<InodeId>,
     /// A block appended by `AddBlock`, with its file.
     pub added_block: Option<(InodeId, Block)>,
-    /// A file closed by `Complete` or `CommitRecovery`.
-    pub completed: Option<InodeId>,
+    /// A file closed by `Complete` or `CommitRecovery`, with the writer whose lease ended.
+    pub completed: Option<(InodeId, String)>,
     /// A block dropped from a file that stays (abandoned, or recovered empty).
     pub dropped_block: Option<Block>,
     /// A block whose generation stamp or length changed.
@@ -94,7 +95,7 @@ pub struct Effects {
 }
 
 /// A file dropped from the namespace, with what the block map and leases must forget.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemovedFile {
     pub id: InodeId,
     pub blocks: Vec<Block>,

@@ -18,7 +18,8 @@ pub enum SafeModeAction {
 
 impl Namesystem {
     /// Applies a safe-mode action; returns whether safe mode is on and a description.
-    pub fn safe_mode(&self, action: SafeModeAction) -> (bool, String) {
+    pub fn safe_mode(&self, action: SafeModeAction) -> Result<(bool, String)> {
+        self.leader_only()?;
         let mut st = self.lock();
         match action {
             SafeModeAction::Get => {}
@@ -36,28 +37,30 @@ impl Namesystem {
                     // Left knowingly: say what is still missing (HDFS's `-safemode forceExit`
                     // warns the same way).
                     let missing = total - reported;
-                    return (
+                    return Ok((
                         false,
                         format!(
                             "Safe mode is OFF. {missing} of {total} blocks have no reported replica: the files \
                              holding them cannot be read until a datanode with a replica returns \
                              (`hdfs fsck / --list-corruptfileblocks` names them)."
                         ),
-                    );
+                    ));
                 }
             }
         }
         let tip = st.bm.safe_mode_tip(&st.ns);
-        (tip.is_some(), status_line(tip.as_deref()))
+        Ok((tip.is_some(), status_line(tip.as_deref())))
     }
 
     /// Starts or stops draining a datanode named by id or address.
     pub fn decommission(&self, name: &str, decommission: bool) -> Result<Location> {
+        self.leader_only()?;
         self.lock().bm.set_decommission(name, decommission)
     }
 
     /// Health of every file under `path`.
-    pub fn fsck(&self, path: &HdfsPath, with_files: bool) -> Result<FsckReport> {
+    pub async fn fsck(&self, path: &HdfsPath, with_files: bool) -> Result<FsckReport> {
+        self.read_barrier().await?;
         let st = self.lock();
         fsck::check(&st.ns, &st.bm, path, with_files)
     }

@@ -1,7 +1,9 @@
 //! Client operations (HDFS's `ClientProtocol`): namespace reads and mutations, and the write
 //! path's calls (create, add_block, complete, pipeline and block recovery). Each mutation is one
-//! [`Op`] through [`Namesystem::mutate`], so it is validated, applied and logged under the lock
-//! and answered once durable.
+//! [`Op`] through [`Namesystem::mutate`]: checked and built under the lock, committed by the
+//! group, applied by every member, and answered once a majority holds it. Each read waits for
+//! the read barrier first, so it sees every acknowledged write. `call` is the caller's call id
+//! for the retry cache.
 
 use std::time::Instant;
 
@@ -12,6 +14,7 @@ use super::{Namesystem, now_ms};
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, CommittedBlock, ContentSummary, InodeId, InodeKind, Namespace, Op};
+use crate::raft::CallId;
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;
@@ -52,9 +55,10 @@ pub struct CreateOptions {
 }
 
 impl Namesystem {
-    pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool) -> Result<()> {
+    pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool, call: Option<CallId>) -> Result<()> {
         let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
         self.mutate(
+            call,
             |st| {
                 match st.ns.resolve(path) {
                     Ok(id) if st.ns.inode(id).is_some_and(|i| i.as_file().is_some()) => {
@@ -80,51 +84,50 @@ impl Namesystem {
         .await
     }
 
-    pub fn file_info(&self, path: &HdfsPath) -> Result<FileInfo> {
+    pub async fn file_info(&self, path: &HdfsPath) -> Result<FileInfo> {
+        self.read_barrier().await?;
         let st = self.lock();
         let id = st.ns.resolve(path)?;
         Ok(file_info(&st.ns, path.clone(), id))
     }
 
-    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<FileInfo>, bool)> {
+    pub async fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<FileInfo>, bool)> {
         let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
+        self.read_barrier().await?;
         let st = self.lock();
         let (entries, more) = st.ns.list(path, start_after, limit)?;
         Ok((entries.into_iter().map(|(p, id)| file_info(&st.ns, p, id)).collect(), more))
     }
 
-    pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
+    pub async fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
+        self.read_barrier().await?;
         self.lock().ns.content_summary(path)
     }
 
-    pub async fn delete(&self, path: &HdfsPath, recursive: bool) -> Result<()> {
+    pub async fn delete(&self, path: &HdfsPath, recursive: bool, call: Option<CallId>) -> Result<()> {
         let op = Op::Delete { path: path.to_string(), recursive, mtime_ms: now_ms() };
-        self.mutate(|_| Ok((op, ())), |st, fx, ()| st.forget_removed(fx)).await
+        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
     }
 
-    pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath) -> Result<()> {
+    pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath, call: Option<CallId>) -> Result<()> {
         let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
-        self.mutate(|_| Ok((op, ())), |_, _, ()| ()).await
+        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
     }
 
-    pub async fn set_replication(&self, path: &HdfsPath, replication: u32) -> Result<()> {
+    pub async fn set_replication(&self, path: &HdfsPath, replication: u32, call: Option<CallId>) -> Result<()> {
         let op = Op::SetReplication { path: path.to_string(), replication };
-        self.mutate(
-            |_| Ok((op, ())),
-            |st, _, ()| {
-                if let Ok(id) = st.ns.resolve(path) {
-                    let blocks =
-                        st.ns.inode(id).and_then(|i| i.as_file()).map(|f| f.blocks.clone()).unwrap_or_default();
-                    st.bm.check(blocks.iter().map(|b| b.id));
-                }
-            },
-        )
-        .await
+        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
     }
 
     /// Creates a file open for writing by `client`; returns it and the number of live datanodes
     /// (fewer than the replication means the file will be under-replicated).
-    pub async fn create(&self, path: &HdfsPath, client: &str, opts: CreateOptions) -> Result<(FileInfo, usize)> {
+    pub async fn create(
+        &self,
+        path: &HdfsPath,
+        client: &str,
+        opts: CreateOptions,
+        call: Option<CallId>,
+    ) -> Result<(FileInfo, usize)> {
         let replication = if opts.replication == 0 { self.config.default_replication } else { opts.replication };
         let block_size = if opts.block_size == 0 { self.config.default_block_size } else { opts.block_size };
         let op = Op::Create {
@@ -138,6 +141,7 @@ impl Namesystem {
         };
         let hard_limit = self.config.lease_hard_limit;
         self.mutate(
+            call,
             |st| {
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
@@ -152,8 +156,6 @@ impl Namesystem {
             },
             |st, fx, ()| {
                 let id = fx.created.expect("create creates");
-                st.forget_removed(fx);
-                st.leases.add(client, id, Instant::now());
                 let live = st.bm.live_count();
                 (file_info(&st.ns, path.clone(), id), live)
             },
@@ -168,8 +170,10 @@ impl Namesystem {
         client: &str,
         previous: Option<CommittedBlock>,
         exclude: &[String],
+        call: Option<CallId>,
     ) -> Result<LocatedBlock> {
         self.mutate(
+            call,
             |st| {
                 let (_, file) = st.writable_file(path, client)?;
                 let replication = file.replication as usize;
@@ -179,7 +183,7 @@ impl Namesystem {
                 if targets.is_empty() {
                     return Err(Error::NoLiveDatanodes);
                 }
-                let block = st.ns.next_block_id();
+                let block = st.allocate_block_id();
                 Ok((
                     Op::AddBlock { path: path.to_string(), previous, block, generation_stamp: GenStamp::FIRST },
                     targets,
@@ -187,7 +191,7 @@ impl Namesystem {
             },
             |st, fx, targets| {
                 let (file, block) = fx.added_block.expect("add_block adds");
-                st.bm.add_block(&block, file, &targets);
+                st.bm.set_pipeline(block.id, &targets);
                 let offset = st.ns.inode(file).and_then(|i| i.as_file()).map_or(0, |f| f.length());
                 tracing::debug!(%path, block = %block.id, ?targets, "block allocated");
                 LocatedBlock { block, offset, locations: targets.iter().map(|&t| st.bm.location(t)).collect() }
@@ -198,10 +202,17 @@ impl Namesystem {
 
     /// Commits the last block and closes the file. Returns false (changing nothing) while some
     /// block has no reported replica yet; the client retries shortly.
-    pub async fn complete(&self, path: &HdfsPath, client: &str, last: Option<CommittedBlock>) -> Result<bool> {
+    pub async fn complete(
+        &self,
+        path: &HdfsPath,
+        client: &str,
+        last: Option<CommittedBlock>,
+        call: Option<CallId>,
+    ) -> Result<bool> {
         let op = Op::Complete { path: path.to_string(), last, mtime_ms: now_ms() };
         let done = self
             .mutate(
+                call,
                 |st| {
                     let (_, file) = st.writable_file(path, client)?;
                     if file.blocks.iter().any(|b| st.bm.blocks.get(b.id).is_none_or(|e| e.replicas.is_empty())) {
@@ -209,16 +220,7 @@ impl Namesystem {
                     }
                     Ok((op, ()))
                 },
-                |st, fx, ()| {
-                    let id = fx.completed.expect("complete completes");
-                    st.leases.remove(client, id);
-                    if let Some(f) = st.ns.inode(id).and_then(|i| i.as_file()) {
-                        for b in &f.blocks {
-                            st.bm.blocks.clear_expected(b.id);
-                        }
-                    }
-                    st.check_file(id);
-                },
+                |_, _, ()| (),
             )
             .await;
         match done {
@@ -228,7 +230,8 @@ impl Namesystem {
         }
     }
 
-    pub fn block_locations(&self, path: &HdfsPath, offset: u64, length: u64) -> Result<LocatedBlocks> {
+    pub async fn block_locations(&self, path: &HdfsPath, offset: u64, length: u64) -> Result<LocatedBlocks> {
+        self.read_barrier().await?;
         let st = self.lock();
         let id = st.ns.resolve(path)?;
         let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
@@ -247,29 +250,38 @@ impl Namesystem {
         Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: st.ns.writer(id).is_some() })
     }
 
-    pub fn renew_lease(&self, client: &str) {
+    pub fn renew_lease(&self, client: &str) -> Result<()> {
+        self.leader_only()?;
         self.lock().leases.renew(client, Instant::now());
+        Ok(())
     }
 
     /// A reader or a datanode's scanner found a bad replica.
     pub fn report_bad_block(&self, block: BlockId, datanode_id: &str) -> Result<()> {
+        self.leader_only()?;
         self.lock().bm.report_bad(block, datanode_id)
     }
 
     /// Gives the last block of a file being written a new generation stamp, for a pipeline
     /// that lost a node: the survivors continue under it, so a replica left on the lost node
     /// is recognisably stale.
-    pub async fn update_pipeline(&self, path: &HdfsPath, client: &str, block: BlockId) -> Result<GenStamp> {
+    pub async fn update_pipeline(
+        &self,
+        path: &HdfsPath,
+        client: &str,
+        block: BlockId,
+        call: Option<CallId>,
+    ) -> Result<GenStamp> {
         self.mutate(
+            call,
             |st| {
                 let (_, file) = st.writable_file(path, client)?;
                 let gen_stamp =
                     file.blocks.last().filter(|b| b.id == block).map_or(GenStamp(0), |b| b.generation_stamp).next();
                 Ok((Op::UpdateBlock { path: path.to_string(), block, generation_stamp: gen_stamp }, ()))
             },
-            |st, fx, ()| {
+            |_, fx, ()| {
                 let b = fx.updated_block.expect("update updates");
-                st.bm.new_generation(b.id, b.generation_stamp);
                 tracing::info!(%path, block = %b.id, generation_stamp = %b.generation_stamp, "pipeline updated");
                 b.generation_stamp
             },
@@ -278,13 +290,20 @@ impl Namesystem {
     }
 
     /// Drops the last block of a file being written, whose pipeline failed before any data.
-    pub async fn abandon_block(&self, path: &HdfsPath, client: &str, block: BlockId) -> Result<()> {
+    pub async fn abandon_block(
+        &self,
+        path: &HdfsPath,
+        client: &str,
+        block: BlockId,
+        call: Option<CallId>,
+    ) -> Result<()> {
         self.mutate(
+            call,
             |st| {
                 st.writable_file(path, client)?;
                 Ok((Op::AbandonBlock { path: path.to_string(), block }, ()))
             },
-            |st, fx, ()| st.bm.remove_blocks(fx.dropped_block.as_slice()),
+            |_, _, ()| (),
         )
         .await
     }
@@ -298,6 +317,7 @@ impl Namesystem {
         holders: &[String],
     ) -> Result<()> {
         self.mutate(
+            None,
             |st| {
                 let file = st.bm.blocks.get(block).map(|e| e.file).ok_or(Error::UnknownBlock(block))?;
                 let path = st.ns.path_of(file);
@@ -316,8 +336,6 @@ impl Namesystem {
                 if let Some(b) = fx.updated_block {
                     st.bm.recovered(b.id, b.generation_stamp, holders);
                 }
-                st.bm.remove_blocks(fx.dropped_block.as_slice());
-                st.recovering.remove(&file);
                 st.check_file(file);
                 tracing::info!(block = %block, generation_stamp = %generation_stamp, num_bytes, "block recovered; file closed");
             },

@@ -4,6 +4,17 @@
 use std::time::Instant;
 
 use super::{Namesystem, State};
+
+/// What a heartbeat gets back.
+pub struct HeartbeatAnswer {
+    pub commands: Vec<Command>,
+    /// Heartbeat again after this, not the usual interval (there is repair work for the node).
+    pub early: Option<std::time::Duration>,
+    /// The Raft term of this member, and whether it leads in it: a datanode obeys only the
+    /// leader of the highest term it has seen.
+    pub term: u64,
+    pub leading: bool,
+}
 use crate::blocks::{DatanodeReport, ReportedReplica};
 use crate::datanodes::{Command, Storage};
 use crate::error::Result;
@@ -13,18 +24,19 @@ impl Namesystem {
         self.lock().bm.register(datanode_id, address, storage, Instant::now());
     }
 
-    /// Records a heartbeat; returns the node's commands and, when it should heartbeat again
-    /// early, after how long.
-    pub fn heartbeat(
-        &self,
-        datanode_id: &str,
-        storage: Storage,
-    ) -> Result<(Vec<Command>, Option<std::time::Duration>)> {
-        let (commands, soon) = self.lock().bm.heartbeat(datanode_id, storage, Instant::now())?;
+    /// Records a heartbeat; returns the node's commands (none unless this member leads), when
+    /// it should heartbeat again early, and the term they were decided in (for fencing).
+    pub fn heartbeat(&self, datanode_id: &str, storage: Storage) -> Result<HeartbeatAnswer> {
+        let (term, leading) = self.role();
+        let (mut commands, soon) = self.lock().bm.heartbeat(datanode_id, storage, Instant::now())?;
+        if !leading {
+            // Only the leader orders work; a follower's queue is the leader's decision too.
+            commands.clear();
+        }
         // A fifth of an interval: soon enough for the next round of copies, rare enough that
         // a large cluster in repair does not flood the namenode (5 heartbeats per interval).
-        let early = soon.then(|| self.config.heartbeat_interval / 5);
-        Ok((commands, early))
+        let early = (soon && leading).then(|| self.config.heartbeat_interval / 5);
+        Ok(HeartbeatAnswer { commands, early, term, leading })
     }
 
     /// A full block report: finalized replicas, and unfinished ones.
@@ -54,7 +66,8 @@ impl Namesystem {
         Ok(())
     }
 
-    pub fn datanode_report(&self) -> Vec<DatanodeReport> {
-        self.lock().bm.datanode_report(Instant::now())
+    pub fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {
+        self.leader_only()?;
+        Ok(self.lock().bm.datanode_report(Instant::now()))
     }
 }

@@ -1,55 +1,72 @@
-//! The namesystem: namespace, edit log, block map, datanodes and leases behind one lock.
+//! The namesystem: namespace, block map, datanodes and leases behind one lock, replicated by
+//! the namenode group.
 //!
 //! Like HDFS's FSNamesystem, one lock covers the whole state, so every operation sees and
-//! leaves it consistent. A mutation validates and applies its [`Op`] and appends it to the log
-//! under the lock, then waits for the log to be durable *outside* it, so concurrent writers
-//! share fsyncs (group commit) instead of queueing behind each other's. Until that wait ends the
-//! caller gets no answer, so nothing unacknowledged is promised; another client may see the
-//! change a moment before it is durable, as in HDFS.
+//! leaves it consistent. A mutation ([`Namesystem::mutate`]) runs on the leader: it checks the
+//! caller's request against the state and builds an [`Op`] under the lock, proposes it to the
+//! group (openraft appends it to the edit log, which shares fsyncs between concurrent
+//! proposals, and replicates it), and once a majority holds it durably every member applies it
+//! through the state machine ([`machine`](self::machine)). The leader then finishes what only it
+//! does (choosing a pipeline, the answer) and replies. Nothing is acknowledged before a majority
+//! has it on disk. A group of one (no `--peers`) is the same path with a majority of one.
+//!
+//! Reads are served by the leader once a read barrier ([`ReadBarrier`]) has confirmed it still
+//! leads, so they see every acknowledged write; other members answer with the leader's address.
 //!
 //! By activity: [`client`](self::client) (HDFS's `ClientProtocol`), [`datanode`](self::datanode)
-//! (`DatanodeProtocol`), [`admin`](self::admin) (safe mode, decommission, fsck) and
-//! [`monitor`](self::monitor) (the replication monitor loop and its [`Namesystem::tick`]).
+//! (`DatanodeProtocol`), [`admin`](self::admin) (safe mode, decommission, fsck),
+//! [`group`](self::group) (the group's members and roles), [`monitor`](self::monitor) (the
+//! replication monitor loop and its [`Namesystem::tick`]), [`retry`](self::retry) (the retry
+//! cache) and [`machine`](self::machine) (the state machine and its snapshots).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 mod admin;
 mod client;
 mod datanode;
+mod group;
+mod machine;
 mod monitor;
+mod retry;
+mod state;
+#[cfg(test)]
+mod tests;
 
 pub use admin::SafeModeAction;
 pub use client::{CreateOptions, FileInfo, LocatedBlock};
+pub use group::{GroupStatus, MemberStatus};
 pub(crate) use monitor::ReplicationMonitor;
 
-use crate::blocks::BlockManager;
+use machine::Machine;
+use openraft::BasicNode;
+use openraft::error::{ClientWriteError, RaftError};
+pub(crate) use state::State;
+
 use crate::config::Config;
-use crate::editlog::{EditLog, LogSync};
+use crate::editlog::{EditLog, Syncer};
 use crate::error::{Error, Result};
-use crate::leases::Leases;
-use hdfs_proto::path::HdfsPath;
-
-use crate::namespace::{Effects, File, InodeId, Namespace, Op};
-
-struct State {
-    ns: Namespace,
-    log: EditLog,
-    bm: BlockManager,
-    leases: Leases,
-    /// Files whose writer's lease expired, with when their block recovery was last asked for.
-    recovering: HashMap<InodeId, Instant>,
-}
+use crate::namespace::{Effects, Op};
+use crate::raft::network::{Faults, Network};
+use crate::raft::read::ReadBarrier;
+use crate::raft::{CallId, NodeId, Raft, Request, not_leader};
 
 pub struct Namesystem {
     config: Config,
-    state: Mutex<State>,
-    sync: LogSync,
-    /// Set when the edit log failed to take a record: the in-memory namespace may then be ahead
-    /// of the disk, so every further mutation is refused (HDFS shuts down in that case).
-    log_failed: AtomicBool,
+    id: NodeId,
+    state: Arc<Mutex<State>>,
+    raft: Raft,
+    reads: ReadBarrier,
+    faults: Arc<Faults>,
+    /// The term in which this member, as leader, last caught up with everything before it.
+    ready_term: AtomicU64,
+    /// The term in which the monitor last saw this member lead (to notice a new leadership).
+    led_term: AtomicU64,
+    /// The edit log's syncer and directory lock, dropped once openraft is shut down.
+    log_guard: Mutex<Option<Syncer>>,
+    log: EditLog,
     /// Wakes the replication monitor before its next interval.
     wake: tokio::sync::Notify,
 }
@@ -59,33 +76,83 @@ fn now_ms() -> u64 {
 }
 
 impl Namesystem {
-    /// Loads the namespace from `config.data_dir`.
-    pub fn open(config: Config) -> Result<Self> {
-        let (log, ns) = EditLog::open(&config.data_dir)?;
-        let mut bm = BlockManager::new(&config);
-        let mut leases = Leases::default();
-        let now = Instant::now();
-        for (id, file) in ns.files() {
-            for b in &file.blocks {
-                bm.add_block(b, id, &[]);
-            }
+    /// Loads the state from `config.data_dir` (fsimage, then the log through openraft) and
+    /// starts this member; the group is formed on first start unless `config.join`.
+    pub async fn open(config: Config) -> Result<Self> {
+        let (log, guard) = EditLog::open(&config.data_dir)?;
+        let state = State::load(&config)?;
+        let state = Arc::new(Mutex::new(state));
+        let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
+        let faults = Arc::new(Faults::default());
+        let network = Network { faults: faults.clone() };
+        let raft_config = openraft::Config {
+            cluster_name: "hdfs-namenodes".into(),
+            heartbeat_interval: config.raft_heartbeat.as_millis() as u64,
+            election_timeout_min: config.election_timeout.as_millis() as u64,
+            election_timeout_max: config.election_timeout.as_millis() as u64 * 2,
+            install_snapshot_timeout: 10_000,
+            snapshot_max_chunk_size: 4 << 20,
+            snapshot_policy: openraft::SnapshotPolicy::Never,
+            max_in_snapshot_log_to_keep: 1000,
+            ..Default::default()
         }
-        for (id, writer) in ns.open_files() {
-            leases.add(writer, id, now);
-        }
-        let sync = log.sync_handle();
-        let state = State { ns, log, bm, leases, recovering: HashMap::new() };
-        Ok(Self {
+        .validate()
+        .map_err(|e| Error::storage_refused(format!("raft settings: {e}")))?;
+        let raft = Raft::new(config.id, Arc::new(raft_config), network, log.clone(), machine)
+            .await
+            .map_err(|e| Error::storage_refused(format!("start consensus: {e}")))?;
+        let id = config.id;
+        let ns = Self {
+            reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout),
             config,
-            state: Mutex::new(state),
-            sync,
-            log_failed: AtomicBool::new(false),
+            id,
+            state,
+            raft,
+            faults,
+            ready_term: AtomicU64::new(0),
+            led_term: AtomicU64::new(0),
+            log_guard: Mutex::new(Some(guard)),
+            log,
             wake: tokio::sync::Notify::new(),
-        })
+        };
+        ns.form_group().await?;
+        Ok(ns)
+    }
+
+    /// Initializes the group on its first start: every member named in `--peers` does, with the
+    /// same membership, which openraft makes the same first entry everywhere.
+    async fn form_group(&self) -> Result<()> {
+        let initialized =
+            self.raft.is_initialized().await.map_err(|e| Error::storage_refused(format!("consensus: {e}")))?;
+        if initialized || self.config.join {
+            return Ok(());
+        }
+        let members: BTreeMap<NodeId, BasicNode> = match &self.config.peers {
+            Some(p) => p.0.iter().map(|(id, addr)| (*id, BasicNode::new(addr))).collect(),
+            None => BTreeMap::from([(self.id, BasicNode::new("localhost"))]),
+        };
+        tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "forming the namenode group");
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            Err(RaftError::APIError(e)) => {
+                tracing::debug!(error = %e, "group already formed");
+                Ok(())
+            }
+            Err(RaftError::Fatal(f)) => Err(Error::storage_refused(format!("form the group: {f}"))),
+        }
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// This member's link faults, for tests that cut or slow the links between members.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    pub(crate) fn raft(&self) -> &Raft {
+        &self.raft
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -93,91 +160,78 @@ impl Namesystem {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Applies the op that `build` returns, lets `after` update the derived state, and returns
-    /// once the op is durable.
-    /// `build` may pass a value of its own (`T`) on to `after`.
+    /// Waits until a read may be served from this member (it leads, and has applied everything
+    /// committed), or says who leads.
+    async fn read_barrier(&self) -> Result<()> {
+        self.reads.wait().await
+    }
+
+    /// Once per term as leader: waits until everything committed by earlier leaders is applied,
+    /// so ops are built on the whole state.
+    async fn ready_to_lead(&self) -> Result<()> {
+        let term = self.raft.metrics().borrow().current_term;
+        if self.ready_term.load(Ordering::Acquire) != term {
+            self.read_barrier().await?;
+            self.ready_term.store(term, Ordering::Release);
+        }
+        Ok(())
+    }
+
+    /// Builds an op under the lock with `build`, has the group commit and apply it, then lets
+    /// `after` do what only the leader does with the outcome. `build` may pass a value of its
+    /// own (`T`) on to `after`. `call` names the caller's call for the retry cache.
     async fn mutate<T, R>(
         &self,
+        call: Option<CallId>,
         build: impl FnOnce(&mut State) -> Result<(Op, T)>,
-        after: impl FnOnce(&mut State, Effects, T) -> R,
+        after: impl FnOnce(&mut State, &Effects, T) -> R,
     ) -> Result<R> {
-        if self.log_failed.load(Ordering::Acquire) {
+        if self.log.has_failed() {
             return Err(Error::storage_refused("edit log failed earlier; restart the namenode"));
         }
-        let r = {
+        self.ready_to_lead().await?;
+        let (op, carried) = {
             let mut st = self.lock();
             if st.bm.safe_mode.is_on() {
                 return Err(Error::SafeMode(st.bm.safe_mode_tip(&st.ns).unwrap_or_default()));
             }
-            let (op, carried) = build(&mut st)?;
-            let fx = st.ns.apply(&op)?;
-            let index = match st.log.append(&op) {
-                Ok(index) => index,
-                Err(e) => {
-                    self.log_failed.store(true, Ordering::Release);
-                    tracing::error!(error = %e.detail(), "edit log append failed; refusing further mutations");
-                    return Err(e);
-                }
-            };
-            st.bm.begin_op(index);
-            let r = after(&mut st, fx, carried);
-            if st.log.needs_checkpoint(self.config.checkpoint_every, st.ns.inode_count()) {
-                let State { log, ns, .. } = &mut *st;
-                if let Err(e) = log.checkpoint(ns) {
-                    tracing::warn!(error = %e.detail(), "checkpoint failed; the log keeps growing");
-                }
-            }
-            (r, index)
+            build(&mut st)?
         };
-        let (r, index) = r;
-        if let Err(e) = self.sync.wait(index).await {
-            // The op is applied in memory but maybe not on disk: stop taking more.
-            self.log_failed.store(true, Ordering::Release);
-            tracing::error!(error = %e.detail(), "edit log sync failed; refusing further mutations");
-            return Err(e);
-        }
-        self.lock().bm.release_deletes(index);
-        Ok(r)
-    }
-
-    /// Writes a checkpoint now (at shutdown, so the next start replays nothing).
-    pub fn checkpoint(&self) -> Result<()> {
+        let req = Request { op, at_ms: now_ms(), call };
+        let written = tokio::time::timeout(self.config.quorum_timeout, self.raft.client_write(req)).await;
+        let response = match written {
+            Ok(Ok(r)) => r,
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => return Err(not_leader(self.id, &f)),
+            Ok(Err(RaftError::APIError(e))) => return Err(Error::NoQuorum(e.to_string())),
+            Ok(Err(RaftError::Fatal(f))) => return Err(Error::storage_refused(format!("consensus stopped: {f}"))),
+            Err(_) => return Err(Error::NoQuorum(self.reachability())),
+        };
+        let fx = response.data.0?;
         let mut st = self.lock();
-        let State { log, ns, .. } = &mut *st;
-        log.checkpoint(ns)
+        Ok(after(&mut st, &fx, carried))
     }
-}
 
-/// `hdfs safemode get|enter|leave`.
-impl State {
-    /// Drops removed files' blocks and their writers' leases.
-    fn forget_removed(&mut self, fx: Effects) {
-        for file in fx.removed_files {
-            self.bm.remove_blocks(&file.blocks);
-            if let Some(writer) = file.writer {
-                self.leases.remove(&writer, file.id);
+    /// Writes an fsimage now and stops this member (at shutdown, so the next start replays
+    /// little).
+    pub async fn shutdown(&self) -> Result<()> {
+        let applied = self.lock().applied;
+        if let Some(applied) = applied {
+            let _ = self.raft.trigger().snapshot().await;
+            let wait = self.raft.wait(Some(std::time::Duration::from_secs(30)));
+            if let Err(e) = wait.snapshot(applied, "shutdown fsimage").await {
+                tracing::warn!(error = %e, "no fsimage written at shutdown; the next start replays the log");
             }
-            self.recovering.remove(&file.id);
         }
+        self.halt().await;
+        self.log.save_hint()
     }
 
-    /// Asks the block manager to check every block of a file.
-    fn check_file(&mut self, file: InodeId) {
-        if let Some(f) = self.ns.inode(file).and_then(|i| i.as_file()) {
-            self.bm.check(f.blocks.iter().map(|b| b.id));
+    /// Stops this member as a crash would, with no fsimage and no commit hint (tests' `kill`):
+    /// consensus stops, the edit log's syncer ends and the data directory is released.
+    pub async fn halt(&self) {
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "consensus did not stop cleanly");
         }
-    }
-
-    fn writable_file(&self, path: &HdfsPath, client: &str) -> Result<(InodeId, &File)> {
-        let id = self.ns.resolve(path)?;
-        let file = self.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
-        match self.ns.writer(id) {
-            // Its lease expired and block recovery has the file: the old writer must not go on.
-            Some(_) if self.recovering.contains_key(&id) => {
-                Err(Error::NoLease { path: path.clone(), client: client.to_string() })
-            }
-            Some(w) if w == client => Ok((id, file)),
-            Some(_) | None => Err(Error::NoLease { path: path.clone(), client: client.to_string() }),
-        }
+        drop(self.log_guard.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 }

@@ -1,10 +1,15 @@
 //! The replication monitor: the background loop that runs one [`Namesystem::tick`] (liveness,
-//! safe mode, repair scheduling, expired leases) every `replication_interval`, and sooner when
-//! there is something to act on: a datanode reaching its dead-after deadline, or a copy
-//! confirmed (its source has a free stream for the next one). HDFS runs the same work in its
-//! `RedundancyMonitor`, `HeartbeatManager` and `LeaseManager.Monitor` threads.
+//! safe mode, repair scheduling, expired leases, fsimages) every `replication_interval`, and
+//! sooner when there is something to act on: a datanode reaching its dead-after deadline, or a
+//! copy confirmed (its source has a free stream for the next one). HDFS runs the same work in
+//! its `RedundancyMonitor`, `HeartbeatManager` and `LeaseManager.Monitor` threads.
+//!
+//! Every member tracks liveness and safe mode; only the leader schedules repairs and recovers
+//! expired leases. When a member becomes leader it restarts every lease's timer (leases are
+//! leader-local, as the notes on HA say) and checks every block.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use hdfs_proto::path::HdfsPath;
@@ -50,12 +55,29 @@ impl Namesystem {
     /// One unit of background work: liveness, safe mode, repair scheduling, expired leases.
     pub async fn tick(&self) {
         let now = Instant::now();
-        let closable = {
+        let (term, leading) = self.role();
+        let (closable, snapshot_due) = {
             let mut st = self.lock();
+            if leading && self.led_term.swap(term, Ordering::AcqRel) != term {
+                tracing::info!(term, "leading the namenode group");
+                st.leases.renew_all(now);
+                st.bm.take_over();
+            }
             let State { ns, bm, .. } = &mut *st;
-            bm.tick(ns, now);
-            if st.bm.safe_mode.is_on() { Vec::new() } else { st.recover_expired_leases(&self.config, now) }
+            bm.tick(ns, now, leading);
+            let closable = if !leading || st.bm.safe_mode.is_on() {
+                Vec::new()
+            } else {
+                st.recover_expired_leases(&self.config, now)
+            };
+            // An fsimage once as many entries have accumulated as the namespace has inodes (at
+            // least `checkpoint_every`), so replay never costs much more than loading the image.
+            let due = st.since_snapshot >= self.config.checkpoint_every.max(st.ns.inode_count() as u64);
+            (closable, due)
         };
+        if snapshot_due && let Err(e) = self.raft().trigger().snapshot().await {
+            tracing::warn!(error = %e, "could not start an fsimage");
+        }
         // Files whose writer left no unfinished block anywhere are closed as they are.
         for (file, path, last) in closable {
             let op = match last {
@@ -68,14 +90,7 @@ impl Namesystem {
                     mtime_ms: now_ms(),
                 },
             };
-            let r = self.mutate(
-                |_| Ok((op, ())),
-                |st, fx, ()| {
-                    st.bm.remove_blocks(fx.dropped_block.as_slice());
-                    st.recovering.remove(&file);
-                    st.check_file(file);
-                },
-            );
+            let r = self.mutate(None, |_| Ok((op, ())), |st, _, ()| st.check_file(file));
             if let Err(e) = r.await {
                 tracing::warn!(%path, error = %e.detail(), "could not close a file after its lease expired");
             }

@@ -6,7 +6,7 @@ use hdfs_proto::pb::namenode as pb;
 use tonic::{Request, Response};
 
 use super::convert::block_len;
-use super::{Reply, Service, non_empty, path};
+use super::{Reply, Service, call_id, non_empty, path};
 use crate::error::Error;
 use crate::namesystem::{CreateOptions, SafeModeAction};
 use hdfs_proto::path::HdfsPath;
@@ -14,35 +14,39 @@ use hdfs_proto::path::HdfsPath;
 #[tonic::async_trait]
 impl pb::client_protocol_server::ClientProtocol for Service {
     async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Reply<pb::MkdirsResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
-        self.ns.mkdirs(&path(&r.path)?, r.create_parent).await?;
+        self.ns.mkdirs(&path(&r.path)?, r.create_parent, call).await?;
         Ok(Response::new(pb::MkdirsResponse {}))
     }
 
     async fn get_file_info(&self, req: Request<pb::GetFileInfoRequest>) -> Reply<pb::GetFileInfoResponse> {
-        let info = self.ns.file_info(&path(&req.into_inner().path)?)?;
+        let info = self.ns.file_info(&path(&req.into_inner().path)?).await?;
         Ok(Response::new(pb::GetFileInfoResponse { status: Some(info.into()) }))
     }
 
     async fn get_listing(&self, req: Request<pb::GetListingRequest>) -> Reply<pb::GetListingResponse> {
         let r = req.into_inner();
-        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize)?;
+        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize).await?;
         Ok(Response::new(pb::GetListingResponse { entries: entries.into_iter().map(Into::into).collect(), has_more }))
     }
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Reply<pb::DeleteResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
-        self.ns.delete(&path(&r.path)?, r.recursive).await?;
+        self.ns.delete(&path(&r.path)?, r.recursive, call).await?;
         Ok(Response::new(pb::DeleteResponse {}))
     }
 
     async fn rename(&self, req: Request<pb::RenameRequest>) -> Reply<pb::RenameResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
-        self.ns.rename(&path(&r.src)?, &path(&r.dst)?).await?;
+        self.ns.rename(&path(&r.src)?, &path(&r.dst)?, call).await?;
         Ok(Response::new(pb::RenameResponse {}))
     }
 
     async fn create(&self, req: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
         let opts = CreateOptions {
@@ -51,21 +55,23 @@ impl pb::client_protocol_server::ClientProtocol for Service {
             replication: r.replication,
             block_size: r.block_size,
         };
-        let (info, live) = self.ns.create(&path(&r.path)?, client, opts).await?;
+        let (info, live) = self.ns.create(&path(&r.path)?, client, opts, call).await?;
         Ok(Response::new(pb::CreateResponse { status: Some(info.into()), live_datanodes: live as u32 }))
     }
 
     async fn add_block(&self, req: Request<pb::AddBlockRequest>) -> Reply<pb::AddBlockResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        let b = self.ns.add_block(&path(&r.path)?, client, block_len(r.previous), &r.exclude_datanodes).await?;
+        let b = self.ns.add_block(&path(&r.path)?, client, block_len(r.previous), &r.exclude_datanodes, call).await?;
         Ok(Response::new(pb::AddBlockResponse { block: Some(b.into()) }))
     }
 
     async fn complete(&self, req: Request<pb::CompleteRequest>) -> Reply<pb::CompleteResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        let completed = self.ns.complete(&path(&r.path)?, client, block_len(r.last)).await?;
+        let completed = self.ns.complete(&path(&r.path)?, client, block_len(r.last), call).await?;
         Ok(Response::new(pb::CompleteResponse { completed }))
     }
 
@@ -74,7 +80,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         req: Request<pb::GetBlockLocationsRequest>,
     ) -> Reply<pb::GetBlockLocationsResponse> {
         let r = req.into_inner();
-        let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length)?;
+        let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length).await?;
         Ok(Response::new(pb::GetBlockLocationsResponse {
             file_length: lb.file_length,
             blocks: lb.blocks.into_iter().map(Into::into).collect(),
@@ -83,8 +89,9 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn set_replication(&self, req: Request<pb::SetReplicationRequest>) -> Reply<pb::SetReplicationResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
-        self.ns.set_replication(&path(&r.path)?, r.replication).await?;
+        self.ns.set_replication(&path(&r.path)?, r.replication, call).await?;
         Ok(Response::new(pb::SetReplicationResponse {}))
     }
 
@@ -92,7 +99,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         &self,
         req: Request<pb::GetContentSummaryRequest>,
     ) -> Reply<pb::GetContentSummaryResponse> {
-        let s = self.ns.content_summary(&path(&req.into_inner().path)?)?;
+        let s = self.ns.content_summary(&path(&req.into_inner().path)?).await?;
         Ok(Response::new(pb::GetContentSummaryResponse {
             length: s.length,
             file_count: s.files,
@@ -102,13 +109,13 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn renew_lease(&self, req: Request<pb::RenewLeaseRequest>) -> Reply<pb::RenewLeaseResponse> {
-        self.ns.renew_lease(non_empty("client_name", &req.into_inner().client_name)?);
+        self.ns.renew_lease(non_empty("client_name", &req.into_inner().client_name)?)?;
         Ok(Response::new(pb::RenewLeaseResponse {}))
     }
 
     async fn report_bad_blocks(&self, req: Request<pb::ReportBadBlocksRequest>) -> Reply<pb::ReportBadBlocksResponse> {
         let r = req.into_inner();
-        let block = r.block.ok_or(Error::MissingField("block"))?;
+        let block = r.block.ok_or(Error::MissingField("block".into()))?;
         tracing::warn!(block = %block.block_id, datanode = %r.datanode_id, reason = %r.reason, "bad replica reported");
         self.ns.report_bad_block(BlockId(block.block_id), non_empty("datanode_id", &r.datanode_id)?)?;
         Ok(Response::new(pb::ReportBadBlocksResponse {}))
@@ -118,33 +125,35 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         &self,
         _req: Request<pb::GetDatanodeReportRequest>,
     ) -> Reply<pb::GetDatanodeReportResponse> {
-        let datanodes = self.ns.datanode_report().into_iter().map(Into::into).collect();
+        let datanodes = self.ns.datanode_report()?.into_iter().map(Into::into).collect();
         Ok(Response::new(pb::GetDatanodeReportResponse { datanodes }))
     }
 
     async fn update_pipeline(&self, req: Request<pb::UpdatePipelineRequest>) -> Reply<pb::UpdatePipelineResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, BlockId(r.block_id)).await?;
+        let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, BlockId(r.block_id), call).await?;
         Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp: generation_stamp.0 }))
     }
 
     async fn abandon_block(&self, req: Request<pb::AbandonBlockRequest>) -> Reply<pb::AbandonBlockResponse> {
+        let call = call_id(&req);
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
-        self.ns.abandon_block(&path(&r.path)?, client, BlockId(r.block_id)).await?;
+        self.ns.abandon_block(&path(&r.path)?, client, BlockId(r.block_id), call).await?;
         Ok(Response::new(pb::AbandonBlockResponse {}))
     }
 
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Reply<pb::FsckResponse> {
         let r = req.into_inner();
         let p = if r.path.is_empty() { HdfsPath::root() } else { path(&r.path)? };
-        Ok(Response::new(self.ns.fsck(&p, r.include_files)?.into()))
+        Ok(Response::new(self.ns.fsck(&p, r.include_files).await?.into()))
     }
 
     async fn set_safe_mode(&self, req: Request<pb::SetSafeModeRequest>) -> Reply<pb::SetSafeModeResponse> {
         let action = SafeModeAction::try_from(req.into_inner().action)?;
-        let (on, status) = self.ns.safe_mode(action);
+        let (on, status) = self.ns.safe_mode(action)?;
         Ok(Response::new(pb::SetSafeModeResponse { on, status }))
     }
 

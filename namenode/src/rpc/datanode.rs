@@ -13,7 +13,7 @@ use crate::error::Error;
 impl pb::datanode_protocol_server::DatanodeProtocol for Service {
     async fn register(&self, req: Request<pb::RegisterRequest>) -> Reply<pb::RegisterResponse> {
         let r = req.into_inner();
-        let dn = r.datanode.ok_or(Error::MissingField("datanode"))?;
+        let dn = r.datanode.ok_or(Error::MissingField("datanode".into()))?;
         self.ns.register(
             non_empty("datanode_id", &dn.datanode_id)?,
             non_empty("address", &dn.address)?,
@@ -24,10 +24,12 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
 
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
         let r = req.into_inner();
-        let (commands, early) = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?;
+        let a = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?;
         Ok(Response::new(pb::HeartbeatResponse {
-            commands: commands.into_iter().map(Into::into).collect(),
-            next_heartbeat_ms: early.map_or(0, |d| d.as_millis().max(1) as u32),
+            commands: a.commands.into_iter().map(Into::into).collect(),
+            next_heartbeat_ms: a.early.map_or(0, |d| d.as_millis().max(1) as u32),
+            term: a.term,
+            leader: a.leading,
         }))
     }
 
@@ -55,7 +57,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
         req: Request<pb::CommitBlockRecoveryRequest>,
     ) -> Reply<pb::CommitBlockRecoveryResponse> {
         let r = req.into_inner();
-        let b = r.block.ok_or(Error::MissingField("block"))?;
+        let b = r.block.ok_or(Error::MissingField("block".into()))?;
         self.ns
             .commit_block_recovery(BlockId(b.block_id), GenStamp(b.generation_stamp), b.num_bytes, &r.holders)
             .await?;

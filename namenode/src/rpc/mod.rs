@@ -1,12 +1,13 @@
 //! gRPC handlers: decode and validate the request, call the namesystem, encode the answer.
 //!
 //! [`client`](self::client) serves `ClientProtocol`, [`datanode`](self::datanode)
-//! `DatanodeProtocol`; [`convert`](self::convert) holds every mapping between wire and domain
+//! `DatanodeProtocol`, [`raft`](self::raft) the group's `RaftService`; [`convert`](self::convert) holds every mapping between wire and domain
 //! types, and [`Error`]'s one mapping to `Status` is in `error.rs`.
 
 mod client;
 mod convert;
 mod datanode;
+mod raft;
 
 use std::sync::Arc;
 
@@ -16,8 +17,14 @@ use tonic::{Response, Status};
 use hdfs_proto::grpc::MAX_MESSAGE_SIZE;
 use hdfs_proto::pb::namenode::client_protocol_server::ClientProtocolServer;
 use hdfs_proto::pb::namenode::datanode_protocol_server::DatanodeProtocolServer;
+use hdfs_proto::pb::namenode::raft_service_server::RaftServiceServer;
 
 use crate::error::Error;
+use crate::raft::CallId;
+
+/// Metadata naming a call for the retry cache.
+pub const CLIENT_ID_HEADER: &str = "x-hdfs-client-id";
+pub const CALL_ID_HEADER: &str = "x-hdfs-call-id";
 use crate::namesystem::Namesystem;
 
 /// Both services on one router, for [`serve`](crate::serve).
@@ -30,7 +37,12 @@ pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
         )
         .add_service(
-            DatanodeProtocolServer::new(svc)
+            DatanodeProtocolServer::new(svc.clone())
+                .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                .max_encoding_message_size(MAX_MESSAGE_SIZE),
+        )
+        .add_service(
+            RaftServiceServer::new(svc)
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
         )
@@ -48,6 +60,15 @@ fn path(s: &str) -> Result<HdfsPath, Status> {
     HdfsPath::parse(s).map_err(|e| Error::from(e).into())
 }
 
+/// The caller's (client id, call id), from the `x-hdfs-client-id` and `x-hdfs-call-id`
+/// metadata a client sends with each non-idempotent call (the same on its retries).
+fn call_id<T>(req: &tonic::Request<T>) -> Option<CallId> {
+    let md = req.metadata();
+    let client = md.get(CLIENT_ID_HEADER)?.to_str().ok()?.to_string();
+    let call = md.get(CALL_ID_HEADER)?.to_str().ok()?.parse().ok()?;
+    Some(CallId { client, call })
+}
+
 fn non_empty<'a>(field: &'static str, s: &'a str) -> Result<&'a str, Status> {
-    if s.is_empty() { Err(Error::MissingField(field).into()) } else { Ok(s) }
+    if s.is_empty() { Err(Error::MissingField(field.into()).into()) } else { Ok(s) }
 }
