@@ -6,7 +6,7 @@
 use hdfs_proto::pb::namenode as pb;
 use serde::Serialize;
 
-use crate::conn::{Conn, path, request};
+use crate::conn::{Conn, path, rpc};
 use crate::error::{Error, Result};
 
 /// Health of the files under a path (`hdfs fsck`).
@@ -87,7 +87,7 @@ fn addresses(nodes: Vec<pb::DatanodeInfo>) -> Vec<String> {
 /// `fsck` of the files under `p`.
 pub(crate) async fn fsck(conn: &Conn, p: &str, include_files: bool) -> Result<FsckReport> {
     let path = path(p)?.to_string();
-    let r = conn.namenode().fsck(request(pb::FsckRequest { path, include_files })).await?.into_inner();
+    let r = rpc!(conn, fsck, pb::FsckRequest { path, include_files }).await?;
     Ok(FsckReport {
         path: r.path,
         status: if r.healthy { "HEALTHY" } else { "CORRUPT" }.into(),
@@ -131,7 +131,7 @@ pub(crate) async fn fsck(conn: &Conn, p: &str, include_files: bool) -> Result<Fs
 
 /// Every datanode the namenode knows, live or not.
 pub(crate) async fn datanode_report(conn: &Conn) -> Result<Vec<DatanodeReport>> {
-    let r = conn.namenode().get_datanode_report(request(pb::GetDatanodeReportRequest {})).await?.into_inner();
+    let r = rpc!(conn, get_datanode_report, pb::GetDatanodeReportRequest {}).await?;
     Ok(r.datanodes
         .into_iter()
         .map(|d| {
@@ -172,7 +172,7 @@ pub(crate) async fn safe_mode(conn: &Conn, action: SafeModeAction) -> Result<(bo
         SafeModeAction::Enter => pb::SafeModeAction::Enter,
         SafeModeAction::Leave => pb::SafeModeAction::Leave,
     } as i32;
-    let r = conn.namenode().set_safe_mode(request(pb::SetSafeModeRequest { action })).await?.into_inner();
+    let r = rpc!(conn, set_safe_mode, pb::SetSafeModeRequest { action }).await?;
     Ok((r.on, r.status))
 }
 
@@ -182,6 +182,6 @@ pub(crate) async fn decommission(conn: &Conn, node: &str, decommission: bool) ->
         return Err(Error::InvalidArgument("name a datanode by id or host:port".into()));
     }
     let req = pb::DecommissionRequest { node: node.to_string(), recommission: !decommission };
-    let r = conn.namenode().decommission(request(req)).await?.into_inner();
+    let r = rpc!(conn, decommission, req).await?;
     Ok(r.datanode.map(|d| d.address).unwrap_or_default())
 }

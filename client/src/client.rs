@@ -8,13 +8,12 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::pb::namenode::{self as pb};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tonic::transport::Channel;
 
 use crate::admin::{self, DatanodeReport, FsckReport, SafeModeAction};
-use crate::conn::{Conn, path, request};
+use crate::conn::{Conn, path, rpc};
 use crate::error::{Error, Result};
 use crate::reader::FileReader;
 use crate::writer::FileWriter;
@@ -154,13 +153,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to the namenode at `url` (`http://host:8020`; a bare `host:port` works too).
+    /// Connects to the namenode at `url` (`http://host:8020`; a bare `host:port` works too), or
+    /// to a namenode group: its members' URLs, comma-separated. Calls go to the group's leader
+    /// and follow it through failovers.
     pub async fn connect(url: &str) -> Result<Client> {
         Ok(Client { conn: Conn::connect(url).await? })
-    }
-
-    fn namenode(&self) -> ClientProtocolClient<Channel> {
-        self.conn.namenode()
     }
 
     /// The name this client's leases are held under.
@@ -171,13 +168,13 @@ impl Client {
     /// Creates a directory; with `create_parent`, missing parents too and no error if it exists.
     pub async fn mkdirs(&self, p: &str, create_parent: bool) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode().mkdirs(request(pb::MkdirsRequest { path, create_parent })).await?;
+        rpc!(self.conn, mkdirs, pb::MkdirsRequest { path, create_parent }).await?;
         Ok(())
     }
 
     pub async fn stat(&self, p: &str) -> Result<FileStatus> {
         let path = path(p)?.to_string();
-        let r = self.namenode().get_file_info(request(pb::GetFileInfoRequest { path })).await?.into_inner();
+        let r = rpc!(self.conn, get_file_info, pb::GetFileInfoRequest { path }).await?;
         r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()
     }
 
@@ -188,7 +185,7 @@ impl Client {
         let mut start_after = String::new();
         loop {
             let req = pb::GetListingRequest { path: path.clone(), start_after: start_after.clone(), limit: 0 };
-            let page = self.namenode().get_listing(request(req)).await?.into_inner();
+            let page = rpc!(self.conn, get_listing, req).await?;
             for e in page.entries {
                 out.push(FileStatus::try_from(e)?);
             }
@@ -205,26 +202,26 @@ impl Client {
     /// Deletes a file, or a directory (which must be empty unless `recursive`).
     pub async fn delete(&self, p: &str, recursive: bool) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode().delete(request(pb::DeleteRequest { path, recursive })).await?;
+        rpc!(self.conn, delete, pb::DeleteRequest { path, recursive }).await?;
         Ok(())
     }
 
     /// Renames `src` to `dst`; `dst` must not exist.
     pub async fn rename(&self, src: &str, dst: &str) -> Result<()> {
         let (src, dst) = (path(src)?.to_string(), path(dst)?.to_string());
-        self.namenode().rename(request(pb::RenameRequest { src, dst })).await?;
+        rpc!(self.conn, rename, pb::RenameRequest { src, dst }).await?;
         Ok(())
     }
 
     pub async fn set_replication(&self, p: &str, replication: u32) -> Result<()> {
         let path = path(p)?.to_string();
-        self.namenode().set_replication(request(pb::SetReplicationRequest { path, replication })).await?;
+        rpc!(self.conn, set_replication, pb::SetReplicationRequest { path, replication }).await?;
         Ok(())
     }
 
     pub async fn content_summary(&self, p: &str) -> Result<ContentSummary> {
         let path = path(p)?.to_string();
-        let r = self.namenode().get_content_summary(request(pb::GetContentSummaryRequest { path })).await?.into_inner();
+        let r = rpc!(self.conn, get_content_summary, pb::GetContentSummaryRequest { path }).await?;
         Ok(ContentSummary {
             length: r.length,
             file_count: r.file_count,
@@ -236,11 +233,8 @@ impl Client {
     /// The number of live replicas of each block of a file, in order.
     pub async fn replica_counts(&self, p: &str) -> Result<Vec<usize>> {
         let path = path(p)?.to_string();
-        let r = self
-            .namenode()
-            .get_block_locations(request(pb::GetBlockLocationsRequest { path, offset: 0, length: 0 }))
-            .await?
-            .into_inner();
+        let r =
+            rpc!(self.conn, get_block_locations, pb::GetBlockLocationsRequest { path, offset: 0, length: 0 }).await?;
         Ok(r.blocks.iter().map(|b| b.locations.len()).collect())
     }
 
@@ -257,7 +251,7 @@ impl Client {
             replication: opts.replication,
             block_size: opts.block_size,
         };
-        let r = self.namenode().create(request(req)).await?.into_inner();
+        let r = rpc!(self.conn, create, req).await?;
         let status: FileStatus =
             r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
         Ok(FileWriter::new(self.conn.clone(), path, status.replication, status.block_size, r.live_datanodes))

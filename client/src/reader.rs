@@ -22,7 +22,7 @@ use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::conn::{Conn, request};
+use crate::conn::{Conn, rpc};
 use crate::error::{Error, Result};
 
 /// Packets buffered ahead of the reader.
@@ -60,7 +60,7 @@ pub struct FileReader {
 impl FileReader {
     pub(crate) async fn open(conn: Conn, path: HdfsPath, offset: u64) -> Result<Self> {
         let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
-        let located = conn.namenode().get_block_locations(request(req)).await?.into_inner();
+        let located = rpc!(conn, get_block_locations, req).await?;
         if offset > located.file_length {
             return Err(Error::InvalidArgument(format!(
                 "{path}: offset {offset} is past the end of the file ({} bytes)",
@@ -229,8 +229,8 @@ impl Fetcher {
             datanode_id: dn.datanode_id.clone(),
             reason: e.to_string(),
         };
-        if let Err(e) = self.conn.namenode().report_bad_blocks(request(req)).await {
-            tracing::warn!(error = %e.message(), "could not report a bad replica");
+        if let Err(e) = rpc!(self.conn, report_bad_blocks, req).await {
+            tracing::warn!(error = %e, "could not report a bad replica");
         }
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// URL of the namenode's RPC service, e.g. `http://127.0.0.1:8020`.
+    /// URL of the namenode's RPC service, e.g. `http://127.0.0.1:8020`, or of every member of
+    /// the namenode group, comma-separated: the datanode reports to all of them.
     pub namenode: String,
     /// Where the block store lives.
     pub data_dir: PathBuf,
@@ -34,6 +35,11 @@ impl Config {
         }
     }
 
+    /// The namenodes' URLs.
+    pub fn namenodes(&self) -> Vec<String> {
+        self.namenode.split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect()
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if self.heartbeat_interval.is_zero() {
             return Err("--heartbeat-interval must be positive".into());
@@ -41,7 +47,12 @@ impl Config {
         if self.block_report_interval < self.heartbeat_interval {
             return Err("--block-report-interval must not be shorter than the heartbeat interval".into());
         }
-        hdfs_proto::grpc::endpoint(&self.namenode).map_err(|e| format!("--namenode {:?}: {e}", self.namenode))?;
+        if self.namenodes().is_empty() {
+            return Err("--namenode: no URL given".into());
+        }
+        for url in self.namenodes() {
+            hdfs_proto::grpc::endpoint(&url).map_err(|e| format!("--namenode {url:?}: {e}"))?;
+        }
         if let Some(a) = &self.advertise_addr
             && a.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
         {

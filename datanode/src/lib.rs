@@ -40,6 +40,7 @@ mod scanner;
 pub mod store;
 mod transfer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hdfs_proto::pb::datanode::data_transfer_server::DataTransferServer;
@@ -48,7 +49,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
-use link::{NamenodeLink, ReplicaEvents};
+use link::{Fencing, NamenodeLink, ReplicaEvents};
 use reports::{HeartbeatLoop, IncrementalReportLoop};
 use scanner::BlockScanner;
 use store::BlockStore;
@@ -81,21 +82,33 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
 
     let tracker = TaskTracker::new();
-    let (events, events_rx) = ReplicaEvents::channel();
+    let namenodes = config.namenodes();
+    let (events, events_rxs) = ReplicaEvents::channel(namenodes.len());
     let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address, shutdown.clone());
-    let link = NamenodeLink::new(&config.namenode, datanode_id, address, store.clone(), transfer.active())?;
-    let scanner =
-        BlockScanner { link: link.clone(), bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
+    let fencing = Arc::new(Fencing::default());
+    let mut links = Vec::new();
+    for (url, rx) in namenodes.iter().zip(events_rxs) {
+        let link = NamenodeLink::new(
+            url,
+            fencing.clone(),
+            datanode_id.clone(),
+            address.clone(),
+            store.clone(),
+            transfer.active(),
+        )?;
+        let heartbeat = HeartbeatLoop {
+            link: link.clone(),
+            events: events.clone(),
+            tracker: tracker.clone(),
+            interval: config.heartbeat_interval,
+            block_report_interval: config.block_report_interval,
+        };
+        tracker.spawn(heartbeat.run(shutdown.clone()));
+        tracker.spawn(IncrementalReportLoop { link: link.clone(), rx }.run(shutdown.clone()));
+        links.push(link);
+    }
+    let scanner = BlockScanner { links, bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
     tracker.spawn(scanner.run(shutdown.clone()));
-    let heartbeat = HeartbeatLoop {
-        link: link.clone(),
-        events,
-        tracker: tracker.clone(),
-        interval: config.heartbeat_interval,
-        block_report_interval: config.block_report_interval,
-    };
-    tracker.spawn(heartbeat.run(shutdown.clone()));
-    tracker.spawn(IncrementalReportLoop { link, rx: events_rx }.run(shutdown.clone()));
 
     let router = hdfs_proto::grpc::server().add_service(
         DataTransferServer::new(transfer)

@@ -1,18 +1,24 @@
-//! The datanode's link to the namenode, and the channel that announces replica changes to it.
+//! The datanode's links to the namenodes, and the channel that announces replica changes to them.
 //!
-//! [`NamenodeLink`] is what every part that talks to the namenode shares: the `DatanodeProtocol`
-//! client (registration, heartbeats, block reports, recovery commits), a `ClientProtocol` client
-//! for reporting corrupt replicas (the call readers make), this node's identity and address, the
-//! store (for the storage report) and the count of transfers in progress (its load).
-//! [`ReplicaEvents`] is where the store's users (transfers, recovery, deletes) announce each
-//! replica finalized or deleted; the incremental report loop drains it (HDFS's
-//! `IncrementalBlockReportManager`).
+//! A datanode serves every member of the namenode group (as HDFS datanodes report to the active
+//! and the standbys), so a new leader already knows where every block is. [`NamenodeLink`] is
+//! one namenode as every part that talks to it shares it: the `DatanodeProtocol` client
+//! (registration, heartbeats, block reports, recovery commits), a `ClientProtocol` client for
+//! reporting corrupt replicas (the call readers make), this node's identity and address, the
+//! store (for the storage report), the count of transfers in progress (its load), and the
+//! [`Fencing`] all links share. [`ReplicaEvents`] is where the store's users (transfers,
+//! recovery, deletes) announce each replica finalized or deleted, to every namenode's
+//! incremental report loop (HDFS's `IncrementalBlockReportManager`).
+//!
+//! Fencing: commands are obeyed only from a namenode that says it leads, in a term no lower
+//! than the highest this datanode has heard from any namenode, so a deposed leader that has
+//! not noticed yet cannot order deletions.
 //!
 //! A leaf on purpose: transfers, recovery, the scanner and the report loops all depend on it,
 //! and it on none of them, which is what keeps them from depending on one another.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hdfs_proto::pb::namenode::{
@@ -27,36 +33,75 @@ use crate::store::{BlockStore, ReplicaInfo};
 /// Deadline of every call to the namenode.
 pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug)]
+/// Who waits for a finalized replica to be reported: answered by the first namenode that
+/// takes the report.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiter(Arc<Mutex<Option<oneshot::Sender<()>>>>);
+
+impl Waiter {
+    pub(crate) fn answer(&self) {
+        if let Some(tx) = self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub(crate) enum Event {
-    /// A finalized replica, and who waits for the namenode to have heard of it.
-    Received(ReplicaInfo, Option<oneshot::Sender<()>>),
+    /// A finalized replica, and who waits for a namenode to have heard of it.
+    Received(ReplicaInfo, Option<Waiter>),
     Deleted(ReplicaInfo),
 }
 
-/// Where the block store's users announce finalized and deleted replicas.
+/// Where the block store's users announce finalized and deleted replicas: to every namenode.
 #[derive(Clone)]
-pub(crate) struct ReplicaEvents(mpsc::UnboundedSender<Event>);
+pub(crate) struct ReplicaEvents(Vec<mpsc::UnboundedSender<Event>>);
 
 impl ReplicaEvents {
-    pub(crate) fn channel() -> (Self, ReplicaEventsRx) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self(tx), ReplicaEventsRx(rx))
+    /// One sender, and a receiver for each of `namenodes`.
+    pub(crate) fn channel(namenodes: usize) -> (Self, Vec<ReplicaEventsRx>) {
+        let (txs, rxs) = (0..namenodes).map(|_| mpsc::unbounded_channel()).unzip::<_, _, Vec<_>, Vec<_>>();
+        (Self(txs), rxs.into_iter().map(ReplicaEventsRx).collect())
+    }
+
+    fn send(&self, ev: Event) {
+        for tx in &self.0 {
+            let _ = tx.send(ev.clone());
+        }
     }
 
     pub(crate) fn received(&self, info: ReplicaInfo) {
-        let _ = self.0.send(Event::Received(info, None));
+        self.send(Event::Received(info, None));
     }
 
-    /// Like `received`; the answer resolves once the namenode has the report.
+    /// Like `received`; the answer resolves once a namenode has the report.
     pub(crate) fn received_and_reported(&self, info: ReplicaInfo) -> oneshot::Receiver<()> {
         let (tx, rx) = oneshot::channel();
-        let _ = self.0.send(Event::Received(info, Some(tx)));
+        self.send(Event::Received(info, Some(Waiter(Arc::new(Mutex::new(Some(tx)))))));
         rx
     }
 
     pub(crate) fn deleted(&self, info: ReplicaInfo) {
-        let _ = self.0.send(Event::Deleted(info));
+        self.send(Event::Deleted(info));
+    }
+}
+
+/// The highest namenode term this datanode has heard, shared by its links.
+#[derive(Debug, Default)]
+pub(crate) struct Fencing {
+    highest_term: AtomicU64,
+}
+
+impl Fencing {
+    /// Whether a reply from a namenode in `term`, leading or not, may be obeyed; raises the
+    /// highest term seen.
+    pub(crate) fn admits(&self, term: u64, leader: bool) -> bool {
+        let before = self.highest_term.fetch_max(term, Ordering::AcqRel);
+        leader && term >= before
+    }
+
+    pub(crate) fn highest(&self) -> u64 {
+        self.highest_term.load(Ordering::Acquire)
     }
 }
 
@@ -80,9 +125,12 @@ pub(crate) fn extended(i: &ReplicaInfo) -> pb::ExtendedBlock {
     pb::ExtendedBlock { num_bytes: i.len, ..i.block.into() }
 }
 
-/// What every loop needs to talk to the namenode.
+/// What every loop needs to talk to one namenode.
 #[derive(Clone)]
 pub(crate) struct NamenodeLink {
+    /// The namenode's URL, for logs.
+    pub(crate) url: String,
+    pub(crate) fencing: Arc<Fencing>,
     pub(crate) client: DatanodeProtocolClient<Channel>,
     /// For reporting bad replicas (a `ClientProtocol` call, as readers make it).
     pub(crate) client_protocol: ClientProtocolClient<Channel>,
@@ -97,6 +145,7 @@ impl NamenodeLink {
     /// until it is up).
     pub(crate) fn new(
         url: &str,
+        fencing: Arc<Fencing>,
         datanode_id: String,
         address: String,
         store: BlockStore,
@@ -104,6 +153,8 @@ impl NamenodeLink {
     ) -> Result<Self, tonic::transport::Error> {
         let channel = hdfs_proto::grpc::endpoint(url)?.timeout(RPC_TIMEOUT).connect_lazy();
         Ok(Self {
+            url: url.to_string(),
+            fencing,
             client: DatanodeProtocolClient::new(channel.clone())
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),
@@ -136,7 +187,7 @@ impl NamenodeLink {
         let datanode = pb::DatanodeInfo { datanode_id: self.datanode_id.clone(), address: self.address.clone() };
         let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
         self.client.register(Self::request(req)).await?;
-        tracing::info!(datanode = %self.datanode_id, address = %self.address, "registered with the namenode");
+        tracing::info!(datanode = %self.datanode_id, address = %self.address, namenode = %self.url, "registered with the namenode");
         self.full_report().await
     }
 

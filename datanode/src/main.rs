@@ -9,7 +9,8 @@ use hdfs_proto::units::parse_duration;
 #[derive(Parser, Debug)]
 #[command(version, about = "A datanode of the file system: stores and serves block replicas")]
 struct Args {
-    /// URL of the namenode.
+    /// URL of the namenode, or of every member of the namenode group, comma-separated (the
+    /// datanode reports to each and obeys only the leader).
     #[arg(long, env = "DATANODE_NAMENODE", default_value = "http://127.0.0.1:8020")]
     namenode: String,
     /// Address of the data-transfer service.

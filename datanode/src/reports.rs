@@ -1,7 +1,7 @@
 //! The datanode's side of its conversation with the namenode: registration, heartbeats (whose
 //! replies carry commands), full block reports and incremental reports.
 //!
-//! Two named loops share one channel to the namenode:
+//! Each namenode of the group gets its own pair of loops, sharing one channel to it:
 //! - [`HeartbeatLoop`] registers (then sends a full block report), heartbeats every interval,
 //!   runs the commands it is given, and sends a full report again every `block_report_interval`.
 //!   A namenode that answers "unknown datanode" (it restarted) gets a new registration and a full
@@ -18,12 +18,11 @@ use std::time::{Duration, Instant};
 
 use hdfs_proto::pb::namenode::{self as pb, datanode_command::Command};
 use hdfs_proto::{BlockId, BlockRef, GenStamp};
-use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::Code;
 
-use crate::link::{Event, NamenodeLink, ReplicaEvents, ReplicaEventsRx, extended};
+use crate::link::{Event, NamenodeLink, ReplicaEvents, ReplicaEventsRx, Waiter, extended};
 
 /// Wait before resending an incremental report that failed.
 const IBR_RETRY: Duration = Duration::from_millis(300);
@@ -64,8 +63,17 @@ impl HeartbeatLoop {
                             0 => self.interval,
                             ms => self.interval.min(Duration::from_millis(u64::from(ms))),
                         };
-                        for cmd in reply.commands {
-                            self.execute(cmd).await;
+                        if self.link.fencing.admits(reply.term, reply.leader) {
+                            for cmd in reply.commands {
+                                self.execute(cmd).await;
+                            }
+                        } else if !reply.commands.is_empty() {
+                            tracing::warn!(
+                                namenode = %self.link.url,
+                                term = reply.term,
+                                highest = self.link.fencing.highest(),
+                                "refusing commands from a namenode that does not lead in the highest term seen"
+                            );
                         }
                     }
                     Err(e) if e.code() == Code::NotFound => {
@@ -193,7 +201,7 @@ impl IncrementalReportLoop {
                 }
             }
             for w in std::mem::take(&mut batch).waiters {
-                let _ = w.send(());
+                w.answer();
             }
         }
     }
@@ -206,7 +214,7 @@ impl IncrementalReportLoop {
 struct Batch {
     received: Vec<pb::ExtendedBlock>,
     deleted: Vec<pb::ExtendedBlock>,
-    waiters: Vec<oneshot::Sender<()>>,
+    waiters: Vec<Waiter>,
 }
 
 impl Batch {

@@ -20,7 +20,8 @@ use crate::store::{ReplicaInfo, StoreError};
 const PIECE: usize = 1 << 20;
 
 pub(crate) struct BlockScanner {
-    pub(crate) link: NamenodeLink,
+    /// Every namenode: a bad replica is reported to each (only the leader acts on it).
+    pub(crate) links: Vec<NamenodeLink>,
     pub(crate) bytes_per_sec: u64,
     pub(crate) period: Duration,
 }
@@ -48,9 +49,14 @@ impl BlockScanner {
         }
     }
 
+    /// Any link: they share the store and the node's identity.
+    fn link(&self) -> &NamenodeLink {
+        &self.links[0]
+    }
+
     /// One pass over every finalized replica; returns (replicas scanned, bad ones found).
     async fn pass(&self) -> Result<(usize, usize), StoreError> {
-        let (replicas, _) = self.link.store.blocking(|s| s.list()).await?;
+        let (replicas, _) = self.link().store.blocking(|s| s.list()).await?;
         let mut bad = 0;
         for r in &replicas {
             if let Some(reason) = self.scan(r).await {
@@ -58,10 +64,18 @@ impl BlockScanner {
                 tracing::warn!(block = %r.block.id, %reason, "scanner found a corrupt replica");
                 let req = pb::ReportBadBlocksRequest {
                     block: Some(extended(r)),
-                    datanode_id: self.link.datanode_id.clone(),
+                    datanode_id: self.link().datanode_id.clone(),
                     reason,
                 };
-                if let Err(e) = self.link.client_protocol.clone().report_bad_blocks(NamenodeLink::request(req)).await {
+                let mut taken = false;
+                let mut last_error = None;
+                for link in &self.links {
+                    match link.client_protocol.clone().report_bad_blocks(NamenodeLink::request(req.clone())).await {
+                        Ok(_) => taken = true,
+                        Err(e) => last_error = Some(e),
+                    }
+                }
+                if let (false, Some(e)) = (taken, last_error) {
                     tracing::warn!(block = %r.block.id, error = %e.message(), "could not report a corrupt replica");
                 }
             }
@@ -72,7 +86,7 @@ impl BlockScanner {
     /// Reads one replica at the allowed rate; returns why it is bad, if it is.
     async fn scan(&self, replica: &ReplicaInfo) -> Option<String> {
         let (block, len) = (replica.block, replica.len);
-        let mut reader = match self.link.store.blocking(move |s| s.open_reader(block)).await {
+        let mut reader = match self.link().store.blocking(move |s| s.open_reader(block)).await {
             Ok(r) => r,
             // Deleted or replaced since the listing, or the store task did not run to the end
             // (shutdown): nothing to judge.

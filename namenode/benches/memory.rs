@@ -100,10 +100,10 @@ fn main() {
         }
         if i % 10_000 == 0 {
             // As the replication monitor does every second: drains the blocks to classify.
-            bm.tick(&ns, Instant::now(), true);
+            bm.tick(&ns, Instant::now(), true, true);
         }
     }
-    bm.tick(&ns, Instant::now(), true);
+    bm.tick(&ns, Instant::now(), true, true);
     drop(blocks);
     let total = LIVE.load(Ordering::Relaxed) - base;
     let per = |b: usize| b as f64 / files as f64;
@@ -149,7 +149,7 @@ fn main() {
         );
     }
     let t = Instant::now();
-    bm.tick(&ns, Instant::now(), true);
+    bm.tick(&ns, Instant::now(), true, true);
     println!("monitor tick in safe mode (counts reported blocks): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     // Every block is reported: what the extension would end after its wait, ended now, so what
     // follows is the work of a namenode in service.
@@ -161,10 +161,10 @@ fn main() {
     }
     println!("heartbeat: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / beats as f64);
     let t = Instant::now();
-    bm.tick(&ns, Instant::now(), true);
+    bm.tick(&ns, Instant::now(), true, true);
     println!("monitor tick leaving safe mode (classifies every block): {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
-    bm.tick(&ns, Instant::now(), true);
+    bm.tick(&ns, Instant::now(), true, true);
     println!("monitor tick after that: {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
 
     // The same with 1,000 datanodes: a heartbeat looks at every node's deadline.
@@ -178,6 +178,6 @@ fn main() {
     }
     println!("heartbeat with 1,000 datanodes: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / beats as f64);
     let t = Instant::now();
-    bm.tick(&ns, Instant::now(), true);
+    bm.tick(&ns, Instant::now(), true, true);
     println!("monitor tick with 1,000 datanodes: {:.3} ms", t.elapsed().as_secs_f64() * 1e3);
 }

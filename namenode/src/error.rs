@@ -90,6 +90,11 @@ fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
 
 /// The gRPC metadata naming the leader's URL in a NotLeader answer.
 pub const LEADER_HEADER: &str = "x-hdfs-leader";
+/// The gRPC metadata on every error status a namenode gives.
+pub const FROM_HEADER: &str = "x-hdfs-from";
+/// The gRPC metadata on every "try another namenode" answer (NotLeader, NoQuorum): the id of the
+/// member that answered (0 when not known), so a client knows a member was reached.
+pub const MEMBER_HEADER: &str = "x-hdfs-namenode-id";
 
 impl Error {
     /// `what` failed on `path` with `source`.
@@ -138,14 +143,25 @@ impl From<Error> for Status {
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_)
             | Error::Membership(_) => Code::FailedPrecondition,
-            Error::NoLiveDatanodes | Error::NotLeader { .. } | Error::NoQuorum(_) => Code::Unavailable,
+            // UNAVAILABLE means "try another namenode of the group" to clients; this is not that.
+            Error::NoLiveDatanodes => Code::ResourceExhausted,
+            Error::NotLeader { .. } | Error::NoQuorum(_) => Code::Unavailable,
             Error::CorruptLog { .. } | Error::Storage { .. } => Code::Internal,
         };
         let mut status = Status::new(code, e.detail());
-        if let Error::NotLeader { leader: Some((_, url)), .. } = &e
-            && let Ok(v) = url.parse()
-        {
-            status.metadata_mut().insert(LEADER_HEADER, v);
+        // A status the namenode itself gave, so clients tell it from a broken connection.
+        status.metadata_mut().insert(FROM_HEADER, tonic::metadata::MetadataValue::from_static("namenode"));
+        match &e {
+            Error::NotLeader { id, leader } => {
+                status.metadata_mut().insert(MEMBER_HEADER, (*id).into());
+                if let Some(v) = leader.as_ref().and_then(|(_, url)| url.parse().ok()) {
+                    status.metadata_mut().insert(LEADER_HEADER, v);
+                }
+            }
+            Error::NoQuorum(_) => {
+                status.metadata_mut().insert(MEMBER_HEADER, 0u64.into());
+            }
+            _ => {}
         }
         status
     }

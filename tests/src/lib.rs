@@ -1,5 +1,6 @@
-//! An in-process cluster for tests: a namenode and N datanodes on loopback port 0, each with its
-//! own temp dir, all removed when the cluster is dropped.
+//! An in-process cluster for tests: a namenode (or a group of them, see [`group`]) and N
+//! datanodes on loopback port 0, each with its own temp dir, all removed when the cluster is
+//! dropped.
 //!
 //! Nodes are started with the same `run` functions the binaries call. A test can stop, restart
 //! or kill (no graceful shutdown) any node, and waits on conditions with [`wait_until`], never on
@@ -16,6 +17,8 @@ use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtoco
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+pub mod group;
 
 /// Short intervals so that tests run quickly; stale after three missed heartbeats.
 pub const TEST_HEARTBEAT: Duration = Duration::from_millis(250);
@@ -50,6 +53,8 @@ where
 
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
+    /// Members of the namenode group (1: a single namenode).
+    pub namenodes: usize,
     pub datanodes: usize,
     pub replication: u32,
     pub block_size: u64,
@@ -68,6 +73,7 @@ pub struct ClusterOptions {
 impl Default for ClusterOptions {
     fn default() -> Self {
         Self {
+            namenodes: 1,
             datanodes: 3,
             replication: 3,
             block_size: hdfs_proto::MIN_BLOCK_SIZE,
@@ -113,12 +119,13 @@ impl Running {
     }
 }
 
-/// A namenode and datanodes running in this process.
+/// A namenode (or a group) and datanodes running in this process.
 pub struct MiniCluster {
     opts: ClusterOptions,
     root: tempfile::TempDir,
-    namenode_addr: SocketAddr,
-    namenode: Option<Running>,
+    /// Each namenode's address (kept across restarts), and the running ones.
+    namenode_addrs: Vec<SocketAddr>,
+    namenodes: Vec<Option<Running>>,
     datanodes: Vec<Option<Running>>,
 }
 
@@ -137,10 +144,16 @@ impl MiniCluster {
     pub async fn with_options(opts: ClusterOptions) -> anyhow::Result<Self> {
         init_tracing();
         let root = tempfile::Builder::new().prefix("hdfs-minicluster-").tempdir()?;
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let namenode_addr = listener.local_addr()?;
-        let mut cluster = Self { opts, root, namenode_addr, namenode: None, datanodes: Vec::new() };
-        cluster.namenode = Some(cluster.spawn_namenode(listener).await?);
+        let mut listeners = Vec::new();
+        for _ in 0..opts.namenodes.max(1) {
+            listeners.push(TcpListener::bind("127.0.0.1:0").await?);
+        }
+        let namenode_addrs = listeners.iter().map(|l| l.local_addr()).collect::<Result<Vec<_>, _>>()?;
+        let mut cluster = Self { opts, root, namenode_addrs, namenodes: Vec::new(), datanodes: Vec::new() };
+        for (i, listener) in listeners.into_iter().enumerate() {
+            let nn = cluster.spawn_namenode(i, listener).await?;
+            cluster.namenodes.push(Some(nn));
+        }
         for i in 0..cluster.opts.datanodes {
             let dn = cluster.spawn_datanode(i).await?;
             cluster.datanodes.push(Some(dn));
@@ -154,13 +167,19 @@ impl MiniCluster {
         &self.opts
     }
 
-    /// `http://127.0.0.1:PORT` of the namenode.
+    /// `http://127.0.0.1:PORT` of the namenode; of every member, comma-separated, for a group
+    /// (what clients and datanodes are given).
     pub fn namenode_url(&self) -> String {
-        format!("http://{}", self.namenode_addr)
+        self.namenode_addrs.iter().map(|a| format!("http://{a}")).collect::<Vec<_>>().join(",")
     }
 
+    /// The (first) namenode's data directory.
     pub fn namenode_dir(&self) -> PathBuf {
-        self.root.path().join("namenode")
+        self.namenode_dir_of(0)
+    }
+
+    pub fn namenode_dir_of(&self, i: usize) -> PathBuf {
+        if i == 0 { self.root.path().join("namenode") } else { self.root.path().join(format!("namenode-{i}")) }
     }
 
     pub fn datanode_dir(&self, i: usize) -> PathBuf {
@@ -177,8 +196,8 @@ impl MiniCluster {
         self.datanodes.get(i)?.as_ref().map(|r| r.addr)
     }
 
-    async fn spawn_namenode(&self, listener: TcpListener) -> anyhow::Result<Running> {
-        let mut config = hdfs_namenode::Config::new(self.namenode_dir());
+    async fn spawn_namenode(&self, i: usize, listener: TcpListener) -> anyhow::Result<Running> {
+        let mut config = hdfs_namenode::Config::new(self.namenode_dir_of(i));
         config.default_replication = self.opts.replication;
         config.default_block_size = self.opts.block_size;
         config.heartbeat_interval = self.opts.heartbeat;
@@ -188,17 +207,25 @@ impl MiniCluster {
         config.max_replication_streams = self.opts.max_replication_streams;
         config.lease_hard_limit = self.opts.lease_hard_limit;
         config.safemode_extension = self.opts.safemode_extension;
+        if self.namenode_addrs.len() > 1 {
+            config.id = i as u64 + 1;
+            let peers: Vec<String> =
+                self.namenode_addrs.iter().enumerate().map(|(j, a)| format!("{}={a}", j + 1)).collect();
+            config.peers = Some(hdfs_namenode::Peers::parse(&peers.join(",")).map_err(anyhow::Error::msg)?);
+        }
         config.validate().map_err(anyhow::Error::msg)?;
         let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await?);
         let shutdown = CancellationToken::new();
-        let addr = self.namenode_addr;
+        let addr = self.namenode_addrs[i];
         let task = tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, shutdown.clone()));
         Ok(Running { addr, namesystem: Some(ns), shutdown, task })
     }
 
-    /// The running namenode's state, to observe what it decided (e.g. the order of repairs).
+    /// The running namenode's state (the leader's, in a group), to observe what it decided
+    /// (e.g. the order of repairs).
     pub fn namesystem(&self) -> Option<std::sync::Arc<hdfs_namenode::Namesystem>> {
-        self.namenode.as_ref().and_then(|r| r.namesystem.clone())
+        let i = self.leader().unwrap_or(0);
+        self.namesystem_of(i)
     }
 
     async fn spawn_datanode(&self, i: usize) -> anyhow::Result<Running> {
@@ -237,25 +264,39 @@ impl MiniCluster {
         Ok(())
     }
 
-    /// Kills the namenode (no checkpoint, as a `kill -9` would) and starts it again on the same
-    /// address and data dir.
+    /// Stops the (first) namenode, gracefully or as a `kill -9` would (no fsimage), and starts it
+    /// again on the same address and data dir.
     pub async fn restart_namenode(&mut self, graceful: bool) -> anyhow::Result<()> {
-        if let Some(r) = self.namenode.take() {
+        self.stop_namenode(0, graceful).await;
+        self.start_namenode(0).await
+    }
+
+    /// Stops namenode `i`, gracefully (an fsimage at shutdown) or not.
+    pub async fn stop_namenode(&mut self, i: usize, graceful: bool) {
+        if let Some(r) = self.namenodes.get_mut(i).and_then(Option::take) {
             if graceful { r.stop().await } else { r.kill().await }
         }
-        let dir = self.namenode_dir();
+    }
+
+    /// Starts namenode `i` again on its address and data dir.
+    pub async fn start_namenode(&mut self, i: usize) -> anyhow::Result<()> {
+        let dir = self.namenode_dir_of(i);
         wait_until(&format!("{} to be released", dir.display()), SETTLE_TIMEOUT, || async {
             !hdfs_namenode::in_use(&dir)
         })
         .await?;
-        let listener = bind_again(self.namenode_addr).await?;
-        self.namenode = Some(self.spawn_namenode(listener).await?);
+        let listener = bind_again(self.namenode_addrs[i]).await?;
+        self.namenodes[i] = Some(self.spawn_namenode(i, listener).await?);
         Ok(())
     }
 
-    /// A raw gRPC client of the namenode.
+    /// A raw gRPC client of the namenode (the group's leader, once there is one).
     pub async fn namenode_client(&self) -> anyhow::Result<ClientProtocolClient<tonic::transport::Channel>> {
-        let channel = hdfs_proto::grpc::endpoint(&self.namenode_url())?.connect().await?;
+        let addr = match self.namenode_addrs.len() {
+            1 => self.namenode_addrs[0],
+            _ => self.namenode_addrs[self.leader().context("no namenode leads")?],
+        };
+        let channel = hdfs_proto::grpc::endpoint(&format!("http://{addr}"))?.connect().await?;
         Ok(ClientProtocolClient::new(channel))
     }
 
@@ -372,10 +413,7 @@ async fn bind_again(addr: SocketAddr) -> anyhow::Result<TcpListener> {
 
 impl Drop for MiniCluster {
     fn drop(&mut self) {
-        if let Some(r) = self.namenode.take() {
-            r.task.abort();
-        }
-        for r in self.datanodes.iter_mut().filter_map(Option::take) {
+        for r in self.namenodes.iter_mut().chain(self.datanodes.iter_mut()).filter_map(Option::take) {
             r.task.abort();
         }
     }

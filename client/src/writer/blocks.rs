@@ -16,7 +16,7 @@ use hdfs_proto::pb::namenode as pb;
 use tokio::sync::mpsc;
 
 use super::pipeline::{Broken, Pipeline};
-use crate::conn::{Conn, request};
+use crate::conn::{Conn, rpc};
 use crate::error::{Error, Result};
 
 /// Longest wait for the namenode to hear of the last block's replicas at close.
@@ -122,8 +122,7 @@ impl BlockWriter {
             }
             self.conn.drop_datanode(&broken.bad);
             let req = pb::UpdatePipelineRequest { path, client_name: client, block_id: p.block.block_id };
-            p.block.generation_stamp =
-                self.conn.namenode().update_pipeline(request(req)).await?.into_inner().generation_stamp;
+            p.block.generation_stamp = rpc!(self.conn, update_pipeline, req).await?.generation_stamp;
             let from = p.acked_len();
             match p.connect(&self.conn, Some(from)).await {
                 Ok(()) => return Ok(()),
@@ -144,12 +143,8 @@ impl BlockWriter {
                 previous: self.previous,
                 exclude_datanodes: exclude.clone(),
             };
-            let located = self
-                .conn
-                .namenode()
-                .add_block(request(req))
+            let located = rpc!(self.conn, add_block, req)
                 .await?
-                .into_inner()
                 .block
                 .ok_or_else(|| Error::InvalidArgument("namenode sent no block".into()))?;
             let mut p = Pipeline::new(located)?;
@@ -163,7 +158,7 @@ impl BlockWriter {
                         client_name: self.conn.client_name().to_string(),
                         block_id: p.block.block_id,
                     };
-                    self.conn.namenode().abandon_block(request(req)).await?;
+                    rpc!(self.conn, abandon_block, req).await?;
                     exclude.push(broken.bad);
                 }
                 Err(broken) => return Err(broken.error),
@@ -181,7 +176,7 @@ impl BlockWriter {
                 client_name: self.conn.client_name().to_string(),
                 last: self.previous,
             };
-            if self.conn.namenode().complete(request(req)).await?.into_inner().completed {
+            if rpc!(self.conn, complete, req).await?.completed {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {

@@ -34,7 +34,7 @@ mod repair;
 mod reports;
 mod safemode;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 pub use blockmap::BlockEntry;
@@ -107,6 +107,11 @@ pub struct BlockManager {
     to_check: HashSet<BlockId>,
     pub safe_mode: SafeMode,
     history: Vec<ScheduledCopy>,
+    /// Replicas reported of blocks the namespace has not reached yet (on a member that lags
+    /// the leader), recorded when the op that allocates the block is applied.
+    /// Each with when it was reported: on the leader, one still unapplied after `dead_after`
+    /// belongs to no namespace this group has (an old cluster's) and is deleted.
+    ahead: HashMap<BlockId, Vec<(NodeIdx, ReportedReplica, Instant)>>,
     heartbeat: Duration,
     dead_after: Duration,
     max_streams: u32,
@@ -123,6 +128,7 @@ impl BlockManager {
             to_check: HashSet::new(),
             safe_mode: SafeMode::new(config.safemode_threshold, config.safemode_extension),
             history: Vec::new(),
+            ahead: HashMap::new(),
             heartbeat: config.heartbeat_interval,
             dead_after: config.dead_after,
             max_streams: config.max_replication_streams,
@@ -191,9 +197,49 @@ impl BlockManager {
         choose_targets(candidates, n, block_size, exclude)
     }
 
-    /// Records a block of a file (newly allocated, or loaded).
+    /// Records a block of a file (newly allocated, or loaded), with any replica reported before
+    /// this member applied it.
     pub fn add_block(&mut self, block: &Block, file: InodeId) {
         self.blocks.insert(block.id, block.generation_stamp, file);
+        self.take_ahead(block.id, block.generation_stamp);
+    }
+
+    /// On the leader: replicas kept aside for longer than `dead_after` are of no op this group
+    /// will apply; they are deleted as orphans.
+    pub(super) fn expire_ahead(&mut self, now: Instant) {
+        let dead_after = self.dead_after;
+        let mut expired = Vec::new();
+        self.ahead.retain(|_, q| {
+            q.retain(|(idx, r, at)| {
+                let old = now.duration_since(*at) > dead_after;
+                if old {
+                    expired.push((*idx, r.block_ref()));
+                }
+                !old
+            });
+            !q.is_empty()
+        });
+        for (idx, block) in expired {
+            tracing::info!(block = %block.id, datanode = %self.nodes.get(idx).id, "replica of a block no op allocated: deleting");
+            self.nodes.get_mut(idx).pending_deletes.push(block);
+        }
+    }
+
+    /// Records the replicas of `block` at `generation_stamp` reported before this member had
+    /// applied the op that made them current.
+    fn take_ahead(&mut self, block: BlockId, generation_stamp: GenStamp) {
+        let Some(queued) = self.ahead.remove(&block) else { return };
+        let (now, later): (Vec<_>, Vec<_>) =
+            queued.into_iter().partition(|(_, r, _)| r.generation_stamp == generation_stamp);
+        if !later.is_empty() {
+            self.ahead.insert(block, later);
+        }
+        for (idx, r, _) in now {
+            if self.blocks.add_replica(r.block, r.generation_stamp, idx) {
+                self.nodes.get_mut(idx).blocks.insert(r.block);
+                self.to_check.insert(r.block);
+            }
+        }
     }
 
     /// Records the pipeline the leader gave a new block: its expected replicas until reported.
@@ -215,6 +261,7 @@ impl BlockManager {
         for n in std::mem::take(&mut e.replicas) {
             self.nodes.get_mut(n).blocks.remove(block);
         }
+        self.take_ahead(block, generation_stamp);
     }
 
     /// Records the replicas a block recovery finalized, under the block's new generation.
@@ -231,6 +278,7 @@ impl BlockManager {
                 self.nodes.get_mut(idx).blocks.insert(block);
             }
         }
+        self.take_ahead(block, generation_stamp);
         self.to_check.insert(block);
     }
 
@@ -249,6 +297,7 @@ impl BlockManager {
                 n.pending_deletes.push(b.block_ref());
             }
             self.queues.remove(b.id);
+            self.ahead.remove(&b.id);
         }
     }
 

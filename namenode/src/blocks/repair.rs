@@ -18,9 +18,14 @@ use crate::namespace::{Block, Namespace};
 
 impl BlockManager {
     /// One round of liveness checks, safe-mode accounting and, on the leader (`lead`), repair
-    /// scheduling. Other members keep their view of replicas current but decide nothing.
-    pub fn tick(&mut self, ns: &Namespace, now: Instant, lead: bool) {
+    /// scheduling. Other members keep their view of replicas current but decide nothing. Safe
+    /// mode is not judged until the namespace has `replayed` the log it had at start-up (before
+    /// that, its block count says nothing).
+    pub fn tick(&mut self, ns: &Namespace, now: Instant, lead: bool, replayed: bool) {
         self.check_liveness(now);
+        if self.safe_mode.is_on() && !replayed {
+            return;
+        }
         if self.safe_mode.is_on() {
             let (reported, total) = self.reported_blocks(ns);
             if self.safe_mode.update(reported, total, now) {
@@ -34,6 +39,7 @@ impl BlockManager {
             self.to_check.clear();
             return;
         }
+        self.expire_ahead(now);
         for (block, copy) in self.pending.take_failed(now, None) {
             tracing::warn!(block = %block, source = %self.nodes.get(copy.source).id, "copy not confirmed in time; will retry");
             self.copy_failed(block, &copy);

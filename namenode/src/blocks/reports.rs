@@ -2,8 +2,15 @@
 //! holds exactly these replicas), the incremental one it sends as each replica is finalized or
 //! deleted, and the bad-replica reports of readers and scanners. Each reported replica is checked
 //! against the namespace: an unknown block or a stale generation stamp is an orphan, deleted.
+//!
+//! Datanodes report to every member of the namenode group, and a member that is not the leader
+//! may hear of a replica before it has applied the op that allocated its block. Such a replica
+//! (of a block id the namespace has not reached yet) is kept aside until that op is applied
+//! (HDFS's standby queues these as `PendingDataNodeMessages`), so a member that becomes leader
+//! knows every replica at once.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
 use hdfs_proto::BlockId;
 
@@ -34,6 +41,10 @@ impl BlockManager {
         }
         for r in unfinished {
             let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
+            if known_gen.is_none() && r.block >= ns.next_block_id() {
+                // Of a block this member has not applied yet: its report follows when finalized.
+                continue;
+            }
             if self.is_under_construction(ns, r.block) {
                 // Kept for block recovery, which must know where it is (also after a restart).
                 self.blocks.add_expected(r.block, idx);
@@ -78,6 +89,9 @@ impl BlockManager {
         }
         for r in deleted {
             self.forget_replica(r.block, idx);
+            if let Some(q) = self.ahead.get_mut(&r.block) {
+                q.retain(|(n, _, _)| *n != idx);
+            }
         }
         Ok(confirmed)
     }
@@ -105,9 +119,15 @@ impl BlockManager {
             .filter(|&len| len > 0);
         let len_ok = expected_len.is_none_or(|len| len == r.num_bytes);
         let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);
+        if known_gen.is_none() && r.block >= ns.next_block_id() {
+            // A block this member has not applied yet: kept until it is (see the module doc).
+            self.ahead.entry(r.block).or_default().push((idx, *r, Instant::now()));
+            return true;
+        }
         if known_gen.is_some_and(|g| r.generation_stamp > g) && self.is_under_construction(ns, r.block) {
-            // Finalized by a block recovery the namenode has not committed yet: the commit
-            // records it.
+            // Of a generation this member has not applied yet (a pipeline or block recovery):
+            // recorded when it is.
+            self.ahead.entry(r.block).or_default().push((idx, *r, Instant::now()));
             return true;
         }
         if len_ok && self.blocks.add_replica(r.block, r.generation_stamp, idx) {

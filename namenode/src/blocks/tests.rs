@@ -74,11 +74,12 @@ fn an_unfinished_replica_of_the_current_generation_is_not_deleted() {
     let current = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "dn", &[], &[current]).unwrap();
     assert!(deletes(&mut bm).is_empty());
-    // An older generation (left by a pipeline recovery) and an unknown block are junk.
+    // An older generation (left by a pipeline recovery) and an unknown block (one the namespace
+    // has passed) are junk.
     let stale = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(0), num_bytes: 10 };
-    let unknown = ReportedReplica { block: BlockId(9), generation_stamp: GenStamp(1), num_bytes: 10 };
+    let unknown = ReportedReplica { block: BlockId(0), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "dn", &[], &[stale, unknown]).unwrap();
-    assert_eq!(deletes(&mut bm), vec![BlockRef::new(1, 0), BlockRef::new(9, 1)]);
+    assert_eq!(deletes(&mut bm), vec![BlockRef::new(1, 0), BlockRef::new(0, 1)]);
 }
 
 #[test]
@@ -95,13 +96,53 @@ fn a_copy_not_confirmed_in_time_is_scheduled_again() {
     let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "a", &[replica], &[]).unwrap();
 
-    bm.tick(&ns, t0, true);
+    bm.tick(&ns, t0, true, true);
     assert_eq!(bm.history().len(), 1, "one copy for the missing replica");
     assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
-    bm.tick(&ns, t0 + Duration::from_millis(500), true);
+    bm.tick(&ns, t0 + Duration::from_millis(500), true, true);
     assert_eq!(bm.history().len(), 1, "still in flight");
     // No report from the target within the timeout: the stream is returned, the copy retried.
-    bm.tick(&ns, t0 + Duration::from_secs(2), true);
+    bm.tick(&ns, t0 + Duration::from_secs(2), true, true);
     assert_eq!(bm.history().len(), 2);
     assert_eq!(bm.nodes.get(bm.nodes.lookup("a").unwrap()).streams, 1);
+}
+
+#[test]
+fn a_replica_reported_before_its_block_is_applied_is_kept_until_it_is() {
+    // A member behind the leader: the namespace has block 1; a datanode already reports block 2
+    // (allocated by an op this member has not applied yet) and a newer generation of block 1.
+    let (mut ns, mut bm) = setup();
+    let early = ReportedReplica { block: BlockId(2), generation_stamp: GenStamp(1), num_bytes: 5 };
+    bm.incremental_report(&ns, "dn", &[early], &[]).unwrap();
+    assert!(deletes(&mut bm).is_empty(), "not an orphan: its op is on the way");
+    assert!(bm.read_locations(BlockId(2)).is_empty());
+
+    // The op arrives: the replica counts from then on.
+    let create = Op::Create {
+        path: "/g".into(),
+        client: "c".into(),
+        replication: 1,
+        block_size: 1 << 20,
+        overwrite: false,
+        create_parent: false,
+        mtime_ms: 0,
+    };
+    let file = ns.apply(&create).unwrap().created.unwrap();
+    let add = Op::AddBlock { path: "/g".into(), previous: None, block: BlockId(2), generation_stamp: GenStamp(1) };
+    let (_, block) = ns.apply(&add).unwrap().added_block.unwrap();
+    bm.add_block(&block, file);
+    assert_eq!(bm.read_locations(BlockId(2)).len(), 1, "recorded when its block was applied");
+
+    // A block id the namespace has passed is a true orphan, deleted as before.
+    let orphan = ReportedReplica { block: BlockId(0), generation_stamp: GenStamp(1), num_bytes: 5 };
+    bm.incremental_report(&ns, "dn", &[orphan], &[]).unwrap();
+    assert_eq!(deletes(&mut bm), vec![BlockRef::new(0, 1)]);
+
+    // One no op ever allocates (an old cluster's replica) is deleted by the leader in time.
+    let foreign = ReportedReplica { block: BlockId(99), generation_stamp: GenStamp(1), num_bytes: 5 };
+    bm.incremental_report(&ns, "dn", &[foreign], &[]).unwrap();
+    bm.expire_ahead(Instant::now());
+    assert!(deletes(&mut bm).is_empty(), "kept while its op may still come");
+    bm.expire_ahead(Instant::now() + bm.dead_after * 2);
+    assert_eq!(deletes(&mut bm), vec![BlockRef::new(99, 1)]);
 }

@@ -197,6 +197,11 @@ impl EditLog {
         self.inner.shared.has_failed()
     }
 
+    /// The last entry's index (0 for an empty log).
+    pub fn last_index(&self) -> u64 {
+        self.mem().last_log_id().map_or(0, |l| l.index)
+    }
+
     fn write_meta(&self, meta: &Meta) -> Result<()> {
         write_file(&self.inner.dir, META_FILE, META_MAGIC, meta)
     }

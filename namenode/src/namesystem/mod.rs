@@ -69,6 +69,8 @@ pub struct Namesystem {
     log: EditLog,
     /// Wakes the replication monitor before its next interval.
     wake: tokio::sync::Notify,
+    /// The last log index at start-up: safe mode is not judged before it is applied.
+    replay_to: u64,
 }
 
 fn now_ms() -> u64 {
@@ -80,6 +82,7 @@ impl Namesystem {
     /// starts this member; the group is formed on first start unless `config.join`.
     pub async fn open(config: Config) -> Result<Self> {
         let (log, guard) = EditLog::open(&config.data_dir)?;
+        let replay_to = log.last_index();
         let state = State::load(&config)?;
         let state = Arc::new(Mutex::new(state));
         let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
@@ -114,6 +117,7 @@ impl Namesystem {
             log_guard: Mutex::new(Some(guard)),
             log,
             wake: tokio::sync::Notify::new(),
+            replay_to,
         };
         ns.form_group().await?;
         Ok(ns)

@@ -63,8 +63,9 @@ impl Namesystem {
                 st.leases.renew_all(now);
                 st.bm.take_over();
             }
+            let replayed = st.applied.map_or(0, |l| l.index) >= self.replay_to;
             let State { ns, bm, .. } = &mut *st;
-            bm.tick(ns, now, leading);
+            bm.tick(ns, now, leading, replayed);
             let closable = if !leading || st.bm.safe_mode.is_on() {
                 Vec::new()
             } else {
