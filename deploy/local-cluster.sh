@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Builds the binaries and runs a namenode and three datanodes on loopback, in the foreground.
-# Data and logs go under one directory (default .local-cluster/ in the repository; or pass
-# one). Ctrl-C stops every node cleanly. Then, from another terminal: `hdfs put FILE /` works
-# with no configuration (the namenode listens on 127.0.0.1:8020, the CLI's default).
+# Builds the binaries and runs a namenode (or a group of NAMENODES) and three datanodes on
+# loopback, in the foreground. Data and logs go under one directory (default .local-cluster/ in
+# the repository; or pass one). Ctrl-C stops every node cleanly. Then, from another terminal:
+# `hdfs put FILE /` works with no configuration (the namenode listens on 127.0.0.1:8020, the
+# CLI's default); with NAMENODES=3 the members listen on 8020, 8021 and 8022, and the script
+# prints the HDFS_NAMENODE to export.
 #
-#   deploy/local-cluster.sh [DIR]        env: DATANODES=3 NAMENODE_PORT=8020 PROFILE=release
+#   deploy/local-cluster.sh [DIR]    env: NAMENODES=1 DATANODES=3 NAMENODE_PORT=8020 PROFILE=release
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mkdir -p "${1:-$repo/.local-cluster}" && cd "${1:-$repo/.local-cluster}" && pwd)
 datanodes=${DATANODES:-3}
+namenodes=${NAMENODES:-1}
 nn_port=${NAMENODE_PORT:-8020}
 profile=${PROFILE:-release}
 
@@ -29,11 +32,25 @@ stop() {
 trap stop INT TERM EXIT
 
 mkdir -p "$dir/logs"
-"$bin/namenode" --rpc-addr "127.0.0.1:$nn_port" --data-dir "$dir/namenode" >>"$dir/logs/namenode.log" 2>&1 &
-pids+=($!)
+urls=() peers=()
+for n in $(seq 1 "$namenodes"); do
+    urls+=("http://127.0.0.1:$((nn_port + n - 1))")
+    peers+=("$n=127.0.0.1:$((nn_port + n - 1))")
+done
+nn_urls=$(IFS=,; echo "${urls[*]}")
+if [ "$namenodes" -eq 1 ]; then
+    "$bin/namenode" --rpc-addr "127.0.0.1:$nn_port" --data-dir "$dir/namenode" >>"$dir/logs/namenode.log" 2>&1 &
+    pids+=($!)
+else
+    for n in $(seq 1 "$namenodes"); do
+        "$bin/namenode" --id "$n" --peers "$(IFS=,; echo "${peers[*]}")" --rpc-addr "127.0.0.1:$((nn_port + n - 1))" \
+            --data-dir "$dir/namenode-$n" >>"$dir/logs/namenode-$n.log" 2>&1 &
+        pids+=($!)
+    done
+fi
 for i in $(seq 1 "$datanodes"); do
     port=$((9865 + i))
-    "$bin/datanode" --namenode "http://127.0.0.1:$nn_port" --rpc-addr "127.0.0.1:$port" \
+    "$bin/datanode" --namenode "$nn_urls" --rpc-addr "127.0.0.1:$port" \
         --data-dir "$dir/datanode-$i" >>"$dir/logs/datanode-$i.log" 2>&1 &
     pids+=($!)
 done
@@ -42,7 +59,7 @@ done
 for _ in $(seq 1 100); do
     # grep exits 1 while no datanode has registered yet; under pipefail that must not end the script.
     live=$({ grep -c "registered with the namenode" "$dir"/logs/datanode-*.log 2>/dev/null || true; } | awk -F: '{s+=($2>0)} END {print s+0}')
-    if [ "$live" -ge "$datanodes" ] && "$bin/hdfs" --namenode "http://127.0.0.1:$nn_port" ls / >/dev/null 2>&1; then
+    if [ "$live" -ge "$datanodes" ] && "$bin/hdfs" --namenode "$nn_urls" ls / >/dev/null 2>&1; then
         break
     fi
     for pid in "${pids[@]}"; do
@@ -52,8 +69,13 @@ for _ in $(seq 1 100); do
 done
 
 cat <<MSG
-cluster up: namenode http://127.0.0.1:$nn_port, $datanodes datanodes (ports 9866..$((9865 + datanodes)))
+cluster up: namenode(s) $nn_urls, $datanodes datanodes (ports 9866..$((9865 + datanodes)))
 data: $dir    logs: $dir/logs (tail -f $dir/logs/*.log)
+MSG
+if [ "$namenodes" -gt 1 ]; then
+    echo "export HDFS_NAMENODE=$nn_urls     # then: hdfs haadmin -getAllServiceState"
+fi
+cat <<MSG
 try:  $bin/hdfs put README.md /   &&   $bin/hdfs ls /
 Ctrl-C stops the cluster.
 MSG

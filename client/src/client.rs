@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use crate::admin::{self, DatanodeReport, FsckReport, SafeModeAction};
 use crate::conn::{Conn, path, rpc};
 use crate::error::{Error, Result};
+use crate::group::{self, NamenodeStatus};
 use crate::reader::FileReader;
 use crate::writer::FileWriter;
 
@@ -350,6 +351,23 @@ impl Client {
     /// Returns the node's address.
     pub async fn decommission(&self, node: &str, decommission: bool) -> Result<String> {
         admin::decommission(&self.conn, node, decommission).await
+    }
+
+    /// Every namenode of the group, each as it describes itself (`hdfs haadmin`).
+    pub async fn namenode_group(&self) -> Vec<NamenodeStatus> {
+        group::group_status(&self.conn).await
+    }
+
+    /// Adds namenode `id` at `address` (`host:port`) to the group: it catches up as a learner,
+    /// then votes. Start it first with `--join`.
+    pub async fn add_namenode(&self, id: u64, address: &str) -> Result<()> {
+        let add = pb::AddMember { id, address: address.trim_start_matches("http://").to_string() };
+        group::change_membership(&self.conn, pb::change_membership_request::Change::Add(add)).await
+    }
+
+    /// Removes namenode `id` from the group.
+    pub async fn remove_namenode(&self, id: u64) -> Result<()> {
+        group::change_membership(&self.conn, pb::change_membership_request::Change::Remove(id)).await
     }
 }
 

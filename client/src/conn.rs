@@ -155,6 +155,11 @@ impl Conn {
         (m.url.clone(), m.client.clone())
     }
 
+    /// The URLs of the namenodes this client knows.
+    pub(crate) fn member_urls(&self) -> Vec<String> {
+        self.shared.members.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|m| m.url.clone()).collect()
+    }
+
     fn member_count(&self) -> usize {
         self.shared.members.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -246,7 +251,8 @@ impl Conn {
         let total = self.member_count();
         let why = last.map_or(String::new(), |(url, s)| format!(" (last: {url}: {})", s.message()));
         Err(Error::Unavailable(format!(
-            "no quorum: {} of {total} namenodes reachable within {CALL_TIMEOUT:?}{why}",
+            "no quorum: {} of {total} namenodes reachable within {CALL_TIMEOUT:?}{why}; \
+             a change this call sent may still be applied once a majority is back",
             answered.len()
         )))
     }
@@ -300,7 +306,7 @@ fn lazy(addr: &str) -> Result<Channel> {
 }
 
 /// Tonic's transport errors say "transport error"; the cause underneath says what happened.
-fn describe_transport(e: &tonic::transport::Error) -> String {
+pub(crate) fn describe_transport(e: &tonic::transport::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -28,12 +28,14 @@
 //!
 //! - `client`: [`Client`], the façade: namespace calls, `create`/`open`, upload and download,
 //!   and the admin calls (`admin`: fsck, datanode report, safe mode, decommission);
-//! - `conn`: the connection state every handle shares (namenode channel, datanode connection
-//!   cache, client name, lease renewal) — readers, writers and admin depend on it, never on
-//!   `client`;
+//! - `conn`: the connection state every handle shares (a channel to each namenode of the group
+//!   and failover to its leader, datanode connection cache, client name, lease renewal) —
+//!   readers, writers and admin depend on it, never on `client`;
 //! - `writer`: [`FileWriter`], split into the `AsyncWrite` front, the background block task and
 //!   one block's pipeline;
 //! - `reader`: [`FileReader`], with its background fetch task;
+//! - `group`: the namenode group's members and roles ([`NamenodeStatus`]) and membership
+//!   changes, for `hdfs haadmin`;
 //! - `error`: [`Error`], one variant per way a caller may branch.
 //!
 //! ```text
@@ -49,11 +51,13 @@ mod admin;
 mod client;
 mod conn;
 mod error;
+mod group;
 mod reader;
 mod writer;
 
 pub use admin::{DatanodeReport, FsckBlock, FsckFile, FsckReport, SafeModeAction};
 pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
+pub use group::NamenodeStatus;
 pub use reader::FileReader;
 pub use writer::{FileWriter, PACKET_SIZE};

@@ -255,3 +255,35 @@ async fn a_namenode_stuck_in_safe_mode_says_why_lists_the_missing_blocks_and_can
     let list = hdfs.ok(&["fsck", "/", "--list-corruptfileblocks"]).await;
     assert!(list.ends_with("has 0 CORRUPT files\n"), "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haadmin_shows_the_namenode_group_in_hadoop_spellings() {
+    let opts = hdfs_tests::ClusterOptions { namenodes: 3, datanodes: 1, replication: 1, ..Default::default() };
+    let cluster = MiniCluster::with_options(opts).await.unwrap();
+    let hdfs = Hdfs { namenode: cluster.namenode_url() };
+    let leader = cluster.wait_leader(None).await.unwrap();
+
+    let states = hdfs.ok(&["haadmin", "-getAllServiceState"]).await;
+    let words: Vec<&str> = states.lines().map(|l| l.split_whitespace().last().unwrap()).collect();
+    assert_eq!(words.iter().filter(|w| **w == "active").count(), 1, "{states}");
+    assert_eq!(words.iter().filter(|w| **w == "standby").count(), 2, "{states}");
+    let leader_id = (leader + 1).to_string();
+    assert_eq!(hdfs.ok(&["haadmin", "-getServiceState", &leader_id]).await.trim(), "active");
+    assert_eq!(hdfs.ok(&["haadmin", "-getServiceState", &format!("nn{leader_id}")]).await.trim(), "active");
+
+    let report: serde_json::Value = serde_json::from_str(&hdfs.ok(&["haadmin", "-report", "--json"]).await).unwrap();
+    let members = report.as_array().unwrap();
+    assert_eq!(members.len(), 3);
+    assert!(members.iter().all(|m| m["term"].as_u64() >= Some(1) && m["applied_index"].as_u64() >= Some(1)));
+    assert!(hdfs.ok(&["report"]).await.contains(&format!("leader {leader_id}")));
+
+    assert!(hdfs.fails(&["haadmin", "-getServiceState", "x"]).await.contains("not a namenode id"));
+    assert!(hdfs.fails(&["haadmin"]).await.contains("usage: hdfs haadmin"));
+    // One member down: it is named unreachable, the others still answer.
+    let mut cluster = cluster;
+    let follower = (leader + 1) % 3;
+    cluster.stop_namenode(follower, false).await;
+    let states = hdfs.ok(&["haadmin", "-getAllServiceState"]).await;
+    assert!(states.contains("unreachable"), "{states}");
+    assert!(states.contains("active"), "{states}");
+}

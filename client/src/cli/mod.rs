@@ -1,11 +1,13 @@
 //! The `hdfs` commands: argument definitions and their implementations.
 
 mod format;
+mod group;
 mod health;
 mod progress;
+mod transfer;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -14,7 +16,6 @@ use hdfs_proto::units::{parse_duration, parse_size};
 
 use format::{Sizes, ls_line};
 use health::SafemodeCommand;
-use progress::Progress;
 
 #[derive(Parser, Debug)]
 #[command(name = "hdfs", version, about = "Move files in and out of the cluster, and look around it")]
@@ -148,6 +149,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The namenode group (Hadoop's spellings): -getAllServiceState, -getServiceState ID,
+    /// -report, -addNameNode ID HOST:PORT, -removeNameNode ID; --json with the first three.
+    #[command(disable_help_flag = true)]
+    Haadmin {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Safe mode: get, enter, leave, or wait until it is off.
     Safemode {
         #[arg(value_enum)]
@@ -186,6 +194,7 @@ impl Command {
             Command::Fsck { .. } => "fsck",
             Command::Report { .. } => "report",
             Command::Safemode { .. } => "safemode",
+            Command::Haadmin { .. } => "haadmin",
             Command::Decommission { .. } => "decommission",
             Command::Recommission { .. } => "recommission",
         }
@@ -206,9 +215,9 @@ pub async fn run(args: Args) -> Result<()> {
                 .overwrite(force)
                 .replication(replication.map_or(Ok(0), check_replication)?)
                 .block_size(block_size.unwrap_or(0));
-            put(&client, &local, &remote, opts, show_progress, args.quiet).await
+            transfer::put(&client, &local, &remote, opts, show_progress, args.quiet).await
         }
-        Command::Get { force, remote, local } => get(&client, &remote, &local, force, show_progress).await,
+        Command::Get { force, remote, local } => transfer::get(&client, &remote, &local, force, show_progress).await,
         Command::Cat { paths } => {
             for p in paths {
                 client.download_to(&p, tokio::io::stdout(), |_| {}).await?;
@@ -271,14 +280,16 @@ pub async fn run(args: Args) -> Result<()> {
             if report.is_healthy() { Ok(()) } else { Err(Error::DataLoss(format!("{path}: CORRUPT"))) }
         }
         Command::Report { json } => {
+            let namenodes = client.namenode_group().await;
             let nodes = client.datanode_report().await?;
             if json {
-                print_json(&serde_json::json!({ "datanodes": nodes }))
+                print_json(&serde_json::json!({ "namenodes": namenodes, "datanodes": nodes }))
             } else {
-                print!("{}", format::report_text(&nodes))
+                print!("{}\n{}", group::group_text(&namenodes), format::report_text(&nodes))
             }
             Ok(())
         }
+        Command::Haadmin { args } => group::haadmin(&client, &args).await,
         Command::Safemode { action, timeout } => health::safemode(&client, action, timeout, args.quiet).await,
         Command::Decommission { node } => {
             let addr = client.decommission(&node, true).await?;
@@ -319,91 +330,6 @@ fn print_json(v: &impl serde::Serialize) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("hdfs: cannot encode JSON: {e}"),
     }
-}
-
-async fn put(
-    client: &Client,
-    local: &Path,
-    remote: &str,
-    opts: CreateOptions,
-    show_progress: bool,
-    quiet: bool,
-) -> Result<()> {
-    let from_stdin = local.as_os_str() == "-";
-    // `put a.txt /dir` puts /dir/a.txt, as `hdfs dfs -put` does.
-    let remote = match client.stat(remote).await {
-        Ok(st) if st.is_dir() => {
-            if from_stdin {
-                return Err(Error::InvalidArgument(format!("{remote}: is a directory; name the file to create")));
-            }
-            let name = local.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            join(remote, &name)?
-        }
-        Ok(_) if !opts.overwrite => {
-            return Err(Error::AlreadyExists(format!("{remote}: already exists (use -f to overwrite)")));
-        }
-        // A trailing slash names a directory: never create a file called like it.
-        Err(Error::NotFound(_)) if remote.len() > 1 && remote.ends_with('/') => {
-            return Err(Error::NotFound(format!("{remote}: no such directory (create it first: hdfs mkdir -p)")));
-        }
-        _ => remote.to_string(),
-    };
-    let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin {
-        (Box::new(tokio::io::stdin()), None)
-    } else {
-        let f = tokio::fs::File::open(local).await.map_err(|e| io_error(local, "open", e))?;
-        let meta = f.metadata().await.map_err(|e| io_error(local, "stat", e))?;
-        if meta.is_dir() {
-            return Err(Error::InvalidArgument(format!("{}: is a directory (put takes files)", local.display())));
-        }
-        (Box::new(f), Some(meta.len()))
-    };
-    let progress = Progress::new(show_progress, size, &remote);
-    let mut writer = client.create(&remote, opts).await.map_err(|e| match e {
-        Error::AlreadyExists(m) => Error::AlreadyExists(format!("{m} (use -f to overwrite)")),
-        Error::NotFound(m) => Error::NotFound(format!("{m} (create it first: hdfs mkdir -p)")),
-        e => e,
-    })?;
-    if !quiet && writer.live_datanodes() < writer.replication() {
-        eprintln!(
-            "hdfs: put: warning: replication {} but only {} live datanode(s): {remote} stays under-replicated until more join",
-            writer.replication(),
-            writer.live_datanodes()
-        );
-    }
-    writer.write_from(reader, |n| progress.add(n)).await.map_err(|e| match e {
-        Error::Io { source, .. } => io_error(local, "read", source),
-        e => e,
-    })?;
-    writer.close().await?;
-    progress.finish();
-    Ok(())
-}
-
-fn io_error(path: &Path, what: &str, e: std::io::Error) -> Error {
-    Error::InvalidArgument(format!("{}: cannot {what}: {e}", path.display()))
-}
-
-async fn get(client: &Client, remote: &str, local: &Path, force: bool, show_progress: bool) -> Result<()> {
-    let st = client.stat(remote).await?;
-    if st.is_dir() {
-        return Err(Error::InvalidArgument(format!("{remote}: is a directory (get takes files)")));
-    }
-    if local.as_os_str() == "-" {
-        let progress = Progress::new(show_progress, Some(st.length), remote);
-        client.download_to(remote, tokio::io::stdout(), |n| progress.add(n)).await?;
-        progress.finish();
-        return Ok(());
-    }
-    let local = if local.is_dir() { local.join(basename(remote)) } else { local.to_path_buf() };
-    if local.exists() && !force {
-        return Err(Error::AlreadyExists(format!("{}: already exists (use -f to overwrite)", local.display())));
-    }
-    // Into a temporary sibling renamed at the end: a failed get leaves no partial file.
-    let progress = Progress::new(show_progress, Some(st.length), remote);
-    client.download(remote, &local, |n| progress.add(n)).await?;
-    progress.finish();
-    Ok(())
 }
 
 async fn ls(client: &Client, path: &str, recursive: bool, sizes: Sizes, json: bool) -> Result<()> {
