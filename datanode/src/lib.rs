@@ -40,16 +40,18 @@ mod scanner;
 pub mod store;
 mod transfer;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hdfs_proto::pb::datanode::data_transfer_server::DataTransferServer;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
-use link::{Fencing, NamenodeLink, ReplicaEvents};
+use link::{Fencing, NamenodeLink, ReplicaEvents, namenode_url};
 use reports::{HeartbeatLoop, IncrementalReportLoop};
 use scanner::BlockScanner;
 use store::BlockStore;
@@ -72,6 +74,46 @@ fn advertise(config: &Config, listener: &TcpListener) -> anyhow::Result<String> 
     Ok(local.to_string())
 }
 
+/// What starting the report loops for one more namenode takes.
+struct Reporters {
+    config: Config,
+    fencing: Arc<Fencing>,
+    discovered: mpsc::UnboundedSender<Vec<String>>,
+    datanode_id: String,
+    address: String,
+    store: BlockStore,
+    active: Arc<std::sync::atomic::AtomicU32>,
+    events: ReplicaEvents,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Reporters {
+    /// Starts heartbeats and reports to the namenode at `url`; returns the link.
+    fn start(&self, url: &str) -> anyhow::Result<NamenodeLink> {
+        let link = NamenodeLink::new(
+            url,
+            self.fencing.clone(),
+            self.discovered.clone(),
+            self.datanode_id.clone(),
+            self.address.clone(),
+            self.store.clone(),
+            self.active.clone(),
+        )?;
+        let heartbeat = HeartbeatLoop {
+            link: link.clone(),
+            events: self.events.clone(),
+            tracker: self.tracker.clone(),
+            interval: self.config.heartbeat_interval,
+            block_report_interval: self.config.block_report_interval,
+        };
+        self.tracker.spawn(heartbeat.run(self.shutdown.clone()));
+        let rx = self.events.subscribe();
+        self.tracker.spawn(IncrementalReportLoop { link: link.clone(), rx }.run(self.shutdown.clone()));
+        Ok(link)
+    }
+}
+
 /// Serves the datanode on `listener` until `shutdown` is cancelled.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
@@ -82,33 +124,50 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
 
     let tracker = TaskTracker::new();
-    let namenodes = config.namenodes();
-    let (events, events_rxs) = ReplicaEvents::channel(namenodes.len());
+    let events = ReplicaEvents::default();
     let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address, shutdown.clone());
-    let fencing = Arc::new(Fencing::default());
+    let (discovered, mut discoveries) = mpsc::unbounded_channel::<Vec<String>>();
+    let reporters = Reporters {
+        config: config.clone(),
+        fencing: Arc::new(Fencing::default()),
+        discovered,
+        datanode_id,
+        address,
+        store: store.clone(),
+        active: transfer.active(),
+        events,
+        tracker: tracker.clone(),
+        shutdown: shutdown.clone(),
+    };
+    let mut known = HashSet::new();
     let mut links = Vec::new();
-    for (url, rx) in namenodes.iter().zip(events_rxs) {
-        let link = NamenodeLink::new(
-            url,
-            fencing.clone(),
-            datanode_id.clone(),
-            address.clone(),
-            store.clone(),
-            transfer.active(),
-        )?;
-        let heartbeat = HeartbeatLoop {
-            link: link.clone(),
-            events: events.clone(),
-            tracker: tracker.clone(),
-            interval: config.heartbeat_interval,
-            block_report_interval: config.block_report_interval,
-        };
-        tracker.spawn(heartbeat.run(shutdown.clone()));
-        tracker.spawn(IncrementalReportLoop { link: link.clone(), rx }.run(shutdown.clone()));
-        links.push(link);
+    for url in config.namenodes() {
+        if known.insert(namenode_url(&url)) {
+            links.push(reporters.start(&namenode_url(&url))?);
+        }
     }
     let scanner = BlockScanner { links, bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
     tracker.spawn(scanner.run(shutdown.clone()));
+    // Members added to the group later, as the namenodes list them in heartbeat replies.
+    tracker.spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            loop {
+                let urls = tokio::select! {
+                    u = discoveries.recv() => match u { Some(u) => u, None => return },
+                    _ = shutdown.cancelled() => return,
+                };
+                for url in urls.iter().map(|u| namenode_url(u)) {
+                    if known.insert(url.clone()) {
+                        tracing::info!(namenode = %url, "a namenode joined the group; reporting to it too");
+                        if let Err(e) = reporters.start(&url) {
+                            tracing::warn!(namenode = %url, error = %e, "cannot report to a new namenode");
+                        }
+                    }
+                }
+            }
+        }
+    });
 
     let router = hdfs_proto::grpc::server().add_service(
         DataTransferServer::new(transfer)

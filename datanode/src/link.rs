@@ -53,21 +53,23 @@ pub(crate) enum Event {
     Deleted(ReplicaInfo),
 }
 
-/// Where the block store's users announce finalized and deleted replicas: to every namenode.
-#[derive(Clone)]
-pub(crate) struct ReplicaEvents(Vec<mpsc::UnboundedSender<Event>>);
+/// Where the block store's users announce finalized and deleted replicas: to every namenode's
+/// report loop (one subscribes as each namenode becomes known; its full report at registration
+/// covers what happened before).
+#[derive(Clone, Default)]
+pub(crate) struct ReplicaEvents(Arc<Mutex<Vec<mpsc::UnboundedSender<Event>>>>);
 
 impl ReplicaEvents {
-    /// One sender, and a receiver for each of `namenodes`.
-    pub(crate) fn channel(namenodes: usize) -> (Self, Vec<ReplicaEventsRx>) {
-        let (txs, rxs) = (0..namenodes).map(|_| mpsc::unbounded_channel()).unzip::<_, _, Vec<_>, Vec<_>>();
-        (Self(txs), rxs.into_iter().map(ReplicaEventsRx).collect())
+    /// A receiver of every event from now on.
+    pub(crate) fn subscribe(&self) -> ReplicaEventsRx {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(tx);
+        ReplicaEventsRx(rx)
     }
 
     fn send(&self, ev: Event) {
-        for tx in &self.0 {
-            let _ = tx.send(ev.clone());
-        }
+        let mut txs = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        txs.retain(|tx| tx.send(ev.clone()).is_ok());
     }
 
     pub(crate) fn received(&self, info: ReplicaInfo) {
@@ -120,6 +122,12 @@ impl ReplicaEventsRx {
     }
 }
 
+/// A namenode's URL from `host:port` or a URL, so the same member is named once.
+pub(crate) fn namenode_url(addr: &str) -> String {
+    let a = addr.trim().trim_end_matches('/');
+    if a.contains("://") { a.to_string() } else { format!("http://{a}") }
+}
+
 /// A replica as the namenode names it.
 pub(crate) fn extended(i: &ReplicaInfo) -> pb::ExtendedBlock {
     pb::ExtendedBlock { num_bytes: i.len, ..i.block.into() }
@@ -131,6 +139,9 @@ pub(crate) struct NamenodeLink {
     /// The namenode's URL, for logs.
     pub(crate) url: String,
     pub(crate) fencing: Arc<Fencing>,
+    /// Where the heartbeat loop passes on the group's members as a namenode lists them, so
+    /// links to members added later are made.
+    pub(crate) discovered: mpsc::UnboundedSender<Vec<String>>,
     pub(crate) client: DatanodeProtocolClient<Channel>,
     /// For reporting bad replicas (a `ClientProtocol` call, as readers make it).
     pub(crate) client_protocol: ClientProtocolClient<Channel>,
@@ -143,9 +154,11 @@ pub(crate) struct NamenodeLink {
 impl NamenodeLink {
     /// A link to the namenode at `url` that connects on first use (the heartbeat loop retries
     /// until it is up).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         url: &str,
         fencing: Arc<Fencing>,
+        discovered: mpsc::UnboundedSender<Vec<String>>,
         datanode_id: String,
         address: String,
         store: BlockStore,
@@ -155,6 +168,7 @@ impl NamenodeLink {
         Ok(Self {
             url: url.to_string(),
             fencing,
+            discovered,
             client: DatanodeProtocolClient::new(channel.clone())
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),

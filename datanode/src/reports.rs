@@ -63,6 +63,9 @@ impl HeartbeatLoop {
                             0 => self.interval,
                             ms => self.interval.min(Duration::from_millis(u64::from(ms))),
                         };
+                        if !reply.namenodes.is_empty() {
+                            let _ = self.link.discovered.send(reply.namenodes);
+                        }
                         if self.link.fencing.admits(reply.term, reply.leader) {
                             for cmd in reply.commands {
                                 self.execute(cmd).await;

@@ -60,6 +60,11 @@ pub struct Config {
     /// group of one.
     #[arg(long, env = "NAMENODE_PEERS", value_parser = Peers::parse)]
     pub peers: Option<Peers>,
+    /// The `host:port` clients, datanodes and other members reach this namenode at, when it is
+    /// not named in --peers (a group of one, or a member started with --join). Default: the
+    /// listen address, with this host's name in place of 0.0.0.0.
+    #[arg(long, env = "NAMENODE_ADVERTISE_ADDR")]
+    pub advertise_addr: Option<String>,
     /// Join a running group instead of forming one: start empty and wait to be added
     /// (`hdfs haadmin -addNameNode ID HOST:PORT` on the group).
     #[arg(long, env = "NAMENODE_JOIN")]

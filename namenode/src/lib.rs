@@ -75,10 +75,28 @@ pub use raft::Peers;
 pub use rpc::{CALL_ID_HEADER, CLIENT_ID_HEADER};
 
 /// Serves the namenode on `listener` until `shutdown` is cancelled, then writes an fsimage.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
+    if config.advertise_addr.is_none() {
+        config.advertise_addr = Some(advertise(&listener)?);
+    }
     let ns = Arc::new(Namesystem::open(config).await?);
     serve(ns, listener, shutdown).await
+}
+
+/// The listener's address, with this host's name in place of an unspecified IP (so containers
+/// advertise a name their peers resolve).
+fn advertise(listener: &TcpListener) -> anyhow::Result<String> {
+    let local = listener.local_addr()?;
+    if local.ip().is_unspecified() {
+        let host = hostname().unwrap_or_else(|| "localhost".into());
+        return Ok(format!("{host}:{}", local.port()));
+    }
+    Ok(local.to_string())
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty())
 }
 
 /// How long shutdown waits for open connections.

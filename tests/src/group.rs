@@ -62,6 +62,22 @@ impl MiniCluster {
         }
     }
 
+    /// Starts one more namenode with `--join` (empty, waiting to be added); returns its index.
+    /// Add it with `hdfs_client::Client::add_namenode(index + 1, address)`.
+    pub async fn join_namenode(&mut self) -> anyhow::Result<usize> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let i = self.namenode_addrs.len();
+        self.namenode_addrs.push(listener.local_addr()?);
+        let nn = self.spawn_namenode(i, listener).await?;
+        self.namenodes.push(Some(nn));
+        Ok(i)
+    }
+
+    /// The `host:port` of namenode `i`.
+    pub fn namenode_addr(&self, i: usize) -> String {
+        self.namenode_addrs[i].to_string()
+    }
+
     /// Waits until every running member has applied as far as the leader has.
     pub async fn wait_namenodes_caught_up(&self) -> anyhow::Result<()> {
         wait_until("every namenode to catch up with the leader", SETTLE_TIMEOUT, || async {

@@ -207,10 +207,15 @@ impl MiniCluster {
         config.max_replication_streams = self.opts.max_replication_streams;
         config.lease_hard_limit = self.opts.lease_hard_limit;
         config.safemode_extension = self.opts.safemode_extension;
-        if self.namenode_addrs.len() > 1 {
+        config.advertise_addr = Some(self.namenode_addrs[i].to_string());
+        if i >= self.opts.namenodes.max(1) {
+            // Started after the group formed: it waits to be added (`join_namenode`).
             config.id = i as u64 + 1;
-            let peers: Vec<String> =
-                self.namenode_addrs.iter().enumerate().map(|(j, a)| format!("{}={a}", j + 1)).collect();
+            config.join = true;
+        } else if self.namenode_addrs.len() > 1 {
+            config.id = i as u64 + 1;
+            let founders = self.namenode_addrs.iter().take(self.opts.namenodes.max(1));
+            let peers: Vec<String> = founders.enumerate().map(|(j, a)| format!("{}={a}", j + 1)).collect();
             config.peers = Some(hdfs_namenode::Peers::parse(&peers.join(",")).map_err(anyhow::Error::msg)?);
         }
         config.validate().map_err(anyhow::Error::msg)?;

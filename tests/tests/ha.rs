@@ -124,3 +124,86 @@ async fn a_retried_call_is_answered_from_the_retry_cache_even_after_failover() {
     .unwrap();
     assert_eq!(c.create(create(9)).await.expect_err("applied once").code(), tonic::Code::AlreadyExists);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_joins_from_a_snapshot_and_a_member_is_removed_while_the_group_serves() {
+    let mut cluster = MiniCluster::with_options(group_options(1)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    for i in 0..20 {
+        client.mkdirs(&format!("/before-join/{i}"), true).await.unwrap();
+    }
+    // A graceful restart of a follower writes its fsimage; the leader's comes from its own.
+    let leader = cluster.wait_leader(None).await.unwrap();
+    cluster.stop_namenode(leader, true).await;
+    cluster.start_namenode(leader).await.unwrap();
+    cluster.wait_leader(None).await.unwrap();
+
+    let joined = cluster.join_namenode().await.unwrap();
+    let status = cluster.namesystem_of(joined).unwrap().group_status();
+    assert!(status.members.is_empty() || !status.members.iter().any(|m| m.voter && m.id == joined as u64 + 1));
+    client.add_namenode(joined as u64 + 1, &cluster.namenode_addr(joined)).await.unwrap();
+    cluster.wait_namenodes_caught_up().await.unwrap();
+    let me = cluster.namesystem_of(joined).unwrap().group_status();
+    assert!(me.members.iter().any(|m| m.id == joined as u64 + 1 && m.voter), "{me:?}");
+    assert_eq!(me.members.len(), 4);
+
+    // The group serves on, and the newcomer has everything.
+    client.mkdirs("/after-join", true).await.unwrap();
+    cluster.wait_namenodes_caught_up().await.unwrap();
+    let newcomer = cluster.namesystem_of(joined).unwrap();
+    assert!(newcomer.group_status().me.applied_index >= 21);
+    // The datanode, started before it joined, learns of it from the others and reports to it.
+    wait_until("the datanode to register with the newcomer", SETTLE_TIMEOUT, || async {
+        newcomer.registered_datanodes() == 1
+    })
+    .await
+    .unwrap();
+
+    // Remove a follower that is not the newcomer: the group is three again and still serves.
+    let leader = cluster.wait_leader(None).await.unwrap();
+    let victim = (0..3).find(|&i| i != leader).unwrap();
+    client.remove_namenode(victim as u64 + 1).await.unwrap();
+    let members = cluster.namesystem_of(leader).unwrap().group_status().members;
+    assert_eq!(members.len(), 3, "{members:?}");
+    cluster.stop_namenode(victim, false).await;
+    client.mkdirs("/after-remove", true).await.unwrap();
+}
+
+/// Starts a namenode with `peers` on `listener`; returns its state and its stop switch.
+async fn member(
+    dir: &std::path::Path,
+    id: u64,
+    peers: &str,
+    listener: tokio::net::TcpListener,
+) -> (std::sync::Arc<hdfs_namenode::Namesystem>, tokio_util::sync::CancellationToken) {
+    let mut config = hdfs_namenode::Config::new(dir.join(format!("nn{id}")));
+    config.id = id;
+    config.peers = Some(hdfs_namenode::Peers::parse(peers).unwrap());
+    let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await.unwrap());
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, stop.clone()));
+    (ns, stop)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_started_with_different_peers_refuse_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l1, l2) = (
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    );
+    let (a1, a2) = (l1.local_addr().unwrap(), l2.local_addr().unwrap());
+    // Member 2 was given a third member the other never heard of.
+    let (n1, s1) = member(dir.path(), 1, &format!("1={a1},2={a2}"), l1).await;
+    let (n2, s2) = member(dir.path(), 2, &format!("1={a1},2={a2},3=127.0.0.1:9"), l2).await;
+    // Neither can win the other's vote, so neither leads, however long they try.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        assert!(!n1.role().1 && !n2.role().1, "a leader formed from members with different --peers");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s1.cancel();
+    s2.cancel();
+    n1.halt().await;
+    n2.halt().await;
+}

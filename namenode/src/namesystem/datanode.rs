@@ -14,6 +14,8 @@ pub struct HeartbeatAnswer {
     /// leader of the highest term it has seen.
     pub term: u64,
     pub leading: bool,
+    /// Every member's `host:port`.
+    pub namenodes: Vec<String>,
 }
 use crate::blocks::{DatanodeReport, ReportedReplica};
 use crate::datanodes::{Command, Storage};
@@ -36,7 +38,7 @@ impl Namesystem {
         // A fifth of an interval: soon enough for the next round of copies, rare enough that
         // a large cluster in repair does not flood the namenode (5 heartbeats per interval).
         let early = (soon && leading).then(|| self.config.heartbeat_interval / 5);
-        Ok(HeartbeatAnswer { commands, early, term, leading })
+        Ok(HeartbeatAnswer { commands, early, term, leading, namenodes: self.member_addresses() })
     }
 
     /// A full block report: finalized replicas, and unfinished ones.
@@ -64,6 +66,11 @@ impl Namesystem {
             self.wake.notify_one();
         }
         Ok(())
+    }
+
+    /// How many datanodes this member has heard from (leader or not; for tests and reports).
+    pub fn registered_datanodes(&self) -> usize {
+        self.lock().bm.datanode_report(Instant::now()).len()
     }
 
     pub fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {

@@ -97,6 +97,12 @@ impl Namesystem {
         GroupStatus { id: self.id, leader, me, members }
     }
 
+    /// Every member's `host:port`, as this member knows the group.
+    pub fn member_addresses(&self) -> Vec<String> {
+        let m = self.raft.metrics().borrow().clone();
+        m.membership_config.membership().nodes().map(|(_, n)| n.addr.clone()).filter(|a| a.contains(':')).collect()
+    }
+
     /// This member's term, and whether it leads in it.
     pub fn role(&self) -> (u64, bool) {
         let metrics = self.raft.metrics();

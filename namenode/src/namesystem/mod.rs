@@ -87,7 +87,7 @@ impl Namesystem {
         let state = Arc::new(Mutex::new(state));
         let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
         let faults = Arc::new(Faults::default());
-        let network = Network { faults: faults.clone() };
+        let network = Network { faults: faults.clone(), peers: config.peers.as_ref().map(|p| p.to_string()) };
         let raft_config = openraft::Config {
             cluster_name: "hdfs-namenodes".into(),
             heartbeat_interval: config.raft_heartbeat.as_millis() as u64,
@@ -133,7 +133,10 @@ impl Namesystem {
         }
         let members: BTreeMap<NodeId, BasicNode> = match &self.config.peers {
             Some(p) => p.0.iter().map(|(id, addr)| (*id, BasicNode::new(addr))).collect(),
-            None => BTreeMap::from([(self.id, BasicNode::new("localhost"))]),
+            None => {
+                let addr = self.config.advertise_addr.clone().unwrap_or_else(|| "localhost:8020".into());
+                BTreeMap::from([(self.id, BasicNode::new(addr))])
+            }
         };
         tracing::info!(members = ?members.keys().collect::<Vec<_>>(), "forming the namenode group");
         match self.raft.initialize(members).await {

@@ -69,10 +69,16 @@ impl Faults {
     }
 }
 
+/// The metadata carrying the sender's `--peers` on every message between members: members
+/// started with different ones refuse each other's messages (see `rpc/raft.rs`).
+pub const PEERS_HEADER: &str = "x-hdfs-peers";
+
 /// Makes a [`Link`] to each member openraft talks to.
 #[derive(Clone)]
 pub struct Network {
     pub faults: Arc<Faults>,
+    /// This member's `--peers`, as sent in [`PEERS_HEADER`].
+    pub peers: Option<String>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for Network {
@@ -84,7 +90,8 @@ impl RaftNetworkFactory<TypeConfig> for Network {
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
         });
-        Link { target, client: client.map_err(|e| e.to_string()), faults: self.faults.clone() }
+        let peers = self.peers.as_deref().and_then(|p| p.parse().ok());
+        Link { target, client: client.map_err(|e| e.to_string()), faults: self.faults.clone(), peers }
     }
 }
 
@@ -93,6 +100,7 @@ pub struct Link {
     target: NodeId,
     client: Result<RaftServiceClient<Channel>, String>,
     faults: Arc<Faults>,
+    peers: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
 }
 
 /// Why a message did not get an answer.
@@ -122,6 +130,9 @@ impl Link {
         let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
         let mut request = tonic::Request::new(RaftMessage { data: data.into() });
         request.set_timeout(option.hard_ttl());
+        if let Some(p) = &self.peers {
+            request.metadata_mut().insert(PEERS_HEADER, p.clone());
+        }
         let mut client = client;
         let answer = match which {
             Rpc::Append => client.append_entries(request).await,
@@ -130,6 +141,9 @@ impl Link {
         };
         let answer = answer.map_err(|s| {
             let e = LinkError(format!("to member {}: {}", self.target, s.message()));
+            if s.code() == tonic::Code::FailedPrecondition {
+                tracing::error!(member = self.target, error = %s.message(), "a member refuses this one");
+            }
             match s.code() {
                 tonic::Code::Unavailable => RPCError::Unreachable(Unreachable::new(&e)),
                 _ => RPCError::Network(NetworkError::new(&e)),

@@ -30,6 +30,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
             next_heartbeat_ms: a.early.map_or(0, |d| d.as_millis().max(1) as u32),
             term: a.term,
             leader: a.leading,
+            namenodes: a.namenodes,
         }))
     }
 

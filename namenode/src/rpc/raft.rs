@@ -11,10 +11,28 @@ use tonic::{Request, Response, Status};
 use super::{Reply, Service};
 use crate::error::Error;
 use crate::namesystem::{GroupStatus, MemberStatus};
+use crate::raft::network::PEERS_HEADER;
 use crate::raft::{NodeId, TypeConfig};
 
-fn decode<T: DeserializeOwned>(req: Request<pb::RaftMessage>) -> Result<T, Status> {
-    bincode::deserialize(&req.into_inner().data).map_err(|e| Status::invalid_argument(format!("raft message: {e}")))
+impl Service {
+    /// Decodes a message from another member, refused if the two were started with different
+    /// `--peers` (they would each form a different group and answer each other's votes).
+    fn decode<T: DeserializeOwned>(&self, req: Request<pb::RaftMessage>) -> Result<T, Status> {
+        let theirs = req.metadata().get(PEERS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let config = self.ns.config();
+        if let (Some(mine), Some(theirs)) = (config.peers.as_ref().map(|p| p.to_string()), theirs)
+            && mine != theirs
+        {
+            let why = format!(
+                "namenode {} was started with --peers {mine}, the sender with --peers {theirs}: \
+                 every member of a group must be given the same --peers",
+                config.id
+            );
+            tracing::error!("refusing a member's message: {why}");
+            return Err(Status::failed_precondition(why));
+        }
+        bincode::deserialize(&req.into_inner().data).map_err(|e| Status::invalid_argument(format!("raft message: {e}")))
+    }
 }
 
 fn encode<T: Serialize>(answer: &T) -> Reply<pb::RaftMessage> {
@@ -50,17 +68,17 @@ fn group(g: GroupStatus) -> pb::GroupStatusResponse {
 #[tonic::async_trait]
 impl pb::raft_service_server::RaftService for Service {
     async fn append_entries(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: AppendEntriesRequest<TypeConfig> = decode(req)?;
+        let rpc: AppendEntriesRequest<TypeConfig> = self.decode(req)?;
         encode(&self.ns.raft().append_entries(rpc).await)
     }
 
     async fn vote(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: VoteRequest<NodeId> = decode(req)?;
+        let rpc: VoteRequest<NodeId> = self.decode(req)?;
         encode(&self.ns.raft().vote(rpc).await)
     }
 
     async fn install_snapshot(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: InstallSnapshotRequest<TypeConfig> = decode(req)?;
+        let rpc: InstallSnapshotRequest<TypeConfig> = self.decode(req)?;
         encode(&self.ns.raft().install_snapshot(rpc).await)
     }
 
