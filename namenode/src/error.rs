@@ -63,6 +63,10 @@ pub enum Error {
     /// The group could not commit or confirm within the call's time (no majority reachable).
     #[error("no quorum: {0}")]
     NoQuorum(String),
+    /// This member's consensus stopped (its edit log failed: a full or broken disk): it serves
+    /// nothing until restarted; clients go to the others.
+    #[error("namenode {id} stopped serving: {why}")]
+    Stopped { id: u64, why: String },
     /// A membership change that cannot be made.
     #[error("{0}")]
     Membership(String),
@@ -145,7 +149,7 @@ impl From<Error> for Status {
             | Error::Membership(_) => Code::FailedPrecondition,
             // UNAVAILABLE means "try another namenode of the group" to clients; this is not that.
             Error::NoLiveDatanodes => Code::ResourceExhausted,
-            Error::NotLeader { .. } | Error::NoQuorum(_) => Code::Unavailable,
+            Error::NotLeader { .. } | Error::NoQuorum(_) | Error::Stopped { .. } => Code::Unavailable,
             Error::CorruptLog { .. } | Error::Storage { .. } => Code::Internal,
         };
         let mut status = Status::new(code, e.detail());
@@ -160,6 +164,9 @@ impl From<Error> for Status {
             }
             Error::NoQuorum(_) => {
                 status.metadata_mut().insert(MEMBER_HEADER, 0u64.into());
+            }
+            Error::Stopped { id, .. } => {
+                status.metadata_mut().insert(MEMBER_HEADER, (*id).into());
             }
             _ => {}
         }

@@ -207,3 +207,51 @@ async fn members_started_with_different_peers_refuse_each_other() {
     n1.halt().await;
     n2.halt().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_and_a_get_streaming_through_a_failover_carry_on() {
+    let mut cluster = MiniCluster::with_options(group_options(3)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    let old = data(6 << 20, 3);
+    put(&client, "/old", &old).await.unwrap();
+    let fresh = data(8 << 20, 4);
+
+    // A writer half way through an 8-block file, and a reader half way through a 6-block one.
+    let mut w = client.create("/fresh", CreateOptions::default()).await.unwrap();
+    w.write_all(&fresh[..4 << 20]).await.unwrap();
+    let mut r = client.open("/old").await.unwrap();
+    let mut got = vec![0u8; 3 << 20];
+    r.read_exact(&mut got).await.unwrap();
+
+    let leader = cluster.wait_leader(None).await.unwrap();
+    cluster.stop_namenode(leader, false).await;
+
+    w.write_all(&fresh[4 << 20..]).await.unwrap();
+    w.shutdown().await.unwrap();
+    r.read_to_end(&mut got).await.unwrap();
+    assert!(got == old, "the read through the failover");
+    assert!(get(&client, "/fresh").await.unwrap() == fresh, "the write through the failover");
+    wait_until("the new leader to see every block replicated", SETTLE_TIMEOUT, || async {
+        client.replica_counts("/fresh").await.is_ok_and(|c| c.len() == 8 && c.iter().all(|&n| n == 3))
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_disk_is_full_stops_acknowledging_and_the_others_carry_on() {
+    let cluster = MiniCluster::with_options(group_options(1)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    client.mkdirs("/before", true).await.unwrap();
+    // The leader's disk fills: it can no longer make anything durable, so it acknowledges
+    // nothing more; the two others elect a new leader and take the writes.
+    let leader = cluster.wait_leader(None).await.unwrap();
+    cluster.namesystem_of(leader).unwrap().simulate_full_disk();
+    client.mkdirs("/after", true).await.unwrap();
+    let new = cluster.wait_leader(Some(leader)).await.unwrap();
+    assert_ne!(new, leader);
+    let names: Vec<String> = client.list("/").await.unwrap().into_iter().map(|s| s.path).collect();
+    assert_eq!(names, ["/after", "/before"]);
+    let full = cluster.namesystem_of(leader).unwrap().group_status().me;
+    assert_ne!(full.role, "leader", "{full:?}");
+}

@@ -192,6 +192,11 @@ impl EditLog {
         self.inner.mem.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Makes every later write fail as on a full disk (for tests of what a member does then).
+    pub fn simulate_full_disk(&self) {
+        self.inner.shared.full.store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// Whether a write or sync failed: the log then refuses everything.
     pub fn has_failed(&self) -> bool {
         self.inner.shared.has_failed()

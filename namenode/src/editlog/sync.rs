@@ -29,6 +29,13 @@ pub(super) struct Shared {
     /// The open segment; held by the syncer while it writes, and by whoever rolls or truncates.
     pub(super) segment: Mutex<fs::File>,
     pub(super) failed: AtomicBool,
+    /// Set by tests to make the next write fail as on a full disk.
+    pub(super) full: AtomicBool,
+}
+
+/// ENOSPC ("No space left on device") on Linux.
+fn libc_enospc() -> i32 {
+    28
 }
 
 impl Shared {
@@ -38,6 +45,7 @@ impl Shared {
             arrived: Condvar::new(),
             segment: Mutex::new(segment),
             failed: AtomicBool::new(false),
+            full: AtomicBool::new(false),
         }
     }
 
@@ -55,7 +63,13 @@ impl Shared {
             let mut p = self.lock_pending();
             (std::mem::take(&mut p.buf), std::mem::take(&mut p.callbacks))
         };
-        let result = if buf.is_empty() { Ok(()) } else { segment.write_all(&buf).and_then(|_| segment.sync_data()) };
+        let result = if buf.is_empty() {
+            Ok(())
+        } else if self.full.load(Ordering::Acquire) {
+            Err(std::io::Error::from_raw_os_error(libc_enospc()))
+        } else {
+            segment.write_all(&buf).and_then(|_| segment.sync_data())
+        };
         if let Err(e) = &result {
             self.fail(e);
         }

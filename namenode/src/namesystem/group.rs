@@ -169,7 +169,7 @@ impl Namesystem {
             Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
                 Err(Error::Membership(format!("could not {what}: {e}")))
             }
-            Ok(Err(RaftError::Fatal(f))) => Err(Error::storage_refused(format!("consensus stopped: {f}"))),
+            Ok(Err(RaftError::Fatal(f))) => Err(Error::Stopped { id: self.id, why: f.to_string() }),
             Err(_) => Err(Error::NoQuorum(format!("could not {what} in time: {}", self.reachability()))),
         }
     }

@@ -158,6 +158,11 @@ impl Namesystem {
         &self.faults
     }
 
+    /// Makes this member's edit log fail every later write as a full disk would (tests).
+    pub fn simulate_full_disk(&self) {
+        self.log.simulate_full_disk();
+    }
+
     pub(crate) fn raft(&self) -> &Raft {
         &self.raft
     }
@@ -194,7 +199,7 @@ impl Namesystem {
         after: impl FnOnce(&mut State, &Effects, T) -> R,
     ) -> Result<R> {
         if self.log.has_failed() {
-            return Err(Error::storage_refused("edit log failed earlier; restart the namenode"));
+            return Err(Error::Stopped { id: self.id, why: "its edit log failed earlier; restart it".into() });
         }
         self.ready_to_lead().await?;
         let (op, carried) = {
@@ -210,7 +215,7 @@ impl Namesystem {
             Ok(Ok(r)) => r,
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => return Err(not_leader(self.id, &f)),
             Ok(Err(RaftError::APIError(e))) => return Err(Error::NoQuorum(e.to_string())),
-            Ok(Err(RaftError::Fatal(f))) => return Err(Error::storage_refused(format!("consensus stopped: {f}"))),
+            Ok(Err(RaftError::Fatal(f))) => return Err(Error::Stopped { id: self.id, why: f.to_string() }),
             Err(_) => return Err(Error::NoQuorum(self.reachability())),
         };
         let fx = response.data.0?;

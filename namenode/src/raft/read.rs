@@ -87,7 +87,7 @@ impl ReadBarrier {
         match f {
             Failed::NotLeader(leader) => Error::NotLeader { id: self.me, leader },
             Failed::NoQuorum(why) => Error::NoQuorum(why),
-            Failed::Stopped(why) => Error::storage_refused(format!("consensus stopped: {why}")),
+            Failed::Stopped(why) => Error::Stopped { id: self.me, why },
         }
     }
 }
