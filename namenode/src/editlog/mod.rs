@@ -31,7 +31,7 @@ mod sync;
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::fs;
-use std::ops::RangeBounds;
+use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -62,25 +62,50 @@ struct Meta {
     committed: Option<LogId>,
 }
 
+/// How many of the newest entries are kept decoded in memory; older ones (wanted only by a
+/// member catching up) are read back from their segment.
+const CACHED: usize = 4096;
+
+/// One entry after the purge point: where it sits on disk, and the entry itself while it is
+/// among the newest (48 bytes a slot otherwise, so the log costs little memory per op).
+struct Slot {
+    log_id: LogId,
+    segment: u64,
+    offset: u64,
+    entry: Option<Box<Entry>>,
+}
+
 /// The entries in memory, and where each sits on disk.
 struct Mem {
     meta: Meta,
-    /// Entries after `meta.purged`, in order, with their segment and offset.
-    entries: VecDeque<(Entry, u64, u64)>,
+    /// Entries after `meta.purged`, in index order.
+    entries: VecDeque<Slot>,
     /// The open segment: its first index and its length including what is pending.
     segment_first: u64,
     segment_len: u64,
+    /// Position in `entries` of the first slot still holding its entry.
+    cached_from: usize,
 }
 
 impl Mem {
     fn last_log_id(&self) -> Option<LogId> {
-        self.entries.back().map(|(e, _, _)| e.log_id).or(self.meta.purged)
+        self.entries.back().map(|s| s.log_id).or(self.meta.purged)
     }
 
     /// Position in `entries` of `index`.
     fn position(&self, index: u64) -> Option<usize> {
-        let first = self.entries.front()?.0.log_id.index;
+        let first = self.entries.front()?.log_id.index;
         index.checked_sub(first).map(|p| p as usize).filter(|&p| p < self.entries.len())
+    }
+
+    /// Drops the decoded entries of all but the newest [`CACHED`] slots that are on disk
+    /// (`durable`: the highest index written and synced).
+    fn evict(&mut self, durable: u64) {
+        let keep_from = self.entries.len().saturating_sub(CACHED);
+        while self.cached_from < keep_from && self.entries[self.cached_from].log_id.index <= durable {
+            self.entries[self.cached_from].entry = None;
+            self.cached_from += 1;
+        }
     }
 }
 
@@ -160,7 +185,7 @@ impl EditLog {
                     });
                 }
                 next = index + 1;
-                entries.push_back((entry, *first, offset));
+                entries.push_back(Slot { log_id: entry.log_id, segment: *first, offset, entry: Some(Box::new(entry)) });
             }
         }
         let (segment_first, path) = match segments.last() {
@@ -183,7 +208,8 @@ impl EditLog {
                 move || shared.run_syncer()
             })
             .map_err(|e| Error::storage("start the syncer for", dir, e))?;
-        let mem = Mem { meta, entries, segment_first, segment_len };
+        let mut mem = Mem { meta, entries, segment_first, segment_len, cached_from: 0 };
+        mem.evict(next.saturating_sub(1));
         let inner = Inner { dir: dir.to_path_buf(), mem: Mutex::new(mem), shared: shared.clone() };
         Ok((Self { inner: Arc::new(inner) }, Syncer { thread: Some(syncer), shared, _lock: lock }))
     }
@@ -225,8 +251,9 @@ impl EditLog {
         let dir = self.inner.dir.clone();
         self.with_segment_flushed(|segment, mem| {
             let Some(pos) = mem.position(index) else { return Ok(()) };
-            let (_, seg_first, offset) = mem.entries[pos];
+            let (seg_first, offset) = (mem.entries[pos].segment, mem.entries[pos].offset);
             mem.entries.truncate(pos);
+            mem.cached_from = mem.cached_from.min(pos);
             for (first, path) in list_segments(&dir)? {
                 if first > seg_first {
                     fs::remove_file(&path).map_err(|e| Error::storage("remove", &path, e))?;
@@ -255,8 +282,9 @@ impl EditLog {
         };
         self.write_meta(&meta)?;
         self.with_segment_flushed(|segment, mem| {
-            while mem.entries.front().is_some_and(|(e, _, _)| e.log_id.index <= log_id.index) {
+            while mem.entries.front().is_some_and(|s| s.log_id.index <= log_id.index) {
                 mem.entries.pop_front();
+                mem.cached_from = mem.cached_from.saturating_sub(1);
             }
             let next = mem.last_log_id().map_or(0, |l| l.index + 1);
             if mem.segment_first <= log_id.index && mem.segment_len > 0 {
@@ -295,7 +323,27 @@ impl RaftLogReader<TypeConfig> for EditLog {
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
         let mem = self.mem();
-        Ok(mem.entries.iter().filter(|(e, _, _)| range.contains(&e.log_id.index)).map(|(e, _, _)| e.clone()).collect())
+        let Some(first) = mem.entries.front().map(|s| s.log_id.index) else { return Ok(Vec::new()) };
+        let start = match range.start_bound() {
+            Bound::Included(&i) => i,
+            Bound::Excluded(&i) => i + 1,
+            Bound::Unbounded => first,
+        }
+        .max(first);
+        let mut out = Vec::new();
+        let Some(from) = mem.position(start) else { return Ok(out) };
+        for slot in mem.entries.range(from..) {
+            if !range.contains(&slot.log_id.index) {
+                break;
+            }
+            let entry = match &slot.entry {
+                Some(e) => (**e).clone(),
+                None => segment::read_at(&segment_path(&self.inner.dir, slot.segment), slot.offset)
+                    .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Read, e.detail()))?,
+            };
+            out.push(entry);
+        }
+        Ok(out)
     }
 }
 
@@ -351,10 +399,13 @@ impl RaftLogStorage<TypeConfig> for EditLog {
                 let offset = mem.segment_len;
                 let len = segment::encode(&entry, &mut p.buf).map_err(store_err)?;
                 mem.segment_len += len;
-                let seg = mem.segment_first;
-                mem.entries.push_back((entry, seg, offset));
+                let (log_id, segment) = (entry.log_id, mem.segment_first);
+                mem.entries.push_back(Slot { log_id, segment, offset, entry: Some(Box::new(entry)) });
+                p.last_index = log_id.index;
             }
             p.callbacks.push(callback);
+            let durable = shared.durable_index();
+            mem.evict(durable);
         }
         shared.arrived.notify_one();
         Ok(())

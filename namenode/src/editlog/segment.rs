@@ -45,6 +45,26 @@ pub(super) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
+/// The record at `offset` of the segment at `path` (an entry no longer kept in memory).
+pub(super) fn read_at(path: &Path, offset: u64) -> Result<Entry> {
+    use std::io::{Read, Seek, SeekFrom};
+    let corrupt = |reason: String| Error::CorruptLog { index: 0, reason: format!("{}: {reason}", path.display()) };
+    let mut f = fs::File::open(path).map_err(|e| Error::storage("open", path, e))?;
+    f.seek(SeekFrom::Start(offset)).map_err(|e| Error::storage("seek", path, e))?;
+    let mut header = [0u8; HEADER];
+    f.read_exact(&mut header).map_err(|e| Error::storage("read", path, e))?;
+    let len = u32::from_le_bytes(header[..4].try_into().expect("4 bytes"));
+    if len > MAX_RECORD {
+        return Err(corrupt(format!("record of {len} bytes at offset {offset}")));
+    }
+    let mut body = vec![0u8; len as usize];
+    f.read_exact(&mut body).map_err(|e| Error::storage("read", path, e))?;
+    if crc32c::crc32c(&body) != u32::from_le_bytes(header[4..].try_into().expect("4 bytes")) {
+        return Err(corrupt(format!("checksum mismatch at offset {offset}")));
+    }
+    bincode::deserialize(&body).map_err(|e| corrupt(format!("undecodable at offset {offset}: {e}")))
+}
+
 /// The records of one segment with their offsets. In the last segment, a record cut short by
 /// the end of the file is dropped and the file truncated before it.
 pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Entry)>> {

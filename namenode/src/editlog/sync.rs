@@ -7,7 +7,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use openraft::storage::LogFlushed;
@@ -18,6 +18,8 @@ use crate::raft::TypeConfig;
 #[derive(Default)]
 pub(super) struct Pending {
     pub(super) buf: Vec<u8>,
+    /// The index of the last entry in `buf`.
+    pub(super) last_index: u64,
     pub(super) callbacks: Vec<LogFlushed<TypeConfig>>,
     pub(super) closed: bool,
 }
@@ -29,6 +31,8 @@ pub(super) struct Shared {
     /// The open segment; held by the syncer while it writes, and by whoever rolls or truncates.
     pub(super) segment: Mutex<fs::File>,
     pub(super) failed: AtomicBool,
+    /// The highest index written and synced.
+    durable: AtomicU64,
     /// Set by tests to make the next write fail as on a full disk.
     pub(super) full: AtomicBool,
 }
@@ -45,6 +49,7 @@ impl Shared {
             arrived: Condvar::new(),
             segment: Mutex::new(segment),
             failed: AtomicBool::new(false),
+            durable: AtomicU64::new(0),
             full: AtomicBool::new(false),
         }
     }
@@ -59,9 +64,9 @@ impl Shared {
 
     /// Writes out and syncs everything pending to `segment`, then answers its callbacks.
     pub(super) fn flush(&self, segment: &mut fs::File) -> std::io::Result<()> {
-        let (buf, callbacks) = {
+        let (buf, callbacks, last) = {
             let mut p = self.lock_pending();
-            (std::mem::take(&mut p.buf), std::mem::take(&mut p.callbacks))
+            (std::mem::take(&mut p.buf), std::mem::take(&mut p.callbacks), p.last_index)
         };
         let result = if buf.is_empty() {
             Ok(())
@@ -70,8 +75,12 @@ impl Shared {
         } else {
             segment.write_all(&buf).and_then(|_| segment.sync_data())
         };
-        if let Err(e) = &result {
-            self.fail(e);
+        match &result {
+            Err(e) => self.fail(e),
+            Ok(()) if !buf.is_empty() => {
+                self.durable.fetch_max(last, Ordering::AcqRel);
+            }
+            Ok(()) => {}
         }
         for cb in callbacks {
             cb.log_io_completed(result.as_ref().map(|_| ()).map_err(|e| std::io::Error::new(e.kind(), e.to_string())));
@@ -82,6 +91,11 @@ impl Shared {
     fn fail(&self, e: &std::io::Error) {
         tracing::error!(error = %e, "edit log write failed; this namenode stops acknowledging");
         self.failed.store(true, Ordering::Release);
+    }
+
+    /// The highest index written and synced so far.
+    pub(super) fn durable_index(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
     }
 
     pub(super) fn has_failed(&self) -> bool {

@@ -176,3 +176,21 @@ fn refuses_a_data_dir_of_an_earlier_format() {
         assert!(e.to_string().contains("earlier format") && e.to_string().contains(old), "{e}");
     }
 }
+
+#[tokio::test]
+async fn old_entries_leave_memory_and_are_read_back_from_their_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, _s) = EditLog::open(dir.path()).unwrap();
+    let n = CACHED as u64 * 2;
+    append(&mut log, 0..=n, 1).await;
+    append(&mut log, n + 1..=n + 1, 1).await; // evicts behind the first batch, now durable
+    {
+        let mem = log.mem();
+        assert!(mem.entries[0].entry.is_none(), "the oldest entry is no longer held decoded");
+        assert!(mem.entries.back().unwrap().entry.is_some());
+    }
+    let old = log.try_get_log_entries(5..8).await.unwrap();
+    assert_eq!(old.iter().map(|e| e.log_id.index).collect::<Vec<_>>(), [5, 6, 7]);
+    assert_eq!(old[0], entry(5, 1), "read back from disk as written");
+    assert_eq!(log.try_get_log_entries(n..).await.unwrap().len(), 2);
+}
