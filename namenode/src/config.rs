@@ -154,4 +154,29 @@ mod tests {
         assert_eq!(c.checkpoint_every, 100_000);
         c.validate().unwrap();
     }
+
+    #[test]
+    fn peers_are_checked_and_must_name_this_member() {
+        let p = Peers::parse("1=a:8020, 2=http://b:8020,3=c:8020").unwrap();
+        assert_eq!(p.to_string(), "1=a:8020,2=b:8020,3=c:8020");
+        for (bad, why) in [
+            ("1=a:8020,1=b:8020", "named twice"),
+            ("x=a:8020", "not a member id"),
+            ("0=a:8020", "start at 1"),
+            ("1=a", "not HOST:PORT"),
+            ("1:a:8020", "not ID=HOST:PORT"),
+            ("", "no members"),
+        ] {
+            let e = Peers::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+        let mut c = Config::new("/data");
+        c.peers = Some(p);
+        c.id = 4;
+        assert!(c.validate().unwrap_err().contains("--id 4 is not one of --peers"));
+        c.id = 2;
+        c.validate().unwrap();
+        c.election_timeout = c.raft_heartbeat;
+        assert!(c.validate().unwrap_err().contains("--election-timeout"));
+    }
 }
