@@ -1,9 +1,20 @@
 # shellcheck shell=bash
-# Shared by cluster.sh and drill.sh (sourced, not run): the compose command of this machine, and
-# waits on container health. Expects `set -euo pipefail` and PROJECT to be set by the caller.
+# Shared by cluster.sh and drill.sh (sourced, not run): the compose command of this machine, the
+# compose file (NAMENODES=1: the single namenode; 3, the default: the group), and waits on
+# container health. Expects `set -euo pipefail` and PROJECT to be set by the caller.
 
 DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-COMPOSE_FILE_PATH=$DEPLOY_DIR/docker-compose.yml
+
+# The compose file of a cluster of N namenodes: docker-compose.yml is the group of three,
+# docker-compose.single.yml the single namenode.
+compose_file_for() {
+    case $1 in
+        1) echo "$DEPLOY_DIR/docker-compose.single.yml" ;;
+        3) echo "$DEPLOY_DIR/docker-compose.yml" ;;
+        *) echo "NAMENODES must be 1 or 3 (got '$1')" >&2; return 1 ;;
+    esac
+}
+COMPOSE_FILE_PATH=$(compose_file_for "${NAMENODES:-3}")
 
 # `docker compose` (v2) or `docker-compose` (v1), whichever this machine has.
 if docker compose version >/dev/null 2>&1; then
