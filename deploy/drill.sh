@@ -15,24 +15,38 @@
 #                    brings it back with nothing corrupted
 #   partition        docker network disconnect a datanode, then reconnect it
 #   kill-namenode    docker kill the namenode during a put loop, start it: acknowledged files
-#                    intact, safe mode ends by itself, writes work again
+#                    intact, safe mode ends by itself, writes work again (the single-namenode
+#                    cluster, docker-compose.single.yml: every other scenario runs on the group)
 #   rolling-restart  restart every datanode in turn while a reader loops over all files
 #   corrupt-replica  flip a byte of a stored replica (replica-tool, container stopped): found,
 #                    repaired from a good copy, never served, the bad replica removed
+#   kill-leader      docker kill the leading namenode under a put/read loop: another is elected
+#                    within 10 s (seconds_unavailable), acknowledged files intact, nothing applied
+#                    twice or half; docker start it: it catches up
+#   partition-leader docker network disconnect the leader: a write sent to it never succeeds,
+#                    the others elect a leader and take writes; reconnected, it follows, catches
+#                    up, and the write it was sent is nowhere
+#   lose-quorum      docker stop two of the three namenodes: reads and writes fail within their
+#                    timeout with one "no quorum" line; start one: service resumes, nothing lost
+#   rolling-restart-namenodes
+#                    docker restart each namenode in turn (back and caught up before the next)
+#                    under a put/read loop whose every file succeeds within 60 s
 #
 # Progress goes to stderr; each scenario ends with one JSON line on stdout:
 #   {"scenario":..., "result":"pass"|"fail", "seconds_to_detect":..., "seconds_to_full_replication":...,
-#    "bytes_verified":..., "seconds_total":..., "reason":... (on fail)}
+#    "bytes_verified":..., (a scenario's own fields,) "seconds_total":..., "reason":... (on fail)}
 # and the exit status is non-zero if any scenario failed. A failed scenario's compose logs are
 # kept in DRILL_LOG_DIR (default /tmp). HDFS_IMAGE: the image to use (default: build it).
 #
 # This file is the command line and the run of one scenario; drills/lib.sh has what every
 # scenario shares (the JSON line, waits, the client container, byte checks), drills/victim.sh
-# the picking, breaking and waiting out of the datanode a scenario breaks, and drills/NAME.sh
-# the scenario NAME.
+# the picking, breaking and waiting out of the datanode a scenario breaks, drills/group.sh the
+# namenode group (its leader, catching up, the put/read loop), and drills/NAME.sh the scenario
+# NAME.
 set -Eeuo pipefail
 
-SCENARIOS=(kill-datanode kill-mid-put kill-mid-get pause partition kill-namenode rolling-restart corrupt-replica)
+SCENARIOS=(kill-datanode kill-mid-put kill-mid-get pause partition kill-namenode rolling-restart corrupt-replica
+    kill-leader partition-leader lose-quorum rolling-restart-namenodes)
 HERE=$(cd "$(dirname "$0")" && pwd)
 DRILL_TIMEOUT=${DRILL_TIMEOUT:-420}
 # shellcheck source=drills/lib.sh
@@ -77,13 +91,18 @@ fi
 SCENARIO=$2
 exec 3>&1 1>&2
 PROJECT="hdfsdrill-${SCENARIO}-$$"
+# kill-namenode is about the one namenode there is: it runs on the single-namenode cluster.
+if [ "$SCENARIO" = kill-namenode ]; then NAMENODES=1; else NAMENODES=3; fi
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 # shellcheck source=drills/victim.sh
 . "$HERE/drills/victim.sh"
+# shellcheck source=drills/group.sh
+. "$HERE/drills/group.sh"
 : "${HDFS_IMAGE:=hdfs-rs:latest}"
 export HDFS_IMAGE
-export HDFS_NAMENODE_PUBLISH=127.0.0.1::8020 # any free port: drills may run beside a cluster
+# Any free port (`127.0.0.1:` is "IP:" with no host port): drills may run beside a cluster.
+export HDFS_NAMENODE_PUBLISH=127.0.0.1: HDFS_NN1_PUBLISH=127.0.0.1: HDFS_NN2_PUBLISH=127.0.0.1: HDFS_NN3_PUBLISH=127.0.0.1:
 DATANODES=4
 BIG_MIB=128      # the large file of the mid-operation kills
 OP_TIMEOUT=150   # bound of one hdfs command (the client's own stalls are 30 s read, 60 s ack)
@@ -114,6 +133,14 @@ trap 'ERR_REASON="interrupted (drill timeout ${DRILL_TIMEOUT}s?)"; exit 1' TERM 
 . "$HERE/drills/rolling-restart.sh"
 # shellcheck source=drills/corrupt-replica.sh
 . "$HERE/drills/corrupt-replica.sh"
+# shellcheck source=drills/kill-leader.sh
+. "$HERE/drills/kill-leader.sh"
+# shellcheck source=drills/partition-leader.sh
+. "$HERE/drills/partition-leader.sh"
+# shellcheck source=drills/lose-quorum.sh
+. "$HERE/drills/lose-quorum.sh"
+# shellcheck source=drills/rolling-restart-namenodes.sh
+. "$HERE/drills/rolling-restart-namenodes.sh"
 [[ " ${SCENARIOS[*]} " == *" $SCENARIO "* ]] || fail "unknown scenario $SCENARIO"
 "scenario_${SCENARIO//-/_}"
 [ -z "$LATER" ] || fail "$LATER"

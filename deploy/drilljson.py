@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Questions drill.sh asks of `hdfs fsck / --json --files --blocks --locations` and
-`hdfs report --json` (the JSON document on stdin). Exit status 0 means yes, 1 no, 3 means the
-input was not a JSON document (the namenode did not answer).
+"""Questions drill.sh asks of `hdfs fsck / --json --files --blocks --locations`,
+`hdfs report --json` and `hdfs haadmin -report --json` (the JSON document on stdin). Exit status
+0 means yes, 1 no, 3 means the input was not a JSON document (the namenode did not answer).
 
     fsck-healthy [ADDR...]   HEALTHY, nothing under-replicated, missing or corrupt, every block
                              at its file's replication, no replica listed at ADDR
@@ -15,6 +15,12 @@ input was not a JSON document (the namenode did not answer).
     inventory                "ADDR BLOCK" for every replica the namenode knows of
     state ADDR               the datanode's state in the report (live, stale, dead, absent)
     live-count               datanodes live in the report
+
+  of `haadmin -report --json` (a member is named by its URL's host, the compose service):
+    leader                   the member that leads in the highest term (exit 1: none)
+    member HOST FIELD        one field of a member's own view (role "unreachable" if not asked)
+    caught-up HOST INDEX     HOST answers, follows or leads, and has applied INDEX or more
+    group-summary            one line: each member's role, term and applied index
 """
 
 import json
@@ -47,9 +53,40 @@ def healthy(fsck, exclude):
     return True
 
 
+def host(member):
+    return member["url"].split("://")[-1].rsplit(":", 1)[0]
+
+
+def group(d, cmd, args):
+    members = {host(m): m for m in d}
+    if cmd == "leader":
+        leaders = sorted((m["term"], host(m)) for m in d if m["role"] == "leader")
+        if not leaders:
+            return 1
+        print(leaders[-1][1])
+        return 0
+    if cmd == "member":
+        m = members.get(args[0], {"role": "unreachable"})
+        print(m.get(args[1], ""))
+        return 0
+    if cmd == "caught-up":
+        m = members.get(args[0])
+        ok = m and m["role"] in ("leader", "follower") and m["applied_index"] >= int(args[1])
+        return 0 if ok else 1
+    if cmd == "group-summary":
+        print(", ".join(f"{h} {m['role']}" + ("" if m.get("error") else f" T{m['term']} applied {m['applied_index']}")
+                        for h, m in sorted(members.items())))
+        return 0
+    return None
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     d = load()
+    if isinstance(d, list):
+        answer = group(d, cmd, args)
+        if answer is not None:
+            return answer
     if cmd == "fsck-healthy":
         return 0 if healthy(d, set(args)) else 1
     if cmd == "fsck-trimmed":

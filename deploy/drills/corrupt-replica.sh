@@ -41,7 +41,7 @@ scenario_corrupt_replica() {
     DETECT=$(since "$T0")
     say "what the datanode and the namenode logged about it:"
     { docker logs "$VICTIM_ID" 2>&1 | grep -i -E 'corrupt|checksum' | tail -n 3
-      docker logs "$NN" 2>&1 | grep -i -E 'corrupt|bad replica|bad block' | tail -n 3; } | sed 's/^/    /' >&2 || true
+      nn_log_lines 'corrupt|bad replica|bad block' 3; } | sed 's/^/    /' >&2 || true
     gone() {
         [ "$(replica_sum "$VICTIM_ID" "$VICTIM_HOST" "$block")" != "$bad" ] && healthy_without
     }

@@ -4,16 +4,25 @@
 # deadlines, the cluster's start, and the data sets written and read back byte for byte.
 # Only functions: drill.sh sets the state they use (SCENARIO, PROJECT, WORK, T_START, ...).
 
-# result_json SCENARIO RESULT DETECT FULL BYTES TOTAL [REASON]: the one line a scenario ends with
-# (numbers as given, "" for null; the reason only when the result is not a pass).
+# result_json SCENARIO RESULT DETECT FULL BYTES TOTAL [REASON [KEY=VALUE...]]: the one line a
+# scenario ends with (numbers as given, "" for null; the reason only when the result is not a
+# pass; KEY=VALUE: a scenario's own fields, a number or a string).
 result_json() {
     python3 - "$@" <<'PY'
 import json, sys
 s, result, detect, full, nbytes, total = sys.argv[1:7]
 reason = sys.argv[7] if len(sys.argv) > 7 else ""
-num = lambda v: None if v == "" else json.loads(v)
+def num(v):
+    try:
+        return None if v == "" else json.loads(v)
+    except ValueError:
+        return v
 d = {"scenario": s, "result": result, "seconds_to_detect": num(detect),
-     "seconds_to_full_replication": num(full), "bytes_verified": int(nbytes), "seconds_total": num(total)}
+     "seconds_to_full_replication": num(full), "bytes_verified": int(nbytes)}
+for kv in sys.argv[8:]:
+    k, v = kv.split("=", 1)
+    d[k] = num(v)
+d["seconds_total"] = num(total)
 if result != "pass":
     d["reason"] = reason
 print(json.dumps(d))
@@ -23,10 +32,14 @@ PY
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 say() { printf '[drill %s +%5ss] %s\n' "$SCENARIO" "$(since "$T_START")" "$*" >&2; }
 
+# extra KEY VALUE: a field of this scenario's JSON line besides the common ones.
+EXTRAS=()
+extra() { EXTRAS+=("$1=$2"); }
+
 emit() {
     EMITTED=1
     RESULT=$1
-    result_json "$SCENARIO" "$1" "$DETECT" "$FULL" "$BYTES" "$(since "$T_START")" "${2:-}" >&3
+    result_json "$SCENARIO" "$1" "$DETECT" "$FULL" "$BYTES" "$(since "$T_START")" "${2:-}" "${EXTRAS[@]}" >&3
 }
 
 fail() {
@@ -52,8 +65,9 @@ cleanup() {
     for id in $ids; do
         [ "$(docker inspect -f '{{.State.Paused}}' "$id" 2>/dev/null)" = true ] && docker unpause "$id" >/dev/null
     done
+    # "CONTAINER=ALIAS" each: the service name the container is found by on the network.
     for id in $DISCONNECTED; do
-        docker network connect --alias datanode "$NET" "$id" >/dev/null 2>&1
+        docker network connect --alias "${id#*=}" "$NET" "${id%%=*}" >/dev/null 2>&1
     done
     if [ "$RESULT" != pass ] && [ -n "$ids" ]; then
         local log="$LOG_DIR/$PROJECT.log"
@@ -144,19 +158,29 @@ await_inventory() {
     wait_until 60 "the replicas on disk are exactly those the namenode lists" inventory_consistent
 }
 
+# The namenodes: NN_SERVICES their compose services ("namenode", or the group's "nn1 nn2 nn3"),
+# NN the container of the first; nn_container SERVICE the container of one (read at start).
+NN_SERVICES="" NN_CONTAINERS=""
+nn_container() { awk -v s="$1" '$1 == s { print $2 }' <<<"$NN_CONTAINERS"; }
+nn_containers() { awk '{ print $2 }' <<<"$NN_CONTAINERS"; }
+
 start_cluster() {
-    say "starting cluster $PROJECT ($HDFS_IMAGE): 1 namenode, $DATANODES datanodes, 1 client"
+    local s
+    say "starting cluster $PROJECT ($HDFS_IMAGE, $(basename "$COMPOSE_FILE_PATH")): $NAMENODES namenode(s), $DATANODES datanodes, 1 client"
     local out
     out=$(timeout 180 "${COMPOSE_CMD[@]}" --project-name "$PROJECT" --file "$COMPOSE_FILE_PATH" \
         up -d --scale "datanode=$DATANODES" 2>&1) || fail "compose up failed: $(tail -n3 <<<"$out" | tr '\n' ' ')"
     wait_healthy 90 || fail "the cluster was not healthy within 90s"
     CLIENT=$(service_id client)
-    NN=$(service_id namenode)
+    if [ "$NAMENODES" = 1 ]; then NN_SERVICES=namenode; else NN_SERVICES="nn1 nn2 nn3"; fi
+    NN_CONTAINERS=$(for s in $NN_SERVICES; do echo "$s $(service_id "$s")"; done)
+    NN=$(nn_container "${NN_SERVICES%% *}")
     DN_IDS=$(service_ids datanode)
     CLIENT_PID=$(docker inspect -f '{{.State.Pid}}' "$CLIENT")
     NET=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$CLIENT" | awk '{ print $1 }')
     [ "$(report_q live-count)" = "$DATANODES" ] || fail "expected $DATANODES live datanodes at start"
-    say "cluster up: namenode ${NN:0:12}, datanodes $(datanode_ids | cut -c1-12 | tr "\n" " ")"
+    say "cluster up: namenodes $(awk '{ printf "%s %s ", $1, substr($2, 1, 12) }' <<<"$NN_CONTAINERS")datanodes $(datanode_ids | cut -c1-12 | tr "\n" " ")"
+    [ "$NAMENODES" = 1 ] || say "the group: $(group_q group-summary)"
 }
 
 # put_set SET COUNT SIZE [BLOCKSIZE]: random files put at replication 3, sums recorded.

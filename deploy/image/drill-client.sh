@@ -127,3 +127,82 @@ slow_put() {
 slow_get() {
     { $H cat "$1"; echo $? >"$3.rc"; } | slow_in "$2" | sha256sum >"$3"
 }
+
+# ha_loop SET SIZE BOUND: until /scratch/stop exists (at most 200 files), makes a random file of
+# SIZE bytes, puts it as /drill/SET/fN (1 MiB blocks, replication 3) and reads it back. BOUND 0:
+# a failed put is recorded and the loop goes on with the next file; BOUND > 0: a failed put (or
+# read) is tried again (the put with -f), 0.2 s apart, until BOUND seconds have gone since the
+# first try, and only then recorded as failed. Each try is killed after 60 s. Log, one line an
+# operation, times from /proc/uptime (the host's clock too): "PUT N START END ok|fail TRIES WHY"
+# (WHY: the last failed try's error, when there was one)
+# and "GET N START END ok|bad|fail TRIES" in /scratch/SET.log, then DONE; the SHA-256 of every
+# acknowledged file in /scratch/SET.sums, as put_files leaves it.
+ha_loop() {
+    mkdir -p "/scratch/$1" && $H mkdir -p "/drill/$1" && cd "/scratch/$1" || return 1
+    : >"../$1.sums"
+    : >"../$1.log"
+    rm -f /scratch/stop
+    i=1
+    while [ ! -e /scratch/stop ] && [ "$i" -le 200 ]; do
+        head -c "$2" /dev/urandom >"f$i" || return 1
+        sum=$(sha256sum "f$i") && sum=${sum%% *}
+        t0=$(now) tries=0 ok="" force=""
+        while :; do
+            tries=$((tries + 1))
+            # shellcheck disable=SC2086 # $force: nothing or -f
+            if timeout -s KILL 60 $H put $force -r 3 -b 1MiB "f$i" "/drill/$1/f$i" 2>"../$1.err"; then
+                ok=1
+                break
+            fi
+            cp "../$1.err" "../$1.err.last"
+            awk -v a="$t0" -v b="$(now)" -v t="$3" 'BEGIN { exit !(b - a < t) }' || break
+            force=-f
+            sleep 0.2
+        done
+        if [ -z "$ok" ]; then
+            echo "PUT $i $t0 $(now) fail $tries $(tail -n1 "../$1.err" | tr -d '\n')" >>"../$1.log"
+            i=$((i + 1))
+            continue
+        fi
+        why=""
+        [ "$tries" -gt 1 ] && why=" $(tail -n1 "../$1.err.last" | tr -d '\n')"
+        echo "PUT $i $t0 $(now) ok $tries$why" >>"../$1.log"
+        echo "$sum  f$i" >>"../$1.sums"
+        t0=$(now) tries=0
+        while :; do
+            tries=$((tries + 1))
+            # shellcheck disable=SC2086 # $H: the command and its flag
+            if out=$(timeout -s KILL 60 $H cat "/drill/$1/f$i" 2>"../$1.err" | sha256sum); then
+                if [ "${out%% *}" = "$sum" ]; then got=ok; else got=bad; fi
+            else
+                got=fail
+            fi
+            [ "$got" = fail ] || break
+            awk -v a="$t0" -v b="$(now)" -v t="$3" 'BEGIN { exit !(b - a < t) }' || break
+            sleep 0.2
+        done
+        echo "GET $i $t0 $(now) $got $tries" >>"../$1.log"
+        i=$((i + 1))
+    done
+    echo DONE >>"../$1.log"
+}
+
+# unacked SET: every file of SET whose put failed (ha_loop's log), as it is now in the cluster:
+# "ABSENT N", "PREFIX N LENGTH" (a closed file holding the first LENGTH bytes of what was put:
+# a put cut off, closed by lease recovery), or "BAD N WHY".
+unacked() {
+    cd "/scratch/$1" || return 1
+    awk '$1 == "PUT" && $5 == "fail" { print $2 }' "../$1.log" | while read -r n; do
+        if ! st=$($H stat "/drill/$1/f$n" 2>&1); then
+            case $st in
+                *"no such file"*) echo "ABSENT $n" ;;
+                *) echo "BAD $n: stat failed: $st" ;;
+            esac
+            continue
+        fi
+        len=$(echo "$st" | awk '$1 == "length:" { print $2 }')
+        got=$($H cat "/drill/$1/f$n" | sha256sum) || { echo "BAD $n: read failed"; continue; }
+        want=$(head -c "$len" "f$n" | sha256sum)
+        if [ "${got%% *}" = "${want%% *}" ]; then echo "PREFIX $n $len"; else echo "BAD $n: $len bytes that are not the start of the file put"; fi
+    done
+}
