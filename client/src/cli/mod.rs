@@ -249,6 +249,7 @@ pub async fn run(args: Args) -> Result<()> {
         Command::Mv { src, dst } => {
             let dst = match client.stat(&dst).await {
                 Ok(st) if st.is_dir() => join(&dst, basename(&src))?,
+                Err(e @ Error::Unavailable(_)) => return Err(e),
                 _ => dst,
             };
             client.rename(&src, &dst).await

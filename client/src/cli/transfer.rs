@@ -33,6 +33,8 @@ pub(super) async fn put(
         Err(Error::NotFound(_)) if remote.len() > 1 && remote.ends_with('/') => {
             return Err(Error::NotFound(format!("{remote}: no such directory (create it first: hdfs mkdir -p)")));
         }
+        // No namenode to ask (no quorum): the create would fail the same way, a timeout later.
+        Err(e @ Error::Unavailable(_)) => return Err(e),
         _ => remote.to_string(),
     };
     let (reader, size): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, Option<u64>) = if from_stdin {
