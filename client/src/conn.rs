@@ -56,6 +56,8 @@ struct Member {
 
 struct Shared {
     members: Mutex<Vec<Member>>,
+    /// How many URLs the client was given (members learned from hints come after them).
+    given: usize,
     /// Index in `members` of the one last known to lead.
     leader: AtomicUsize,
     /// Whether any namenode has ever answered this client (until one has, a namenode that
@@ -131,8 +133,10 @@ impl Conn {
         if connected == 0 {
             return Err(first_error.expect("every member failed"));
         }
+        let given = members.len();
         let shared = Arc::new(Shared {
             members: Mutex::new(members),
+            given,
             leader: AtomicUsize::new(0),
             reached_once: AtomicBool::new(false),
             client_name: format!("hdfs-client-{}", uuid::Uuid::new_v4()),
@@ -184,6 +188,10 @@ impl Conn {
         let deadline = Instant::now() + CALL_TIMEOUT;
         let call_id = self.shared.next_call.fetch_add(1, Ordering::Relaxed);
         let mut at = self.shared.leader.load(Ordering::Relaxed);
+        // The members in turn, whatever hints say; and the hinted ones that failed this round
+        // (a hint may name an address this client cannot reach, e.g. a container's name).
+        let mut turn = at;
+        let mut dead_hints = std::collections::HashSet::new();
         let mut backoff = BACKOFF.0;
         // Members that answered (leading or not) in this call, and the last failure.
         let mut answered = std::collections::BTreeSet::new();
@@ -228,13 +236,19 @@ impl Conn {
                 answered.insert(url.clone());
             }
             let hinted = status.metadata().get(LEADER_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+            if !from_member {
+                dead_hints.insert(url.clone());
+            }
             last = Some((url.clone(), status));
             match hinted {
-                Some(leader) if leader != url => {
+                Some(leader) if leader != url && !dead_hints.contains(&leader) => {
                     at = self.index_of(&leader)?;
                     continue;
                 }
-                _ => at += 1,
+                _ => {
+                    turn += 1;
+                    at = turn;
+                }
             }
             tried_since_pause += 1;
             if tried_since_pause >= self.member_count() {
@@ -244,15 +258,16 @@ impl Conn {
                     return Err(Error::Connect { addr, reason: s.message().to_string() });
                 }
                 tried_since_pause = 0;
+                dead_hints.clear();
                 tokio::time::sleep(backoff.min(deadline.saturating_duration_since(Instant::now()))).await;
                 backoff = (backoff * 2).min(BACKOFF.1);
             }
         }
-        let total = self.member_count();
+        let total = self.shared.given.max(answered.len());
         let why = last.map_or(String::new(), |(url, s)| format!(" (last: {url}: {})", s.message()));
         Err(Error::Unavailable(format!(
             "no quorum: {} of {total} namenodes reachable within {CALL_TIMEOUT:?}{why}; \
-             a change this call sent may still be applied once a majority is back",
+             if this call was a change, it may still be applied once a majority is back",
             answered.len()
         )))
     }

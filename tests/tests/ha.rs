@@ -255,3 +255,20 @@ async fn a_member_whose_disk_is_full_stops_acknowledging_and_the_others_carry_on
     let full = cluster.namesystem_of(leader).unwrap().group_status().me;
     assert_ne!(full.role, "leader", "{full:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_restarted_at_once_does_not_lead_again_before_it_knows_its_blocks() {
+    let mut cluster = MiniCluster::with_options(group_options(2)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    put(&client, "/f", &data(2 << 20, 5)).await.unwrap();
+    let old = cluster.wait_leader(None).await.unwrap();
+    let term = cluster.namesystem_of(old).unwrap().role().0;
+    // Back before the others' election timeout: its vote says it led; it must not just resume
+    // (with an empty block map, in safe mode) while the others know every replica.
+    cluster.stop_namenode(old, false).await;
+    cluster.start_namenode(old).await.unwrap();
+    let new = cluster.wait_leader(Some(old)).await.unwrap();
+    assert!(cluster.namesystem_of(new).unwrap().role().0 > term, "a new election");
+    put(&client, "/g", &data(1 << 20, 6)).await.unwrap();
+    assert!(get(&client, "/f").await.unwrap() == data(2 << 20, 5));
+}

@@ -71,6 +71,28 @@ pub struct Namesystem {
     wake: tokio::sync::Notify,
     /// The last log index at start-up: safe mode is not judged before it is applied.
     replay_to: u64,
+    /// When this member started, and whether it currently stands for election.
+    started: std::time::Instant,
+    elects: std::sync::atomic::AtomicBool,
+}
+
+/// A member that led when it stopped would lead again at once on restart (openraft keeps its
+/// vote), with an empty block map, in safe mode, refusing writes while members that know every
+/// replica stand by. Its vote is kept (it still voted for itself in that term, so safety is the
+/// same) but no longer marked as a leadership: the group elects a leader again, and this member
+/// stands only once it knows its blocks (see `abstain` in the monitor).
+async fn step_down_on_restart(log: &mut EditLog, me: NodeId) -> Result<()> {
+    use openraft::storage::RaftLogStorage;
+    let vote = log.read_vote().await.map_err(|e| Error::storage_refused(format!("read the vote: {e}")))?;
+    if let Some(v) = vote
+        && v.is_committed()
+        && v.leader_id.node_id == me
+    {
+        let relaxed = crate::raft::Vote::new(v.leader_id.term, me);
+        log.save_vote(&relaxed).await.map_err(|e| Error::storage_refused(format!("save the vote: {e}")))?;
+        tracing::info!(term = v.leader_id.term, "led before the restart; standing for election again instead");
+    }
+    Ok(())
 }
 
 fn now_ms() -> u64 {
@@ -81,8 +103,11 @@ impl Namesystem {
     /// Loads the state from `config.data_dir` (fsimage, then the log through openraft) and
     /// starts this member; the group is formed on first start unless `config.join`.
     pub async fn open(config: Config) -> Result<Self> {
-        let (log, guard) = EditLog::open(&config.data_dir)?;
+        let (mut log, guard) = EditLog::open(&config.data_dir)?;
         let replay_to = log.last_index();
+        if config.peers.is_some() {
+            step_down_on_restart(&mut log, config.id).await?;
+        }
         let state = State::load(&config)?;
         let state = Arc::new(Mutex::new(state));
         let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
@@ -105,6 +130,9 @@ impl Namesystem {
             .await
             .map_err(|e| Error::storage_refused(format!("start consensus: {e}")))?;
         let id = config.id;
+        // A member of a group stands for election once the monitor sees it knows its blocks.
+        let stands = config.peers.is_none();
+        raft.runtime_config().elect(stands);
         let ns = Self {
             reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout),
             config,
@@ -118,6 +146,8 @@ impl Namesystem {
             log,
             wake: tokio::sync::Notify::new(),
             replay_to,
+            started: std::time::Instant::now(),
+            elects: std::sync::atomic::AtomicBool::new(stands),
         };
         ns.form_group().await?;
         Ok(ns)

@@ -76,6 +76,7 @@ impl Namesystem {
             let due = st.since_snapshot >= self.config.checkpoint_every.max(st.ns.inode_count() as u64);
             (closable, due)
         };
+        self.abstain_while_blind();
         if snapshot_due && let Err(e) = self.raft().trigger().snapshot().await {
             tracing::warn!(error = %e, "could not start an fsimage");
         }
@@ -95,6 +96,26 @@ impl Namesystem {
             if let Err(e) = r.await {
                 tracing::warn!(%path, error = %e.detail(), "could not close a file after its lease expired");
             }
+        }
+    }
+}
+
+impl Namesystem {
+    /// In a group, a member still in its start-up safe mode (its block map not yet reported)
+    /// does not stand for election, so a member that knows every replica leads instead; at
+    /// most for two election timeouts, so a group restarted whole still elects.
+    fn abstain_while_blind(&self) {
+        if self.config.peers.is_none() {
+            return;
+        }
+        let blind = {
+            let st = self.lock();
+            st.bm.safe_mode.is_on() && !st.bm.safe_mode.is_manual()
+        };
+        let stand = !blind || self.started.elapsed() > self.config.election_timeout * 4;
+        if self.elects.swap(stand, Ordering::AcqRel) != stand {
+            tracing::info!(stand, "standing for election: {stand}");
+            self.raft().runtime_config().elect(stand);
         }
     }
 }
