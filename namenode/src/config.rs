@@ -72,9 +72,10 @@ pub struct Config {
     /// Interval of the leader's heartbeats to the other members.
     #[arg(long, env = "NAMENODE_RAFT_HEARTBEAT", default_value = "100ms", value_parser = parse_duration)]
     pub raft_heartbeat: Duration,
-    /// A member that hears no leader for this long (up to twice as long, at random) calls an
-    /// election.
-    #[arg(long, env = "NAMENODE_ELECTION_TIMEOUT", default_value = "500ms", value_parser = parse_duration)]
+    /// A member that heard a leader calls an election after 2.5 to 3 times this long (at
+    /// random) without a heartbeat; the leader serves reads without a round trip to the others
+    /// for half of it after they last confirmed it leads.
+    #[arg(long, env = "NAMENODE_ELECTION_TIMEOUT", default_value = "400ms", value_parser = parse_duration)]
     pub election_timeout: Duration,
     /// How long a call waits for a majority of the group before it fails with "no quorum".
     #[arg(long, env = "NAMENODE_QUORUM_TIMEOUT", default_value = "5s", value_parser = parse_duration)]

@@ -79,12 +79,55 @@ async fn an_isolated_leader_accepts_no_write_and_follows_after_healing() {
     // The majority elects a new leader and takes writes.
     let new = cluster.wait_leader(Some(old)).await.unwrap();
     client.mkdirs("/during-partition", true).await.unwrap();
+    // Nor does the isolated member answer a read that misses them: its read lease ended long
+    // before the others could elect.
+    let stale = raw.get_file_info(pb::GetFileInfoRequest { path: "/during-partition".into() }).await;
+    let status = stale.expect_err("an isolated leader must not serve a stale read");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
     cluster.partition_namenode(old, false);
     cluster.wait_namenodes_caught_up().await.unwrap();
     assert_eq!(cluster.leader(), Some(new), "the healed member follows");
     let names: Vec<String> = client.list("/").await.unwrap().into_iter().map(|s| s.path).collect();
     assert!(names.contains(&"/kept".to_string()) && names.contains(&"/during-partition".to_string()), "{names:?}");
     assert!(!names.contains(&"/split-brain".to_string()), "the isolated write was applied: {names:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_share_log_entries_and_each_gets_its_own_outcome() {
+    let cluster = MiniCluster::with_options(group_options(1)).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    client.mkdirs("/d/src", true).await.unwrap();
+    let leader = cluster.wait_leader(None).await.unwrap();
+    let before = cluster.namesystem_of(leader).unwrap().group_status().me.last_log_index;
+
+    // 200 mkdirs and 50 renames of one directory, all at once: the renames race, so exactly one
+    // finds the source, whichever entry each lands in.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let c = client.clone();
+        calls.spawn(async move { (false, c.mkdirs(&format!("/d/{i}"), false).await) });
+    }
+    for i in 0..50 {
+        let c = client.clone();
+        calls.spawn(async move { (true, c.rename("/d/src", &format!("/d/moved-{i}")).await) });
+    }
+    let (mut made, mut moved) = (0, 0);
+    while let Some(done) = calls.join_next().await {
+        match done.unwrap() {
+            (false, r) => made += usize::from(r.is_ok()),
+            (true, r) => moved += usize::from(r.is_ok()),
+        }
+    }
+    assert_eq!((made, moved), (200, 1));
+    let entries = cluster.namesystem_of(leader).unwrap().group_status().me.last_log_index - before;
+    assert!(entries < 250, "250 concurrent calls took {entries} log entries: none were batched");
+    eprintln!("250 concurrent calls in {entries} log entries");
+
+    // Every member applied the same: the leader's answer reflects what all hold.
+    cluster.wait_namenodes_caught_up().await.unwrap();
+    let listed = client.list("/d").await.unwrap();
+    assert_eq!(listed.len(), 201, "200 made and one moved");
+    assert_eq!(listed.iter().filter(|s| s.path.starts_with("/d/moved-")).count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,13 +7,13 @@ use openraft::{CommittedLeaderId, EntryPayload};
 use super::segment::HEADER;
 use super::*;
 use crate::namespace::Op;
-use crate::raft::Request;
+use crate::raft::{Proposal, Request};
 
 fn entry(index: u64, term: u64) -> Entry {
     let op = Op::Mkdirs { path: format!("/d{index}"), mtime_ms: 1 };
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
-        payload: EntryPayload::Normal(Request { op, at_ms: 1, call: None }),
+        payload: EntryPayload::Normal(Request { ops: vec![Proposal { op, call: None }], at_ms: 1 }),
     }
 }
 

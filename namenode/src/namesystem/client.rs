@@ -10,7 +10,8 @@ use std::time::Instant;
 use hdfs_proto::path::HdfsPath;
 use hdfs_proto::{BlockId, GenStamp};
 
-use super::{Namesystem, now_ms};
+use super::Namesystem;
+use super::propose::now_ms;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
 use crate::namespace::{Block, CommittedBlock, ContentSummary, InodeId, InodeKind, Namespace, Op};

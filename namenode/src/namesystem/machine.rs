@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::editlog::{read_image, write_image};
 use crate::error::Result;
 use crate::namespace::{Effects, Op};
-use crate::raft::{Entry, LogId, Outcome, Request, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+use crate::raft::{Entry, LogId, Outcome, Proposal, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 
 /// The state machine handle openraft holds; it shares the namesystem's state and lock.
 #[derive(Clone)]
@@ -118,11 +118,14 @@ impl State {
     /// Applies one committed entry.
     fn apply_entry(&mut self, entry: Entry) -> Outcome {
         let out = match entry.payload {
-            EntryPayload::Blank => Outcome(Ok(Effects::default())),
-            EntryPayload::Normal(req) => self.apply_request(&req),
+            EntryPayload::Blank => Outcome(Vec::new()),
+            EntryPayload::Normal(req) => {
+                let now = Instant::now();
+                Outcome(req.ops.iter().map(|p| self.apply_proposal(p, req.at_ms, now)).collect())
+            }
             EntryPayload::Membership(m) => {
                 self.membership = StoredMembership::new(Some(entry.log_id), m);
-                Outcome(Ok(Effects::default()))
+                Outcome(Vec::new())
             }
         };
         self.applied = Some(entry.log_id);
@@ -130,22 +133,22 @@ impl State {
         out
     }
 
-    fn apply_request(&mut self, req: &Request) -> Outcome {
-        if let Some(call) = &req.call
+    /// Applies one call's op, or answers a retried call with its first attempt's outcome.
+    fn apply_proposal(&mut self, p: &Proposal, at_ms: u64, now: Instant) -> Result<Effects> {
+        if let Some(call) = &p.call
             && let Some(first) = self.retry.get(call)
         {
             tracing::debug!(?call, "a retried call answered from the retry cache");
-            return Outcome(first.clone());
+            return first.clone();
         }
-        let now = Instant::now();
-        let result = self.ns.apply(&req.op).map(|mut fx| {
-            self.follow(&req.op, &mut fx, now);
+        let result = self.ns.apply(&p.op).map(|mut fx| {
+            self.follow(&p.op, &mut fx, now);
             fx
         });
-        if let Some(call) = &req.call {
-            self.retry.insert(call.clone(), req.at_ms, result.clone());
+        if let Some(call) = &p.call {
+            self.retry.insert(call.clone(), at_ms, result.clone());
         }
-        Outcome(result)
+        result
     }
 
     /// Brings the block map and leases along with an applied op; consumes the removed files.

@@ -22,7 +22,6 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 mod admin;
 mod client;
@@ -30,6 +29,7 @@ mod datanode;
 mod group;
 mod machine;
 mod monitor;
+mod propose;
 mod retry;
 mod state;
 #[cfg(test)]
@@ -42,7 +42,8 @@ pub(crate) use monitor::ReplicationMonitor;
 
 use machine::Machine;
 use openraft::BasicNode;
-use openraft::error::{ClientWriteError, RaftError};
+use openraft::error::RaftError;
+use propose::{Proposer, Refused};
 pub(crate) use state::State;
 
 use crate::config::Config;
@@ -51,13 +52,14 @@ use crate::error::{Error, Result};
 use crate::namespace::{Effects, Op};
 use crate::raft::network::{Faults, Network};
 use crate::raft::read::ReadBarrier;
-use crate::raft::{CallId, NodeId, Raft, Request, not_leader};
+use crate::raft::{CallId, NodeId, Proposal, Raft};
 
 pub struct Namesystem {
     config: Config,
     id: NodeId,
     state: Arc<Mutex<State>>,
     raft: Raft,
+    proposer: Proposer,
     reads: ReadBarrier,
     faults: Arc<Faults>,
     /// The term in which this member, as leader, last caught up with everything before it.
@@ -95,10 +97,6 @@ async fn step_down_on_restart(log: &mut EditLog, me: NodeId) -> Result<()> {
     Ok(())
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
-}
-
 impl Namesystem {
     /// Loads the state from `config.data_dir` (fsimage, then the log through openraft) and
     /// starts this member; the group is formed on first start unless `config.join`.
@@ -112,12 +110,15 @@ impl Namesystem {
         let state = Arc::new(Mutex::new(state));
         let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
         let faults = Arc::new(Faults::default());
-        let network = Network { faults: faults.clone(), peers: config.peers.as_ref().map(|p| p.to_string()) };
+        let network = Network::new(faults.clone(), config.peers.as_ref().map(|p| p.to_string()));
         let raft_config = openraft::Config {
             cluster_name: "hdfs-namenodes".into(),
             heartbeat_interval: config.raft_heartbeat.as_millis() as u64,
             election_timeout_min: config.election_timeout.as_millis() as u64,
-            election_timeout_max: config.election_timeout.as_millis() as u64 * 2,
+            // openraft's leader lease is this largest timeout: a follower that heard the leader
+            // votes for no one else for that long, and calls an election after it plus a random
+            // timeout, so after 2.5-3 election timeouts of silence.
+            election_timeout_max: config.election_timeout.as_millis() as u64 * 3 / 2,
             install_snapshot_timeout: 10_000,
             snapshot_max_chunk_size: 4 << 20,
             snapshot_policy: openraft::SnapshotPolicy::Never,
@@ -134,7 +135,8 @@ impl Namesystem {
         let stands = config.peers.is_none();
         raft.runtime_config().elect(stands);
         let ns = Self {
-            reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout),
+            reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout, config.election_timeout / 2),
+            proposer: Proposer::start(raft.clone(), id, config.quorum_timeout),
             config,
             id,
             state,
@@ -219,7 +221,8 @@ impl Namesystem {
         Ok(())
     }
 
-    /// Builds an op under the lock with `build`, has the group commit and apply it, then lets
+    /// Builds an op under the lock with `build`, has the group commit and apply it (in one entry
+    /// with the ops of concurrent calls, see [`propose`](self::propose)), then lets
     /// `after` do what only the leader does with the outcome. `build` may pass a value of its
     /// own (`T`) on to `after`. `call` names the caller's call for the retry cache.
     async fn mutate<T, R>(
@@ -239,16 +242,11 @@ impl Namesystem {
             }
             build(&mut st)?
         };
-        let req = Request { op, at_ms: now_ms(), call };
-        let written = tokio::time::timeout(self.config.quorum_timeout, self.raft.client_write(req)).await;
-        let response = match written {
-            Ok(Ok(r)) => r,
-            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => return Err(not_leader(self.id, &f)),
-            Ok(Err(RaftError::APIError(e))) => return Err(Error::NoQuorum(e.to_string())),
-            Ok(Err(RaftError::Fatal(f))) => return Err(Error::Stopped { id: self.id, why: f.to_string() }),
-            Err(_) => return Err(Error::NoQuorum(self.reachability())),
+        let fx = match self.proposer.propose(Proposal { op, call }).await {
+            Ok(outcome) => outcome?,
+            Err(Refused::Group(e)) => return Err(e),
+            Err(Refused::TimedOut) => return Err(Error::NoQuorum(self.reachability())),
         };
-        let fx = response.data.0?;
         let mut st = self.lock();
         Ok(after(&mut st, &fx, carried))
     }

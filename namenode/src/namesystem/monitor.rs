@@ -15,7 +15,8 @@ use std::time::Instant;
 use hdfs_proto::path::HdfsPath;
 use tokio_util::sync::CancellationToken;
 
-use super::{Namesystem, State, now_ms};
+use super::propose::now_ms;
+use super::{Namesystem, State};
 use crate::config::Config;
 use crate::datanodes::NodeIdx;
 use crate::namespace::{Block, InodeId, Op};

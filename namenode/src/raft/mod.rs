@@ -2,10 +2,13 @@
 //! between members, and the read barrier. The log store is [`crate::editlog`]; the state machine
 //! is the namesystem's (`namesystem/machine.rs`), so this folder knows neither.
 //!
-//! - A log entry is a [`Request`]: one namespace [`Op`], the time the leader took it at, and the
-//!   caller's [`CallId`] for the retry cache.
-//! - Applying one gives an [`Outcome`]: what changed ([`Effects`], without the removed files,
-//!   which the state machine consumes), or the error every member reached alike.
+//! - A log entry is a [`Request`]: the [`Proposal`]s of the concurrent calls the leader gathered
+//!   into it (each a namespace [`Op`] and the caller's [`CallId`] for the retry cache), and the
+//!   time the leader took them at. Many client operations share one entry, one append and one
+//!   replication message.
+//! - Applying one gives an [`Outcome`]: for each proposal, in order, what changed ([`Effects`],
+//!   without the removed files, which the state machine consumes), or the error every member
+//!   reached alike.
 //! - [`network`]: members talk over the same gRPC port as clients (`RaftService`), each message
 //!   bincode-encoded.
 //! - [`read`]: linearizable reads through openraft's read index, one quorum round shared by all
@@ -42,13 +45,20 @@ pub type StoredMembership = openraft::StoredMembership<NodeId, openraft::BasicNo
 pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, openraft::BasicNode>;
 pub type StorageError = openraft::StorageError<NodeId>;
 
-/// What a log entry asks: one op, the leader's clock when it took it, and who asked.
+/// What a log entry asks: ops from concurrent calls, applied in order, and the leader's clock
+/// when it took them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
-    pub op: Op,
-    /// The leader's wall clock (ms) when it proposed the op: the retry cache expires entries by
+    pub ops: Vec<Proposal>,
+    /// The leader's wall clock (ms) when it proposed the ops: the retry cache expires entries by
     /// it, so every member expires the same ones.
     pub at_ms: u64,
+}
+
+/// One call's op, and who asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub op: Op,
     pub call: Option<CallId>,
 }
 
@@ -62,13 +72,17 @@ pub struct CallId {
 
 impl fmt::Display for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.op)
+        match &self.ops[..] {
+            [one] => write!(f, "{:?}", one.op),
+            ops => write!(f, "{} ops", ops.len()),
+        }
     }
 }
 
-/// The result of applying one entry, the same on every member.
+/// The result of applying one entry, the same on every member: one per proposal, in order
+/// (none for a blank or membership entry).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Outcome(pub Result<Effects, Error>);
+pub struct Outcome(pub Vec<Result<Effects, Error>>);
 
 /// `--peers 1=host:8020,2=host:8020,...`: every voting member with its address.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,24 +74,45 @@ impl Faults {
 pub const PEERS_HEADER: &str = "x-hdfs-peers";
 
 /// Makes a [`Link`] to each member openraft talks to.
+///
+/// openraft asks for a new link for every replication stream, election and leadership check
+/// (each read-index round); they all share one HTTP/2 connection per member address, which
+/// reconnects by itself after a member restarts.
 #[derive(Clone)]
 pub struct Network {
-    pub faults: Arc<Faults>,
+    faults: Arc<Faults>,
     /// This member's `--peers`, as sent in [`PEERS_HEADER`].
-    pub peers: Option<String>,
+    peers: Option<String>,
+    channels: Arc<Mutex<HashMap<String, Channel>>>,
+}
+
+impl Network {
+    pub fn new(faults: Arc<Faults>, peers: Option<String>) -> Self {
+        Self { faults, peers, channels: Arc::default() }
+    }
+
+    fn channel(&self, addr: &str) -> Result<Channel, String> {
+        let mut channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = channels.get(addr) {
+            return Ok(c.clone());
+        }
+        let channel = hdfs_proto::grpc::endpoint(&url_of(addr)).map_err(|e| e.to_string())?.connect_lazy();
+        channels.insert(addr.to_string(), channel.clone());
+        Ok(channel)
+    }
 }
 
 impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = Link;
 
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Link {
-        let client = hdfs_proto::grpc::endpoint(&url_of(&node.addr)).map(|e| {
-            RaftServiceClient::new(e.connect_lazy())
+        let client = self.channel(&node.addr).map(|c| {
+            RaftServiceClient::new(c)
                 .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
         });
         let peers = self.peers.as_deref().and_then(|p| p.parse().ok());
-        Link { target, client: client.map_err(|e| e.to_string()), faults: self.faults.clone(), peers }
+        Link { target, client, faults: self.faults.clone(), peers }
     }
 }
 

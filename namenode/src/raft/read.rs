@@ -5,11 +5,22 @@
 //!
 //! One round costs a message to each member, so rounds are shared: a read that arrives while a
 //! round runs waits for the next one, which covers every read that arrived before it began (as
-//! etcd batches its ReadIndex requests). Under load that is one round per round trip, not one
-//! per read. A leader lease would save the round but stakes safety on clocks; this does not.
+//! etcd batches its ReadIndex requests).
+//!
+//! And a confirmed round is a lease: for `lease` after the round *began*, reads are served at
+//! once while this member still leads in the same term. That is safe because of openraft's own
+//! leader lease: a follower that acknowledged the round's heartbeat (sent after the round
+//! began) refuses every vote for `election_timeout_max` after receiving it, so no other leader
+//! can be elected, and no write acknowledged elsewhere, before the round's start plus that.
+//! The read lease is a fraction of it (the namenode gives half its `--election-timeout`, a
+//! third of the followers' lease), so it holds while the members' clocks *rates* differ by less
+//! than 3x; their times of day never matter. A round per lease instead of per read is what lets
+//! the leader of a group serve stat and list nearly as fast as a namenode alone. A lease of zero
+//! makes every read wait for a round of its own.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openraft::error::{CheckIsLeaderError, RaftError};
 
@@ -34,16 +45,39 @@ pub struct ReadBarrier {
     /// The last round: the highest read number it covers, and how it ended.
     done: tokio::sync::watch::Sender<(u64, Result<(), Failed>)>,
     timeout: Duration,
+    lease: Duration,
+    /// The term of the last confirmed round and when its lease ends.
+    leased: Mutex<Option<(u64, Instant)>>,
 }
 
 impl ReadBarrier {
-    pub fn new(raft: Raft, me: NodeId, timeout: Duration) -> Self {
+    pub fn new(raft: Raft, me: NodeId, timeout: Duration, lease: Duration) -> Self {
         let (done, _) = tokio::sync::watch::channel((0, Ok(())));
-        Self { raft, me, arrived: AtomicU64::new(0), running: tokio::sync::Mutex::new(()), done, timeout }
+        let running = tokio::sync::Mutex::new(());
+        Self { raft, me, arrived: AtomicU64::new(0), running, done, timeout, lease, leased: Mutex::new(None) }
+    }
+
+    /// Whether this member leads in the term of an unexpired lease.
+    fn leased(&self) -> bool {
+        let Some((term, until)) = *self.leased.lock().unwrap_or_else(|p| p.into_inner()) else { return false };
+        if Instant::now() >= until {
+            return false;
+        }
+        let m = self.raft.metrics();
+        let m = m.borrow();
+        m.current_term == term && m.current_leader == Some(self.me)
     }
 
     /// Returns once a read may be served from this member's state, or why it may not.
     pub async fn wait(&self) -> Result<()> {
+        if self.leased() {
+            return Ok(());
+        }
+        self.confirm().await
+    }
+
+    /// Returns once a round that began after this call has confirmed the leadership.
+    async fn confirm(&self) -> Result<()> {
         let mine = self.arrived.fetch_add(1, Ordering::AcqRel) + 1;
         let mut rx = self.done.subscribe();
         loop {
@@ -67,8 +101,17 @@ impl ReadBarrier {
     }
 
     async fn round(&self) -> Result<(), Failed> {
+        let began = Instant::now();
+        let term = self.raft.metrics().borrow().current_term;
         match tokio::time::timeout(self.timeout, self.raft.ensure_linearizable()).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(_)) => {
+                // A lease for the term the round confirmed (it fails unless this member led in
+                // its current term); none if the term moved on meanwhile.
+                if self.raft.metrics().borrow().current_term == term {
+                    *self.leased.lock().unwrap_or_else(|p| p.into_inner()) = Some((term, began + self.lease));
+                }
+                Ok(())
+            }
             Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f)))) => match not_leader(self.me, &f) {
                 Error::NotLeader { leader, .. } => Err(Failed::NotLeader(leader)),
                 e => Err(Failed::Stopped(e.to_string())),

@@ -1,0 +1,117 @@
+//! Group commit at the Raft level: the ops of concurrent calls share one log entry.
+//!
+//! Every mutation on the leader hands its op to the [`Proposer`], whose task gathers whatever
+//! has queued into one [`Request`] and proposes it with one `client_write`: one entry, one
+//! append to the edit log, one replication message to each member, one apply. At most
+//! [`IN_FLIGHT`] entries are being written at once; while they are, new ops queue, so under
+//! load each entry carries many ops (as HDFS's edit log batches many transactions per sync),
+//! and a lone call waits for nothing but its own entry.
+//!
+//! Ops in one entry are applied in the order they queued, each with its own outcome: one
+//! refused op (a name that exists) changes nothing for the others.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use openraft::error::{ClientWriteError, RaftError};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::error::{Error, Result};
+use crate::namespace::Effects;
+use crate::raft::{NodeId, Proposal, Raft, Request, not_leader};
+
+/// Entries being written at once; more ops wait and go together in the next.
+const IN_FLIGHT: usize = 2;
+
+/// The most ops one entry carries (a bound on an entry's size and on one apply's lock hold).
+const MAX_OPS: usize = 512;
+
+/// The wall clock in ms: ops' times, and an entry's time for the retry cache.
+pub(super) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Why an op was not committed.
+pub(super) enum Refused {
+    /// The group said why (not the leader, no quorum, stopped).
+    Group(Error),
+    /// No answer within the quorum timeout: a majority is probably unreachable.
+    TimedOut,
+}
+
+type Answer = std::result::Result<Result<Effects>, Refused>;
+
+struct Queued {
+    proposal: Proposal,
+    answer: oneshot::Sender<Answer>,
+}
+
+/// The handle mutations propose through; its task ends when the handle is dropped.
+pub(super) struct Proposer {
+    queue: mpsc::UnboundedSender<Queued>,
+}
+
+impl Proposer {
+    pub(super) fn start(raft: Raft, me: NodeId, timeout: Duration) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(gather(rx, raft, me, timeout));
+        Self { queue }
+    }
+
+    /// Proposes one op; returns its outcome once the group has committed and applied it.
+    pub(super) async fn propose(&self, proposal: Proposal) -> Answer {
+        let (answer, rx) = oneshot::channel();
+        if self.queue.send(Queued { proposal, answer }).is_err() {
+            return Err(Refused::Group(Error::storage_refused("the proposer has stopped")));
+        }
+        rx.await.unwrap_or_else(|_| Err(Refused::Group(Error::storage_refused("the proposer has stopped"))))
+    }
+}
+
+async fn gather(mut rx: mpsc::UnboundedReceiver<Queued>, raft: Raft, me: NodeId, timeout: Duration) {
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else { return };
+        let Some(first) = rx.recv().await else { return };
+        let mut batch = vec![first];
+        while batch.len() < MAX_OPS {
+            match rx.try_recv() {
+                Ok(q) => batch.push(q),
+                Err(_) => break,
+            }
+        }
+        let raft = raft.clone();
+        tokio::spawn(async move {
+            write(&raft, me, timeout, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Proposes one entry holding the batch's ops and answers each caller.
+async fn write(raft: &Raft, me: NodeId, timeout: Duration, batch: Vec<Queued>) {
+    let (ops, answers): (Vec<Proposal>, Vec<_>) = batch.into_iter().map(|q| (q.proposal, q.answer)).unzip();
+    let n = ops.len();
+    let written = tokio::time::timeout(timeout, raft.client_write(Request { ops, at_ms: now_ms() })).await;
+    let refused = match written {
+        Ok(Ok(r)) if r.data.0.len() == n => {
+            for (answer, outcome) in answers.into_iter().zip(r.data.0) {
+                let _ = answer.send(Ok(outcome));
+            }
+            return;
+        }
+        Ok(Ok(r)) => Error::storage_refused(format!("{} outcomes for {n} ops", r.data.0.len())),
+        Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f)))) => not_leader(me, &f),
+        Ok(Err(RaftError::APIError(e))) => Error::NoQuorum(e.to_string()),
+        Ok(Err(RaftError::Fatal(f))) => Error::Stopped { id: me, why: f.to_string() },
+        Err(_) => {
+            for answer in answers {
+                let _ = answer.send(Err(Refused::TimedOut));
+            }
+            return;
+        }
+    };
+    for answer in answers {
+        let _ = answer.send(Err(Refused::Group(refused.clone())));
+    }
+}
