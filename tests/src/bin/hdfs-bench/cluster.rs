@@ -45,6 +45,11 @@ impl Binaries {
         };
         Ok(Self { namenode: find("namenode")?, datanode: find("datanode")?, hdfs: find("hdfs")? })
     }
+
+    /// The `namenode` binary (the ha phase starts groups of them).
+    pub fn namenode(&self) -> &Path {
+        &self.namenode
+    }
 }
 
 pub struct Datanode {
@@ -237,7 +242,7 @@ impl Drop for Cluster {
 }
 
 /// `cmd` with stdout and stderr appended to `log`.
-fn logged(mut cmd: Command, log: &Path) -> anyhow::Result<Command> {
+pub fn logged(mut cmd: Command, log: &Path) -> anyhow::Result<Command> {
     let out = File::options().create(true).append(true).open(log).with_context(|| format!("open {}", log.display()))?;
     let err = out.try_clone()?;
     cmd.stdin(Stdio::null()).stdout(out).stderr(err);
@@ -245,7 +250,7 @@ fn logged(mut cmd: Command, log: &Path) -> anyhow::Result<Command> {
 }
 
 /// A loopback address with a port that was free a moment ago (bound to port 0, then released).
-fn free_port() -> anyhow::Result<String> {
+pub fn free_port() -> anyhow::Result<String> {
     let l = TcpListener::bind("127.0.0.1:0").context("bind 127.0.0.1:0 to find a free port")?;
     Ok(l.local_addr()?.to_string())
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use crate::cpu::CpuUse;
 use crate::report::{Row, Unit};
 
 /// What one batch of operations measured.
@@ -16,6 +17,8 @@ pub struct Rate {
     pub elapsed: Duration,
     pub p50: Duration,
     pub p99: Duration,
+    /// What the run cost, when it was measured (see `cpu.rs`).
+    pub cpu: Option<CpuUse>,
 }
 
 impl Rate {
@@ -23,15 +26,21 @@ impl Rate {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// The rate as a report row, with its latencies in the note.
+    /// The rate as a report row, with its latencies (and its cost, if measured) in the note.
     pub fn row(&self, key: &str, metric: String) -> Row {
-        Row::new(key, metric, Unit::OpsPerS, Some(self.per_sec())).note(format!(
-            "{} ops in {:.1} s, p50 {:.2} ms, p99 {:.2} ms",
+        Row::new(key, metric, Unit::OpsPerS, Some(self.per_sec())).note(self.describe())
+    }
+
+    /// "N ops in T s, p50 .., p99 ..", then the CPU they cost if it was measured.
+    pub fn describe(&self) -> String {
+        let cpu = self.cpu.map_or(String::new(), |c| format!("; {}", c.describe(self.ops)));
+        format!(
+            "{} ops in {:.1} s, p50 {:.2} ms, p99 {:.2} ms{cpu}",
             self.ops,
             self.elapsed.as_secs_f64(),
             self.p50.as_secs_f64() * 1e3,
             self.p99.as_secs_f64() * 1e3
-        ))
+        )
     }
 }
 
@@ -67,7 +76,7 @@ where
     let elapsed = start.elapsed();
     all.sort_unstable();
     let at = |q: f64| all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1))).copied();
-    Ok(Rate { ops, elapsed, p50: at(0.50).unwrap_or_default(), p99: at(0.99).unwrap_or_default() })
+    Ok(Rate { ops, elapsed, p50: at(0.50).unwrap_or_default(), p99: at(0.99).unwrap_or_default(), cpu: None })
 }
 
 /// A well-spread pseudo-random index below `n` for operation `i` (splitmix64), so that reads

@@ -3,7 +3,7 @@
 //! It exists because throughput figures on these VMs swing several-fold from run to run
 //! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
 //! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
-//! system uses. Four phases, each on a cluster of its own and each a file here that measures and
+//! system uses. Five phases, each on clusters of its own and each a file here that measures and
 //! then makes its rows of the table:
 //!
 //! - `main` (`main_phase.rs`): put and get against the raw disk and loopback baselines, memory,
@@ -15,6 +15,10 @@
 //! - `meta` (`meta.rs`) and `small` (`small.rs`): metadata operations and small files, by
 //!   concurrent clients.
 //!
+//! - `ha` (`ha.rs`): the namenode group of three against a namenode alone (rates), failovers
+//!   after the leader is killed, and a fourth member joining a group that holds a big
+//!   namespace.
+//!
 //! `--phases` runs any of them alone. This file parses the options, runs the chosen phases and
 //! prints the table.
 //!
@@ -25,6 +29,12 @@
 //! benchmark itself could not run.
 
 mod cluster;
+mod cpu;
+mod group;
+mod ha;
+mod ha_failover;
+mod ha_join;
+mod ha_rates;
 mod load;
 mod main_phase;
 mod meta;
@@ -101,6 +111,9 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     if opts.small {
         println!("small: {}", small::setup(opts));
     }
+    if opts.ha {
+        println!("ha: {}", ha::setup(opts));
+    }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
     if let Some(path) = &opts.json {
@@ -117,6 +130,7 @@ struct Measured {
     repair: Option<Repair>,
     meta: Option<meta::Meta>,
     small: Option<small::Small>,
+    ha: Option<ha::Ha>,
 }
 
 fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
@@ -125,9 +139,10 @@ fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measur
     let main = opts.main.then(|| main_phase::run(opts, bins.clone(), root, &step)).transpose()?;
     let repair = opts.repair.then(|| repair::run(opts, bins.clone(), root, &step)).transpose()?;
     let meta = opts.meta.then(|| meta::run(opts, bins.clone(), root, &step)).transpose()?;
-    let small = opts.small.then(|| small::run(opts, bins, root, &step)).transpose()?;
+    let small = opts.small.then(|| small::run(opts, bins.clone(), root, &step)).transpose()?;
+    let ha = opts.ha.then(|| ha::run(opts, bins, root, &step)).transpose()?;
     step("done");
-    Ok(Measured { main, repair, meta, small })
+    Ok(Measured { main, repair, meta, small, ha })
 }
 
 impl Measured {
@@ -137,7 +152,8 @@ impl Measured {
         let repair = self.repair.iter().flat_map(Repair::rows);
         let meta = self.meta.iter().flat_map(meta::Meta::rows);
         let small = self.small.iter().flat_map(|s| s.rows(opts));
-        main.chain(repair).chain(meta).chain(small).collect()
+        let ha = self.ha.iter().flat_map(ha::Ha::rows);
+        main.chain(repair).chain(meta).chain(small).chain(ha).collect()
     }
 }
 

@@ -33,10 +33,10 @@ use crate::report::{Row, Target, Unit};
 use crate::tiny::TinyDatanode;
 
 /// Files per directory (NNThroughputBenchmark's `-filesPerDir`); also the size of each listing.
-const FILES_PER_DIR: u64 = crate::options::META_FILES_PER_DIR;
-const REPLICATION: u32 = 3;
+pub const FILES_PER_DIR: u64 = crate::options::META_FILES_PER_DIR;
+pub const REPLICATION: u32 = 3;
 /// The length the tiny datanodes report for every block (no bytes are stored).
-const BLOCK_BYTES: u64 = 1 << 20;
+pub const BLOCK_BYTES: u64 = 1 << 20;
 /// Longest wait for the restarted namenode to answer and to leave safe mode.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -72,11 +72,11 @@ pub struct Restart {
 }
 
 /// Where populated file `i` lives, and its directory.
-fn file_path(i: u64) -> String {
+pub fn file_path(i: u64) -> String {
     format!("{}/f{i}", file_dir(i / FILES_PER_DIR))
 }
 
-fn file_dir(d: u64) -> String {
+pub fn file_dir(d: u64) -> String {
     format!("/meta/files/d{d}")
 }
 
@@ -103,16 +103,17 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     let url = cluster.namenode_url.clone();
     let stop = CancellationToken::new();
     let _stop_tiny = stop.clone().drop_guard();
-    let tiny = rt.block_on(TinyDatanode::start_all(&url, &stop))?;
+    let tiny = rt.block_on(TinyDatanode::start_all(std::slice::from_ref(&url), &stop))?;
     let clients = rt.block_on(connect(&url, s.clients))?;
     let pid = cluster.namenode_pid().context("namenode pid")?;
+    let pids = [pid];
     let rss_empty = rss(pid).context("namenode memory")?;
 
     let file_dirs = s.files.div_ceil(FILES_PER_DIR);
     let empty_dirs = s.ops.div_ceil(FILES_PER_DIR);
     let dirs = file_dirs + empty_dirs;
     step(&format!("meta: mkdirs of {dirs} directories, {} clients", s.clients));
-    let mkdirs = measure(&rt, &clients, dirs, move |mut nn, _, i| {
+    let mkdirs = measure(&rt, &clients, &pids, dirs, move |mut nn, _, i| {
         let path = if i < file_dirs { file_dir(i) } else { format!("/meta/empty/d{}", i - file_dirs) };
         async move {
             nn.mkdirs(pb::MkdirsRequest { path, create_parent: true }).await?;
@@ -121,14 +122,14 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })?;
 
     step(&format!("meta: populating {} single-block files (replication {REPLICATION})", s.files));
-    let populate = measure(&rt, &clients, s.files, {
+    let populate = measure(&rt, &clients, &pids, s.files, {
         let tiny = tiny.clone();
         move |nn, k, i| single_block_file(nn, tiny.clone(), k, file_path(i))
     })?;
     let rss_full = rss(pid).context("namenode memory")?;
 
     step(&format!("meta: create-close of {} empty files", s.ops));
-    let create_close = measure(&rt, &clients, s.ops, move |mut nn, k, i| {
+    let create_close = measure(&rt, &clients, &pids, s.ops, move |mut nn, k, i| {
         let (path, client_name) = (empty_path(i, false), client_name(k));
         async move {
             nn.create(create_request(&path, &client_name)).await?;
@@ -142,7 +143,7 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
 
     step(&format!("meta: stat of {} files", s.ops));
     let files = s.files;
-    let stat = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+    let stat = measure(&rt, &clients, &pids, s.ops, move |mut nn, _, i| {
         let path = file_path(spread(i, files));
         async move {
             let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
@@ -154,7 +155,7 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })?;
 
     step(&format!("meta: listing of {} directories", s.ops));
-    let list = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+    let list = measure(&rt, &clients, &pids, s.ops, move |mut nn, _, i| {
         // Only full directories, so every listing returns FILES_PER_DIR entries.
         let path = file_dir(spread(i, files / FILES_PER_DIR));
         async move {
@@ -168,7 +169,7 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })?;
 
     step(&format!("meta: rename of {} files", s.ops));
-    let rename = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+    let rename = measure(&rt, &clients, &pids, s.ops, move |mut nn, _, i| {
         let (src, dst) = (empty_path(i, false), empty_path(i, true));
         async move {
             nn.rename(pb::RenameRequest { src, dst }).await?;
@@ -177,7 +178,7 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })?;
 
     step(&format!("meta: delete of {} files", s.ops));
-    let delete = measure(&rt, &clients, s.ops, move |mut nn, _, i| {
+    let delete = measure(&rt, &clients, &pids, s.ops, move |mut nn, _, i| {
         let path = empty_path(i, true);
         async move {
             nn.delete(pb::DeleteRequest { path, recursive: false }).await?;
@@ -205,25 +206,35 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })
 }
 
-type Clients = Arc<Vec<ClientProtocolClient<Channel>>>;
+pub type Clients = Arc<Vec<ClientProtocolClient<Channel>>>;
 
 /// Runs operations `0..ops` spread over the clients (see `load::run`); `op` gets its client's
-/// handle, the client's number and the operation's.
-fn measure<F, Fut>(rt: &tokio::runtime::Runtime, clients: &Clients, ops: u64, op: F) -> anyhow::Result<Rate>
+/// handle, the client's number and the operation's. The rate carries the CPU the run cost the
+/// servers `pids` and the clients.
+pub fn measure<F, Fut>(
+    rt: &tokio::runtime::Runtime,
+    clients: &Clients,
+    pids: &[u32],
+    ops: u64,
+    op: F,
+) -> anyhow::Result<Rate>
 where
     F: Fn(ClientProtocolClient<Channel>, usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
     let clients = clients.clone();
-    rt.block_on(load::run(clients.len(), ops, move |k, i| op(clients[k].clone(), k, i)))
+    let (rate, cpu) = crate::cpu::around(pids, || {
+        rt.block_on(load::run(clients.len(), ops, move |k, i| op(clients[k].clone(), k, i)))
+    });
+    Ok(Rate { cpu: Some(cpu), ..rate? })
 }
 
-fn client_name(k: usize) -> String {
+pub fn client_name(k: usize) -> String {
     format!("meta-bench-{k}")
 }
 
 /// A create of `path` by `client_name`, at the benchmark's replication.
-fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
+pub fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
     pb::CreateRequest {
         path: path.into(),
         client_name: client_name.into(),
@@ -233,7 +244,7 @@ fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
 }
 
 /// One connection per client, as separate client processes would have.
-async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
+pub async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
@@ -243,7 +254,7 @@ async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
 }
 
 /// create, add_block, the replicas reported by the tiny datanodes the block was given, complete.
-async fn single_block_file(
+pub async fn single_block_file(
     mut nn: ClientProtocolClient<Channel>,
     tiny: Arc<Vec<TinyDatanode>>,
     k: usize,
@@ -261,7 +272,7 @@ async fn single_block_file(
         reported.push(dn.received(block));
     }
     for r in reported {
-        r.await.context("a tiny datanode could not report a block")?;
+        r.await?;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

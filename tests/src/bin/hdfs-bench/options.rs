@@ -12,8 +12,8 @@ pub const META_FILES_PER_DIR: u64 = 32;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts local clusters from the binaries next to this one and measures them. Four phases, each
-on a cluster of its own:
+Starts local clusters from the binaries next to this one and measures them. Five phases, each
+on clusters of its own:
   main    1 namenode + 3 datanodes: put/get at replication 1 and 3, one client and 4 at once,
           against this machine's raw disk and loopback limits; memory, disk space and
           datanode restart time
@@ -24,16 +24,23 @@ on a cluster of its own:
           stat, list, rename, delete with --clients clients; memory per file; restart
   small   1 namenode + 3 datanodes: --small-files files of --small-size written at
           replication 3, then read, by --clients clients; ops/s, p50 and p99
+  ha      a namenode group of 3 beside a namenode alone: create-close, stat and list with
+          --clients clients, --meta-ops of each; --ha-kills kills of the leader until a create
+          succeeds; then --ha-files single-block files on a new group of 3, memory per file on
+          each member, and a 4th member joining (snapshot install until caught up)
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
-  --phases LIST        phases to run, comma-separated: main, repair, meta, small (default all)
-  --clients N          meta and small phases: concurrent clients (default 16)
+  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha (default all)
+  --clients N          meta, small and ha phases: concurrent clients (default 16)
   --meta-files N       meta phase: single-block files in the namespace (default 1000000)
-  --meta-ops N         meta phase: operations of each kind measured (default 100000)
+  --meta-ops N         meta and ha phases: operations of each kind measured (default 100000)
   --small-files N      small phase: files written and read (default 100000)
   --small-size SIZE    small phase: size of each file (default 1KiB)
+  --ha-files N         ha phase: single-block files for the snapshot and memory figures
+                       (default 1000000)
+  --ha-kills N         ha phase: times the leader is killed (default 5)
   --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
   --repair-block-size SIZE
                        repair phase: block size of both puts (default: the namenode's, 128MiB)
@@ -50,11 +57,14 @@ pub struct Options {
     pub repair: bool,
     pub meta: bool,
     pub small: bool,
+    pub ha: bool,
     pub clients: usize,
     pub meta_files: u64,
     pub meta_ops: u64,
     pub small_files: u64,
     pub small_size: u64,
+    pub ha_files: u64,
+    pub ha_kills: usize,
     pub repair_streams: Option<u32>,
     pub repair_block_size: Option<u64>,
     pub dir: Option<PathBuf>,
@@ -71,11 +81,14 @@ impl Default for Options {
             repair: true,
             meta: true,
             small: true,
+            ha: true,
             clients: 16,
             meta_files: 1_000_000,
             meta_ops: 100_000,
             small_files: 100_000,
             small_size: 1 << 10,
+            ha_files: 1_000_000,
+            ha_kills: 5,
             repair_streams: None,
             repair_block_size: None,
             dir: None,
@@ -88,7 +101,7 @@ impl Default for Options {
 impl Options {
     /// The phases that run, in order, as `--phases` spells them.
     pub fn phases(&self) -> Vec<&'static str> {
-        [("main", self.main), ("repair", self.repair), ("meta", self.meta), ("small", self.small)]
+        [("main", self.main), ("repair", self.repair), ("meta", self.meta), ("small", self.small), ("ha", self.ha)]
             .into_iter()
             .filter(|(_, on)| *on)
             .map(|(p, _)| p)
@@ -116,12 +129,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
-            "--phases" => (opts.main, opts.repair, opts.meta, opts.small) = phases(&value()?)?,
+            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha) = phases(&value()?)?,
             "--clients" => opts.clients = count(&flag, &value()?)? as usize,
             "--meta-files" => opts.meta_files = count(&flag, &value()?)?,
             "--meta-ops" => opts.meta_ops = count(&flag, &value()?)?,
             "--small-files" => opts.small_files = count(&flag, &value()?)?,
             "--small-size" => opts.small_size = size(&value()?)?,
+            "--ha-files" => opts.ha_files = count(&flag, &value()?)?,
+            "--ha-kills" => opts.ha_kills = count(&flag, &value()?)? as usize,
             "--repair-streams" => opts.repair_streams = Some(count(&flag, &value()?)? as u32),
             "--repair-block-size" => opts.repair_block_size = Some(size(&value()?)?),
             "--dir" => opts.dir = Some(PathBuf::from(value()?)),
@@ -137,25 +152,32 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             META_FILES_PER_DIR
         );
     }
+    if opts.ha && (opts.meta_ops < META_FILES_PER_DIR || opts.ha_files < META_FILES_PER_DIR) {
+        bail!(
+            "the ha phase needs --meta-ops and --ha-files of at least one full directory ({} files)",
+            META_FILES_PER_DIR
+        );
+    }
     Ok(Some(opts))
 }
 
-/// `main,repair` → (main, repair, meta, small).
-fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool)> {
-    let (mut main, mut repair, mut meta, mut small) = (false, false, false, false);
+/// `main,repair` → (main, repair, meta, small, ha).
+fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool)> {
+    let (mut main, mut repair, mut meta, mut small, mut ha) = (false, false, false, false, false);
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match p {
             "main" => main = true,
             "repair" => repair = true,
             "meta" => meta = true,
             "small" => small = true,
-            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small)"),
+            "ha" => ha = true,
+            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha)"),
         }
     }
-    if !(main || repair || meta || small) {
+    if !(main || repair || meta || small || ha) {
         bail!("--phases {list:?}: no phase to run");
     }
-    Ok((main, repair, meta, small))
+    Ok((main, repair, meta, small, ha))
 }
 
 /// A positive whole number.

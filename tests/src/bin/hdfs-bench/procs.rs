@@ -161,3 +161,33 @@ pub fn poll_until(
         std::thread::sleep(every);
     }
 }
+
+/// CPU time a process has used so far (user + system), in seconds (`None` once it has exited).
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime
+    // are the 12th and 13th of them, in clock ticks (100 a second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// The whole machine's CPU time so far: (busy, all) in clock ticks, from `/proc/stat`.
+pub fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(cpu) = stat.lines().next() else { return (0, 0) };
+    let v: Vec<u64> = cpu.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let all: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (all - idle, all)
+}
+
+/// TCP connections this network namespace has opened so far (`ActiveOpens` in `/proc/net/snmp`).
+pub fn tcp_active_opens() -> u64 {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").unwrap_or_default();
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let (Some(names), Some(values)) = (tcp.next(), tcp.next()) else { return 0 };
+    let at = names.split_whitespace().position(|n| n == "ActiveOpens");
+    at.and_then(|i| values.split_whitespace().nth(i)?.parse().ok()).unwrap_or(0)
+}

@@ -30,6 +30,8 @@ pub enum Unit {
 pub enum Target {
     /// value / baseline at least this.
     MinShareOfBaseline(f64),
+    /// value / baseline at most this.
+    MaxShareOfBaseline(f64),
     /// value strictly below this.
     Below(f64),
     /// value at most this.
@@ -78,6 +80,9 @@ impl Row {
         let (text, pass) = match t {
             Target::MinShareOfBaseline(share) => {
                 (format!(">= {:.0}% of baseline", share * 100.0), self.ratio.map(|r| r >= share))
+            }
+            Target::MaxShareOfBaseline(share) => {
+                (format!("<= {:.0}% of baseline", share * 100.0), self.ratio.map(|r| r <= share))
             }
             Target::Below(max) => (format!("< {}", show(self.unit, max)), self.value.map(|v| v < max)),
             Target::AtMost(max) => (format!("<= {}", show(self.unit, max)), self.value.map(|v| v <= max)),

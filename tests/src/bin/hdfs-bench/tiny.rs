@@ -17,38 +17,61 @@ const TINY_HEARTBEAT: Duration = Duration::from_millis(200);
 
 /// A datanode with no disk: it registers, heartbeats, reports the blocks it is told it received
 /// (batched, as a datanode's incremental reports are) and sends a full report of them whenever it
-/// (re-)registers. Commands in heartbeat replies are ignored.
+/// (re-)registers. Commands in heartbeat replies are ignored. Given a namenode group's URLs, it
+/// does all of this with every member, as a real datanode does.
 #[derive(Clone)]
 pub struct TinyDatanode {
     pub id: String,
-    received: mpsc::UnboundedSender<(pb::ExtendedBlock, oneshot::Sender<()>)>,
+    /// Every block reported so far (for the full report at each (re-)registration).
+    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
+    /// One incremental-report queue per namenode.
+    received: Vec<mpsc::UnboundedSender<(pb::ExtendedBlock, oneshot::Sender<()>)>>,
 }
 
 impl TinyDatanode {
-    pub async fn start_all(url: &str, stop: &CancellationToken) -> anyhow::Result<Arc<Vec<TinyDatanode>>> {
+    /// Three tiny datanodes, each registered with every namenode of `urls`.
+    pub async fn start_all(urls: &[String], stop: &CancellationToken) -> anyhow::Result<Arc<Vec<TinyDatanode>>> {
         let mut all = Vec::new();
         for n in 0..TINY_DATANODES {
-            let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
-            let nn = DatanodeProtocolClient::new(channel)
-                .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
-                .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
             // A distinct, unused port for each, so the namenode sees distinct nodes.
             let info = pb::DatanodeInfo { datanode_id: format!("tiny-{n}"), address: format!("127.0.0.1:{}", 9 + n) };
             let held = Arc::new(Mutex::new(Vec::new()));
-            let (tx, rx) = mpsc::unbounded_channel();
-            register(&mut nn.clone(), &info, &held).await.context("register a tiny datanode")?;
-            tokio::spawn(report_received(nn.clone(), info.datanode_id.clone(), rx, held.clone()));
-            tokio::spawn(heartbeat(nn, info.clone(), held, stop.clone()));
-            all.push(TinyDatanode { id: info.datanode_id, received: tx });
+            let mut received = Vec::new();
+            for url in urls {
+                let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
+                let nn = DatanodeProtocolClient::new(channel)
+                    .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
+                    .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
+                let (tx, rx) = mpsc::unbounded_channel();
+                register(&mut nn.clone(), &info, &held).await.context("register a tiny datanode")?;
+                tokio::spawn(report_received(nn.clone(), info.datanode_id.clone(), rx));
+                tokio::spawn(heartbeat(nn, info.clone(), held.clone(), stop.clone()));
+                received.push(tx);
+            }
+            all.push(TinyDatanode { id: info.datanode_id, held, received });
         }
         Ok(Arc::new(all))
     }
 
-    /// Reports `block` as received; resolves once the namenode has taken the report.
-    pub fn received(&self, block: pb::ExtendedBlock) -> oneshot::Receiver<()> {
-        let (tx, rx) = oneshot::channel();
-        let _ = self.received.send((block, tx));
-        rx
+    /// Reports `block` as received to every namenode; resolves once all of them have taken the
+    /// report.
+    pub fn received(&self, block: pb::ExtendedBlock) -> impl std::future::Future<Output = anyhow::Result<()>> + use<> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).push(block);
+        let acks: Vec<_> = self
+            .received
+            .iter()
+            .map(|tx| {
+                let (ack, rx) = oneshot::channel();
+                let _ = tx.send((block, ack));
+                rx
+            })
+            .collect();
+        async move {
+            for ack in acks {
+                ack.await.context("a tiny datanode could not report a block")?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -97,7 +120,6 @@ async fn report_received(
     mut nn: DatanodeProtocolClient<Channel>,
     datanode_id: String,
     mut rx: mpsc::UnboundedReceiver<(pb::ExtendedBlock, oneshot::Sender<()>)>,
-    held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
 ) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -105,17 +127,13 @@ async fn report_received(
             batch.push(next);
         }
         let received: Vec<_> = batch.iter().map(|(b, _)| *b).collect();
-        let req = pb::BlockReceivedAndDeletedRequest {
-            datanode_id: datanode_id.clone(),
-            received: received.clone(),
-            deleted: Vec::new(),
-        };
+        let req =
+            pb::BlockReceivedAndDeletedRequest { datanode_id: datanode_id.clone(), received, deleted: Vec::new() };
         if let Err(e) = nn.block_received_and_deleted(req).await {
             // The waiters see their sender dropped and fail with the file they were writing.
             eprintln!("hdfs-bench: tiny datanode {datanode_id}: incremental report failed: {e}");
             continue;
         }
-        held.lock().unwrap_or_else(|p| p.into_inner()).extend(received);
         for (_, tx) in batch {
             let _ = tx.send(());
         }
