@@ -81,23 +81,43 @@ impl ReadBarrier {
         let mine = self.arrived.fetch_add(1, Ordering::AcqRel) + 1;
         let mut rx = self.done.subscribe();
         loop {
-            {
-                let (covered, result) = &*rx.borrow_and_update();
-                if *covered >= mine {
-                    return result.clone().map_err(|f| self.error(f));
-                }
+            if let Some(result) = self.covered(&mut rx, mine) {
+                return result;
             }
-            if let Ok(_guard) = self.running.try_lock() {
-                // Every read numbered up to here arrived before this round asks for its index.
-                let covers = self.arrived.load(Ordering::Acquire);
-                let result = self.round().await;
-                self.done.send_modify(|d| *d = (covers.max(d.0), result));
-                continue;
+            // Run the next round, or wait for the one running: for its outcome, or for it to
+            // let go without one that covers this read (it began before this read arrived, or
+            // its caller went away mid-round). Whoever holds `running` runs a round, so no read
+            // waits on a round nobody will run (with the lease, no later read may come to).
+            let _round = match self.running.try_lock() {
+                Ok(guard) => guard,
+                Err(_) => tokio::select! {
+                    changed = rx.changed() => {
+                        if changed.is_err() {
+                            return Err(Error::storage_refused("read barrier closed"));
+                        }
+                        continue;
+                    }
+                    guard = self.running.lock() => guard,
+                },
+            };
+            if let Some(result) = self.covered(&mut rx, mine) {
+                return result;
             }
-            if rx.changed().await.is_err() {
-                return Err(Error::storage_refused("read barrier closed"));
-            }
+            // Every read numbered up to here arrived before this round asks for its index.
+            let covers = self.arrived.load(Ordering::Acquire);
+            let result = self.round().await;
+            self.done.send_modify(|d| *d = (covers.max(d.0), result));
         }
+    }
+
+    /// The outcome of the last round, if it covers read number `mine`.
+    fn covered(
+        &self,
+        rx: &mut tokio::sync::watch::Receiver<(u64, Result<(), Failed>)>,
+        mine: u64,
+    ) -> Option<Result<()>> {
+        let (covered, result) = &*rx.borrow_and_update();
+        (*covered >= mine).then(|| result.clone().map_err(|f| self.error(f)))
     }
 
     async fn round(&self) -> Result<(), Failed> {
