@@ -29,7 +29,7 @@ pub(crate) struct State {
     /// The last entry applied, and the membership as of it.
     pub(super) applied: Option<LogId>,
     pub(super) membership: StoredMembership,
-    /// Entries applied since the last fsimage.
+    /// Ops applied since the last fsimage (an entry without ops counts as one).
     pub(super) since_snapshot: u64,
     /// Block ids handed out by this member as leader, ahead of what is applied (proposals in
     /// flight): the next one is the larger of this and the namespace's.
