@@ -37,6 +37,8 @@ enum Failed {
 
 pub struct ReadBarrier {
     raft: Raft,
+    /// openraft's view of the term and the leader, read on every read.
+    metrics: tokio::sync::watch::Receiver<openraft::RaftMetrics<NodeId, openraft::BasicNode>>,
     me: NodeId,
     /// Reads arrived so far (each takes the next number).
     arrived: AtomicU64,
@@ -54,7 +56,9 @@ impl ReadBarrier {
     pub fn new(raft: Raft, me: NodeId, timeout: Duration, lease: Duration) -> Self {
         let (done, _) = tokio::sync::watch::channel((0, Ok(())));
         let running = tokio::sync::Mutex::new(());
-        Self { raft, me, arrived: AtomicU64::new(0), running, done, timeout, lease, leased: Mutex::new(None) }
+        let metrics = raft.metrics();
+        let leased = Mutex::new(None);
+        Self { raft, metrics, me, arrived: AtomicU64::new(0), running, done, timeout, lease, leased }
     }
 
     /// Whether this member leads in the term of an unexpired lease.
@@ -63,8 +67,7 @@ impl ReadBarrier {
         if Instant::now() >= until {
             return false;
         }
-        let m = self.raft.metrics();
-        let m = m.borrow();
+        let m = self.metrics.borrow();
         m.current_term == term && m.current_leader == Some(self.me)
     }
 
@@ -122,12 +125,12 @@ impl ReadBarrier {
 
     async fn round(&self) -> Result<(), Failed> {
         let began = Instant::now();
-        let term = self.raft.metrics().borrow().current_term;
+        let term = self.metrics.borrow().current_term;
         match tokio::time::timeout(self.timeout, self.raft.ensure_linearizable()).await {
             Ok(Ok(_)) => {
                 // A lease for the term the round confirmed (it fails unless this member led in
                 // its current term); none if the term moved on meanwhile.
-                if self.raft.metrics().borrow().current_term == term {
+                if self.metrics.borrow().current_term == term {
                     *self.leased.lock().unwrap_or_else(|p| p.into_inner()) = Some((term, began + self.lease));
                 }
                 Ok(())

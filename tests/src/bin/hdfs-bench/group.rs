@@ -19,7 +19,7 @@ use crate::procs::{Proc, STOP_GRACE, log_tail};
 /// How long one status question may take (a member busy installing a snapshot still answers).
 const STATUS_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause between two rounds of status questions while waiting for the group.
-const POLL: Duration = Duration::from_millis(20);
+pub const POLL: Duration = Duration::from_millis(20);
 
 /// One member's own view of itself and the group.
 #[derive(Debug, Clone, Default)]

@@ -24,7 +24,7 @@ use hdfs_proto::units::format_size;
 use tokio_util::sync::CancellationToken;
 
 use crate::cluster::Binaries;
-use crate::group::Group;
+use crate::group::{Group, POLL};
 use crate::load::Rate;
 use crate::meta::{FILES_PER_DIR, connect, file_dir, file_path, measure, single_block_file};
 use crate::procs::rss;
@@ -35,8 +35,6 @@ use crate::tiny::TinyDatanode;
 const CATCH_UP_TARGET_S: f64 = 10.0;
 /// Longest wait for the new member.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(600);
-const POLL: Duration = Duration::from_millis(20);
-
 /// One member's memory.
 pub struct Memory {
     pub id: u64,

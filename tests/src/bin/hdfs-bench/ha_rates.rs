@@ -15,7 +15,7 @@ use anyhow::bail;
 use hdfs_proto::pb::namenode as pb;
 
 use crate::load::{Rate, spread};
-use crate::meta::{Clients, FILES_PER_DIR, client_name, create_request, measure};
+use crate::meta::{Clients, FILES_PER_DIR, client_name, create_close, measure};
 use crate::report::{Row, Target};
 
 /// One kind of operation, measured twice on each side (each rate with what it cost).
@@ -79,17 +79,7 @@ pub fn run(
         Ok(c)
     };
     let create_close = both(&format!("create-close of {ops} empty files"), &|side, r| {
-        measure(rt, &side.clients, &side.pids, ops, move |mut nn, k, i| {
-            let (path, client_name) = (file(r, i), client_name(k));
-            async move {
-                nn.create(create_request(&path, &client_name)).await?;
-                let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
-                if !done.into_inner().completed {
-                    bail!("complete of an empty file was refused");
-                }
-                Ok(())
-            }
-        })
+        measure(rt, &side.clients, &side.pids, ops, move |nn, k, i| create_close(nn, file(r, i), client_name(k)))
     })?;
     let stat = both(&format!("stat of {ops} files"), &|side, r| {
         measure(rt, &side.clients, &side.pids, ops, move |mut nn, _, i| {

@@ -129,17 +129,8 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     let rss_full = rss(pid).context("namenode memory")?;
 
     step(&format!("meta: create-close of {} empty files", s.ops));
-    let create_close = measure(&rt, &clients, &pids, s.ops, move |mut nn, k, i| {
-        let (path, client_name) = (empty_path(i, false), client_name(k));
-        async move {
-            nn.create(create_request(&path, &client_name)).await?;
-            let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
-            if !done.into_inner().completed {
-                bail!("complete of an empty file was refused");
-            }
-            Ok(())
-        }
-    })?;
+    let create_close =
+        measure(&rt, &clients, &pids, s.ops, move |nn, k, i| create_close(nn, empty_path(i, false), client_name(k)))?;
 
     step(&format!("meta: stat of {} files", s.ops));
     let files = s.files;
@@ -241,6 +232,20 @@ pub fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
         replication: REPLICATION,
         ..Default::default()
     }
+}
+
+/// Creates the empty file `path` and closes it: two durable calls.
+pub async fn create_close(
+    mut nn: ClientProtocolClient<Channel>,
+    path: String,
+    client_name: String,
+) -> anyhow::Result<()> {
+    nn.create(create_request(&path, &client_name)).await?;
+    let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
+    if !done.into_inner().completed {
+        bail!("complete of an empty file was refused");
+    }
+    Ok(())
 }
 
 /// One connection per client, as separate client processes would have.
