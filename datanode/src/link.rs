@@ -220,3 +220,21 @@ impl NamenodeLink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Fencing;
+
+    #[test]
+    fn commands_are_obeyed_only_from_a_leader_of_the_newest_term_seen() {
+        let f = Fencing::default();
+        assert!(f.admits(2, true), "the leader of term 2");
+        assert!(!f.admits(3, false), "a follower's reply is never obeyed, but its term is seen");
+        assert_eq!(f.highest(), 3);
+        assert!(!f.admits(2, true), "a deposed leader of term 2, after term 3 was seen");
+        assert!(f.admits(3, true), "the leader of term 3");
+        assert!(f.admits(3, true), "again");
+        assert!(f.admits(5, true), "a newer leader");
+        assert!(!f.admits(3, true), "term 3 is stale now");
+    }
+}
