@@ -7,14 +7,15 @@ use tonic::{Code, Status};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Serializable because an op's outcome travels through the Raft state machine's response; the
-/// variants that never come out of applying an op are skipped.
+/// Serializable because an op's outcome is kept in the retry cache, and so in the fsimage. No
+/// variant is skipped: serde numbers a skipped variant when it writes but not when it reads, so
+/// every error declared after one came back as another (or failed to decode); only the OS error
+/// behind `Storage` is left out.
 #[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Error {
     #[error(transparent)]
     InvalidPath(#[from] PathError),
     #[error("missing field {0}")]
-    #[serde(skip)]
     MissingField(String),
     #[error("{0}: no such file or directory")]
     NotFound(HdfsPath),
@@ -77,10 +78,10 @@ pub enum Error {
     /// The edit log, the fsimage or the data directory could not be used; `source` is the OS
     /// error, where there is one.
     #[error("metadata storage: {context}")]
-    #[serde(skip)]
     Storage {
         context: String,
         #[source]
+        #[serde(skip)]
         source: Option<std::sync::Arc<std::io::Error>>,
     },
 }
