@@ -140,14 +140,14 @@ impl State {
             && let Some(first) = self.retry.get(call)
         {
             tracing::debug!(?call, "a retried call answered from the retry cache");
-            return first.clone();
+            return first;
         }
         let result = self.ns.apply(&p.op).map(|mut fx| {
             self.follow(&p.op, &mut fx, now);
             fx
         });
         if let Some(call) = &p.call {
-            self.retry.insert(call.clone(), at_ms, result.clone());
+            self.retry.insert(call.clone(), at_ms, &result);
         }
         result
     }
