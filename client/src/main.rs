@@ -2,7 +2,9 @@
 //!
 //! Parses flags, connects, runs one command, and reports failure as one line on stderr
 //! (`hdfs: put: /a/b: already exists (use -f to overwrite)`) with a non-zero exit status.
-//! Hadoop's spellings work too: `hdfs dfs -put a /b` is `hdfs put a /b`.
+//! Hadoop's spellings are parsed and answered as Hadoop's shell does (`cli/dfs/`):
+//! `hdfs dfs -put a /b`, `hdfs dfsadmin -report`, `hdfs getconf -namenodes`, `hdfs version`;
+//! and `hdfs fsck PATH -files -blocks -locations` takes Hadoop's single dashes.
 
 mod cli;
 
@@ -13,19 +15,22 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     hdfs_proto::daemon::tune_allocator();
-    let args = cli::Args::parse_from(hadoop_spelling(std::env::args_os()));
-    let filter = if args.verbose { "info" } else { "error" };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("hdfs: cannot start: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    if let Some(invocation) = cli::dfs::invocation(&argv) {
+        let invocation = match invocation {
+            Ok(i) => i,
+            Err(message) => {
+                eprintln!("hdfs: {message}");
+                return ExitCode::from(255);
+            }
+        };
+        init_logging(invocation.verbose);
+        let Some(runtime) = runtime() else { return ExitCode::FAILURE };
+        return ExitCode::from(runtime.block_on(cli::dfs::run(invocation)));
+    }
+    let args = cli::Args::parse_from(fsck_spelling(argv));
+    init_logging(args.verbose);
+    let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let name = args.command.name();
     match runtime.block_on(cli::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,16 +41,41 @@ fn main() -> ExitCode {
     }
 }
 
-/// Rewrites `hdfs dfs -put …` as `hdfs put …`: drops `dfs` and the dash of the command word.
-fn hadoop_spelling(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
-    let mut args: Vec<OsString> = args.collect();
-    if args.get(1).is_some_and(|a| a == "dfs") {
-        args.remove(1);
-        if let Some(cmd) = args.get(1).and_then(|a| a.to_str()).and_then(|a| a.strip_prefix('-'))
-            && !cmd.starts_with('-')
-            && !cmd.is_empty()
-        {
-            args[1] = cmd.into();
+fn init_logging(verbose: bool) {
+    let filter = if verbose { "info" } else { "error" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("hdfs: cannot start: {e}");
+            None
+        }
+    }
+}
+
+/// `hdfs fsck PATH -files -blocks -locations` (Hadoop's single dashes) as `--files …`.
+fn fsck_spelling(mut args: Vec<OsString>) -> Vec<OsString> {
+    const HADOOP: [&str; 4] = ["-files", "-blocks", "-locations", "-list-corruptfileblocks"];
+    let mut i = 1;
+    while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+        match a {
+            "--namenode" => i += 2,
+            "-q" | "--quiet" | "--verbose" => i += 1,
+            a if a.starts_with("--namenode=") => i += 1,
+            _ => break,
+        }
+    }
+    if args.get(i).is_some_and(|a| a == "fsck") {
+        for a in &mut args[i + 1..] {
+            if let Some(flag) = a.to_str().filter(|f| HADOOP.contains(f)) {
+                *a = format!("-{flag}").into();
+            }
         }
     }
     args
@@ -56,14 +86,20 @@ mod tests {
     use super::*;
 
     fn spell(args: &[&str]) -> Vec<String> {
-        hadoop_spelling(args.iter().map(OsString::from)).into_iter().map(|a| a.into_string().unwrap()).collect()
+        fsck_spelling(args.iter().map(OsString::from).collect()).into_iter().map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
-    fn hadoop_dfs_spelling_maps_to_commands() {
-        assert_eq!(spell(&["hdfs", "dfs", "-put", "a", "/b"]), ["hdfs", "put", "a", "/b"]);
-        assert_eq!(spell(&["hdfs", "dfs", "-mkdir", "-p", "/x"]), ["hdfs", "mkdir", "-p", "/x"]);
-        assert_eq!(spell(&["hdfs", "put", "a", "/b"]), ["hdfs", "put", "a", "/b"]);
-        assert_eq!(spell(&["hdfs", "dfs", "--help"]), ["hdfs", "--help"]);
+    fn fsck_takes_hadoop_single_dash_flags() {
+        assert_eq!(
+            spell(&["hdfs", "fsck", "/", "-files", "-blocks", "-locations"]),
+            ["hdfs", "fsck", "/", "--files", "--blocks", "--locations"]
+        );
+        assert_eq!(
+            spell(&["hdfs", "-q", "fsck", "-list-corruptfileblocks"]),
+            ["hdfs", "-q", "fsck", "--list-corruptfileblocks"]
+        );
+        assert_eq!(spell(&["hdfs", "fsck", "/", "--files"]), ["hdfs", "fsck", "/", "--files"]);
+        assert_eq!(spell(&["hdfs", "put", "-files", "/x"]), ["hdfs", "put", "-files", "/x"]);
     }
 }

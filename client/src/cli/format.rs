@@ -128,6 +128,61 @@ pub fn utc_minutes(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
 }
 
+/// `YYYY-MM-DD HH:MM:SS` in UTC (`hdfs dfs -stat`'s `%y`).
+pub fn utc_seconds(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    format!("{}:{:02}", utc_minutes(t), secs % 60)
+}
+
+/// Java's `Date.toString()` in UTC, `Tue Dec 01 21:39:00 UTC 2026` (Hadoop's `dfsadmin -report`).
+pub fn java_date(t: SystemTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{} {} {d:02} {:02}:{:02}:{:02} UTC {y}",
+        DAYS[(days % 7) as usize],
+        MONTHS[m as usize - 1],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Hadoop's `TraditionalBinaryPrefix.long2String`: below 1024 the number itself, else one
+/// letter of 1024s after a space (`2 K`, `1.5 M`, with `decimals` places unless exact), then
+/// `unit`. `hdfs dfs -h` sizes are `(n, "", 1)`; `dfsadmin -report`'s are `(n, "B", 2)`.
+pub fn binary_prefix(n: u64, unit: &str, decimals: usize) -> String {
+    const LETTERS: [char; 6] = ['K', 'M', 'G', 'T', 'P', 'E'];
+    if n < 1024 {
+        return if unit.is_empty() { n.to_string() } else { format!("{n} {unit}") };
+    }
+    // LETTERS[i] is 1024^(i+1).
+    let mut i = 0;
+    while i + 1 < LETTERS.len() && n >= 1u64 << (10 * (i + 2)) {
+        i += 1;
+    }
+    let shift = 10 * (i + 1);
+    let number = if n & ((1u64 << shift) - 1) == 0 {
+        (n >> shift).to_string()
+    } else {
+        let mut s = format!("{:.*}", decimals, n as f64 / (1u64 << shift) as f64);
+        if s.starts_with("1024") && i + 1 < LETTERS.len() {
+            i += 1;
+            s = format!("{:.*}", decimals, n as f64 / (1u64 << (shift + 10)) as f64);
+        }
+        s
+    };
+    format!("{number} {}{unit}", LETTERS[i])
+}
+
+/// A size as `hdfs dfs` prints it: bytes, or with `-h` Hadoop's `1.5 K`.
+pub fn hadoop_size(n: u64, human: bool) -> String {
+    if human { binary_prefix(n, "", 1) } else { n.to_string() }
+}
+
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -151,5 +206,19 @@ mod tests {
         assert_eq!(utc_minutes(UNIX_EPOCH), "1970-01-01 00:00");
         assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(951_782_400 + 3_660)), "2000-02-29 01:01");
         assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)), "2026-11-28 00:00");
+        assert_eq!(utc_seconds(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + 59)), "2026-11-28 00:00:59");
+        assert_eq!(java_date(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + 3_723)), "Sat Nov 28 01:02:03 UTC 2026");
+    }
+
+    #[test]
+    fn hadoop_sizes() {
+        assert_eq!(hadoop_size(1023, true), "1023");
+        assert_eq!(hadoop_size(2048, true), "2 K");
+        assert_eq!(hadoop_size(1536, true), "1.5 K");
+        assert_eq!(hadoop_size(2 * (1 << 20) + 99, true), "2.0 M");
+        assert_eq!(hadoop_size((1 << 20) - 1, true), "1.0 M");
+        assert_eq!(hadoop_size(1536, false), "1536");
+        assert_eq!(binary_prefix(1_081_101_176_832, "B", 2), "1006.85 GB");
+        assert_eq!(binary_prefix(512, "B", 2), "512 B");
     }
 }

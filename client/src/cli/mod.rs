@@ -1,5 +1,7 @@
-//! The `hdfs` commands: argument definitions and their implementations.
+//! The `hdfs` commands: argument definitions and their implementations; Hadoop's spellings
+//! (`hdfs dfs -put …`, `hdfs dfsadmin …`) in `dfs/`.
 
+pub mod dfs;
 mod format;
 mod group;
 mod health;
@@ -201,13 +203,18 @@ impl Command {
     }
 }
 
-pub async fn run(args: Args) -> Result<()> {
-    let client = Client::connect(&args.namenode).await.map_err(|e| match e {
+/// Connects to the namenode at `url`; an unreachable one is said with a hint.
+async fn connect(url: &str) -> Result<Client> {
+    Client::connect(url).await.map_err(|e| match e {
         Error::Connect { addr, reason } => Error::Unavailable(format!(
             "cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE)"
         )),
         e => e,
-    })?;
+    })
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let client = connect(&args.namenode).await?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     match args.command {
         Command::Put { force, replication, block_size, local, remote } => {
