@@ -80,6 +80,19 @@ pub struct Config {
     /// How long a call waits for a majority of the group before it fails with "no quorum".
     #[arg(long, env = "NAMENODE_QUORUM_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub quorum_timeout: Duration,
+    /// Longest path a new name may have, in characters (HDFS's limit: 8000).
+    #[arg(long, env = "NAMENODE_MAX_PATH_LENGTH", default_value_t = 8000)]
+    pub max_path_length: usize,
+    /// Most components in the path of a new name (HDFS's limit: 1000).
+    #[arg(long, env = "NAMENODE_MAX_PATH_DEPTH", default_value_t = 1000)]
+    pub max_path_depth: usize,
+    /// Longest component of a new name, in bytes, at most 255 (HDFS's
+    /// `dfs.namenode.fs-limits.max-component-length`).
+    #[arg(long, env = "NAMENODE_MAX_COMPONENT_LENGTH", default_value_t = 255)]
+    pub max_component_length: usize,
+    /// Most entries one directory may hold (HDFS's `dfs.namenode.fs-limits.max-directory-items`).
+    #[arg(long, env = "NAMENODE_MAX_DIRECTORY_ITEMS", default_value_t = 1024 * 1024)]
+    pub max_directory_items: usize,
 }
 
 impl Config {
@@ -133,6 +146,16 @@ impl Config {
             return Err(format!(
                 "--election-timeout ({:?}) must be at least three --raft-heartbeat intervals ({:?})",
                 self.election_timeout, self.raft_heartbeat
+            ));
+        }
+        if self.max_path_length == 0 || self.max_path_depth == 0 || self.max_directory_items == 0 {
+            return Err("--max-path-length, --max-path-depth and --max-directory-items must be at least 1".into());
+        }
+        if !(1..=hdfs_proto::path::MAX_COMPONENT_LEN).contains(&self.max_component_length) {
+            return Err(format!(
+                "--max-component-length {} is out of range (1..={})",
+                self.max_component_length,
+                hdfs_proto::path::MAX_COMPONENT_LEN
             ));
         }
         if self.checkpoint_every == 0 {

@@ -7,7 +7,8 @@ use tonic::{Code, Status};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Serializable because an op's outcome is kept in the retry cache, and so in the fsimage. No
+/// Serializable because an op's outcome is kept in the retry cache, and so in the fsimage (new
+/// variants go at the end: serde numbers them in order). No
 /// variant is skipped: serde numbers a skipped variant when it writes but not when it reads, so
 /// every error declared after one came back as another (or failed to decode); only the OS error
 /// behind `Storage` is left out.
@@ -84,6 +85,12 @@ pub enum Error {
         #[serde(skip)]
         source: Option<std::sync::Arc<std::io::Error>>,
     },
+    /// A new name over the fs-limits, or with a control character (`namesystem/limits.rs`).
+    #[error("{0}")]
+    InvalidName(String),
+    /// HDFS's `MaxDirectoryItemsExceededException`, in its words.
+    #[error("The directory item limit of {dir} is exceeded: limit={limit} items={items}")]
+    DirectoryItemLimit { dir: HdfsPath, limit: usize, items: usize },
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -134,6 +141,7 @@ impl From<Error> for Status {
             | Error::RenameIntoSelf { .. }
             | Error::InvalidReplication(_)
             | Error::InvalidBlockSize(_)
+            | Error::InvalidName(_)
             | Error::BlockMismatch { .. } => Code::InvalidArgument,
             Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound
@@ -147,6 +155,7 @@ impl From<Error> for Status {
             | Error::NotUnderConstruction(_)
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_)
+            | Error::DirectoryItemLimit { .. }
             | Error::Membership(_) => Code::FailedPrecondition,
             // UNAVAILABLE means "try another namenode of the group" to clients; this is not that.
             Error::NoLiveDatanodes => Code::ResourceExhausted,

@@ -58,6 +58,14 @@ async fn namespace_misuse_is_refused_with_clear_errors() {
         "block size 4096",
     );
     assert_err(c.set_replication("/dir/file", 0).await, |e| matches!(e, Error::InvalidArgument(_)), "replication 0");
+    // HDFS's fs-limits on new names, and no control characters (a newline could fake `ls` lines).
+    let control = |e: &Error| matches!(e, Error::InvalidArgument(_));
+    assert_err(c.mkdirs("/bad\nname", true).await, control, "control character");
+    assert_err(c.create("/dir/tab\there", opts).await, control, "control character");
+    assert_err(c.rename("/dir/file", "/dir/new\rline").await, control, "control character");
+    assert_err(c.mkdirs(&"/d".repeat(1001), true).await, control, "1001 components exceeds the limit of 1000");
+    assert!(c.stat("/bad\nname").await.is_err() && c.stat("/d").await.is_err(), "nothing was made");
+    assert!(c.stat("/dir/file").await.is_ok(), "the refused rename left the file");
 
     // Nothing above changed what was there.
     assert_eq!(get(&c, "/dir/file").await, data);

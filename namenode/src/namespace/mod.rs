@@ -179,6 +179,11 @@ impl Namespace {
         HdfsPath::parse(&format!("/{}", names.join("/"))).unwrap_or_else(|_| HdfsPath::root())
     }
 
+    /// How many entries directory `dir` holds (0 for a file).
+    pub fn child_count(&self, dir: InodeId) -> usize {
+        self.children(dir).map_or(0, <[InodeId]>::len)
+    }
+
     fn children(&self, dir: InodeId) -> Option<&[InodeId]> {
         match &self.inodes.get(dir)?.kind {
             InodeKind::Directory(c) => Some(c),

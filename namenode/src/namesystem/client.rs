@@ -11,6 +11,7 @@ use hdfs_proto::path::HdfsPath;
 use hdfs_proto::{BlockId, GenStamp};
 
 use super::Namesystem;
+use super::limits::Limits;
 use super::propose::now_ms;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
@@ -58,9 +59,11 @@ pub struct CreateOptions {
 impl Namesystem {
     pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool, call: Option<CallId>) -> Result<()> {
         let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
+        let limits = Limits::new(&self.config);
         self.mutate(
             call,
             |st| {
+                limits.check_new(&st.ns, path)?;
                 match st.ns.resolve(path) {
                     Ok(id) if st.ns.inode(id).is_some_and(|i| i.as_file().is_some()) => {
                         return Err(Error::AlreadyExists(path.clone()));
@@ -112,7 +115,17 @@ impl Namesystem {
 
     pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath, call: Option<CallId>) -> Result<()> {
         let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
-        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
+        let limits = Limits::new(&self.config);
+        self.mutate(
+            call,
+            |st| {
+                // Within one directory a rename adds no entry to it.
+                if src.parent() == dst.parent() { limits.check_name(dst) } else { limits.check_new(&st.ns, dst) }?;
+                Ok((op, ()))
+            },
+            |_, _, ()| (),
+        )
+        .await
     }
 
     pub async fn set_replication(&self, path: &HdfsPath, replication: u32, call: Option<CallId>) -> Result<()> {
@@ -141,9 +154,11 @@ impl Namesystem {
             mtime_ms: now_ms(),
         };
         let hard_limit = self.config.lease_hard_limit;
+        let limits = Limits::new(&self.config);
         self.mutate(
             call,
             |st| {
+                limits.check_new(&st.ns, path)?;
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
                     && let Some(writer) = st.ns.writer(id)

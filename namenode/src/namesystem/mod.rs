@@ -27,6 +27,7 @@ mod admin;
 mod client;
 mod datanode;
 mod group;
+mod limits;
 mod machine;
 mod monitor;
 mod propose;
