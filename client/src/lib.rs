@@ -53,6 +53,7 @@ mod conn;
 mod error;
 mod group;
 mod reader;
+mod user;
 mod writer;
 
 pub use admin::{DatanodeReport, FsckBlock, FsckFile, FsckReport, SafeModeAction};
@@ -60,4 +61,5 @@ pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
 pub use group::NamenodeStatus;
 pub use reader::FileReader;
+pub use user::current_user;
 pub use writer::{FileWriter, PACKET_SIZE};

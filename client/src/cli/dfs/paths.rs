@@ -1,6 +1,7 @@
 //! Path arguments as `hdfs dfs` takes them (Hadoop's `PathData`): absolute, relative to the home
-//! directory `/user/NAME` (`HADOOP_USER_NAME`, else `USER`), or URIs `hdfs://HOST:PORT/path`,
-//! with globs expanded against the namespace one component at a time.
+//! directory `/user/NAME` (`HADOOP_USER_NAME`, else the OS user: `hdfs_client::current_user`),
+//! or URIs `hdfs://HOST:PORT/path`, with globs expanded against the namespace one component at
+//! a time.
 //!
 //! A URI naming a namenode other than the default one (`--namenode`, `-fs`) is served by a
 //! client connected to `http://HOST:PORT` (port 8020 when none is given); `hdfs:///path` is the
@@ -138,8 +139,7 @@ impl Fs {
             .map(|u| u.trim().trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/'))
             .map(str::to_string)
             .collect();
-        let user = std::env::var("HADOOP_USER_NAME").or_else(|_| std::env::var("USER")).unwrap_or_default();
-        let home = if user.is_empty() { "/".to_string() } else { format!("/user/{user}") };
+        let home = format!("/user/{}", hdfs_client::current_user());
         Fs { default_url: default_url.to_string(), default_authorities, home, clients: HashMap::new() }
     }
 
