@@ -47,9 +47,11 @@ async fn write_files(client: &Client, n: usize) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The address of the `n`th holder of the first block of /data/f0.
-async fn holder(cluster: &MiniCluster, n: usize) -> String {
+/// The nodes holding the first block of the first file, from one answer (the namenode orders
+/// locations afresh for every call, so two calls may name one node twice).
+async fn holders(cluster: &MiniCluster) -> Vec<String> {
     let blocks = cluster.block_locations("/data/f0").await.unwrap();
-    blocks[0].locations[n].address.clone()
+    blocks[0].locations.iter().map(|l| l.address.clone()).collect()
 }
 
 async fn verify(client: &Client, files: &[(String, Vec<u8>)]) {
@@ -66,7 +68,7 @@ async fn a_dead_datanode_is_detected_and_its_blocks_re_replicated() {
     wait_healthy(&client).await;
 
     // A node that holds replicas (on a busy machine a stale node may have been given none).
-    let addr = holder(&cluster, 0).await;
+    let addr = holders(&cluster).await.swap_remove(0);
     let stopped = Instant::now();
     cluster.stop_datanode(cluster.datanode_index(&addr).unwrap()).await;
     cluster.wait_datanode_dead(&addr, DEAD_AFTER * 3).await.unwrap();
@@ -94,7 +96,7 @@ async fn blocks_left_with_one_replica_are_repaired_first() {
     // Hold repairs while both nodes are declared dead, so that one round sees all the damage.
     client.safe_mode(SafeModeAction::Enter).await.unwrap();
     // Two nodes that share a block, so that at least that block is left with one replica.
-    let addrs = [holder(&cluster, 0).await, holder(&cluster, 1).await];
+    let addrs = holders(&cluster).await[..2].to_vec();
     for addr in &addrs {
         cluster.stop_datanode(cluster.datanode_index(addr).unwrap()).await;
     }
@@ -118,7 +120,7 @@ async fn a_datanode_that_returns_after_repair_has_its_extra_replicas_trimmed() {
     let mut cluster = MiniCluster::with_options(opts(4)).await.unwrap();
     let client = Client::connect(&cluster.namenode_url()).await.unwrap();
     let files = write_files(&client, 3).await;
-    let addr = holder(&cluster, 0).await;
+    let addr = holders(&cluster).await.swap_remove(0);
     let i = cluster.datanode_index(&addr).unwrap();
     cluster.stop_datanode(i).await;
     cluster.wait_datanode_dead(&addr, DEAD_AFTER * 3).await.unwrap();
