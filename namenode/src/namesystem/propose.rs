@@ -18,8 +18,8 @@
 //! than the last entry took to write (and never over [`MAX_WAIT`]): a lone caller never waits
 //! (it is the one answered), and a caller that does not come back costs at most one round,
 //! once. Measured with the `ha` phase (16 clients): 16 ops per entry instead of 8, and create
-//! and close 3600-4000/s on a group of three instead of 2200/s, 6200-7100/s on a namenode alone
-//! instead of 4400-4900/s; in the meta and small phases nothing else got slower.
+//! and close 3600-4000/s on a group of three instead of 2200/s, 6100-7300/s on a namenode alone
+//! instead of 3800-5200/s; in the meta and small phases nothing else got slower.
 //!
 //! Ops in one entry are applied in the order they queued, each with its own outcome: one
 //! refused op (a name that exists) changes nothing for the others.
