@@ -7,11 +7,10 @@ use tonic::{Code, Status};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Serializable because an op's outcome is kept in the retry cache, and so in the fsimage (new
-/// variants go at the end: serde numbers them in order). No
-/// variant is skipped: serde numbers a skipped variant when it writes but not when it reads, so
-/// every error declared after one came back as another (or failed to decode); only the OS error
-/// behind `Storage` is left out.
+/// Serializable because an op's outcome is kept in the retry cache, and so in the fsimage: new
+/// variants go at the end (serde numbers them in order), and none is skipped (serde numbers a
+/// skipped variant when it writes but not when it reads, so every error declared after one came
+/// back as another, or failed to decode); only the OS error behind `Storage` is left out.
 #[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Error {
     #[error(transparent)]

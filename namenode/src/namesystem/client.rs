@@ -11,7 +11,7 @@ use hdfs_proto::path::HdfsPath;
 use hdfs_proto::{BlockId, GenStamp};
 
 use super::Namesystem;
-use super::limits::Limits;
+use super::limits;
 use super::propose::now_ms;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
@@ -59,11 +59,10 @@ pub struct CreateOptions {
 impl Namesystem {
     pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool, call: Option<CallId>) -> Result<()> {
         let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
-        let limits = Limits::new(&self.config);
         self.mutate(
             call,
             |st| {
-                limits.check_new(&st.ns, path)?;
+                limits::check_new(&self.config, &st.ns, path)?;
                 match st.ns.resolve(path) {
                     Ok(id) if st.ns.inode(id).is_some_and(|i| i.as_file().is_some()) => {
                         return Err(Error::AlreadyExists(path.clone()));
@@ -115,12 +114,15 @@ impl Namesystem {
 
     pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath, call: Option<CallId>) -> Result<()> {
         let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
-        let limits = Limits::new(&self.config);
         self.mutate(
             call,
             |st| {
                 // Within one directory a rename adds no entry to it.
-                if src.parent() == dst.parent() { limits.check_name(dst) } else { limits.check_new(&st.ns, dst) }?;
+                if src.parent() == dst.parent() {
+                    limits::check_name(&self.config, dst)
+                } else {
+                    limits::check_new(&self.config, &st.ns, dst)
+                }?;
                 Ok((op, ()))
             },
             |_, _, ()| (),
@@ -154,11 +156,10 @@ impl Namesystem {
             mtime_ms: now_ms(),
         };
         let hard_limit = self.config.lease_hard_limit;
-        let limits = Limits::new(&self.config);
         self.mutate(
             call,
             |st| {
-                limits.check_new(&st.ns, path)?;
+                limits::check_new(&self.config, &st.ns, path)?;
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
                     && let Some(writer) = st.ns.writer(id)

@@ -15,85 +15,62 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::namespace::Namespace;
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Limits {
-    path_length: usize,
-    path_depth: usize,
-    component_length: usize,
-    directory_items: usize,
+/// Checks that `path` may be added to `ns`: the name itself, and room in the directory that
+/// will receive its first new component (for `mkdirs -p`, the deepest that exists).
+pub(super) fn check_new(config: &Config, ns: &Namespace, path: &HdfsPath) -> Result<()> {
+    check_name(config, path)?;
+    if ns.resolve(path).is_ok() {
+        return Ok(()); // replaced or already there: nothing is added
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        match ns.resolve(&d) {
+            Ok(id) => {
+                let (items, limit) = (ns.child_count(id), config.max_directory_items);
+                if items >= limit {
+                    return Err(Error::DirectoryItemLimit { dir: d, limit, items });
+                }
+                return Ok(());
+            }
+            Err(Error::NotFound(_)) => dir = d.parent(),
+            // Whatever else is wrong (a file on the way) the op itself says.
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
-impl Limits {
-    pub(super) fn new(config: &Config) -> Self {
-        Self {
-            path_length: config.max_path_length,
-            path_depth: config.max_path_depth,
-            component_length: config.max_component_length,
-            directory_items: config.max_directory_items,
-        }
+/// Checks `path` as a new name, whatever the room in its directory.
+pub(super) fn check_name(config: &Config, path: &HdfsPath) -> Result<()> {
+    let too_long = |what: String, limit: usize, flag: &str| {
+        let start: String = path.as_str().chars().take(64).collect();
+        Err(Error::InvalidName(format!("{start}...: path of {what} exceeds the limit of {limit} ({flag})")))
+    };
+    let chars = path.as_str().chars().count();
+    if chars > config.max_path_length {
+        return too_long(format!("{chars} characters"), config.max_path_length, "--max-path-length");
     }
-
-    /// Checks that `path` may be added to `ns`: the name itself, and room in the directory that
-    /// will receive its first new component (for `mkdirs -p`, the deepest that exists).
-    pub(super) fn check_new(&self, ns: &Namespace, path: &HdfsPath) -> Result<()> {
-        self.check_name(path)?;
-        let mut dir = path.parent();
-        if ns.resolve(path).is_ok() {
-            return Ok(()); // replaced or already there: nothing is added
-        }
-        while let Some(d) = dir {
-            match ns.resolve(&d) {
-                Ok(id) => {
-                    let items = ns.child_count(id);
-                    if items >= self.directory_items {
-                        return Err(Error::DirectoryItemLimit { dir: d, limit: self.directory_items, items });
-                    }
-                    return Ok(());
-                }
-                Err(Error::NotFound(_)) => dir = d.parent(),
-                // Whatever else is wrong (a file on the way) the op itself says.
-                Err(_) => return Ok(()),
-            }
-        }
-        Ok(())
+    let depth = path.components().count();
+    if depth > config.max_path_depth {
+        return too_long(format!("{depth} components"), config.max_path_depth, "--max-path-depth");
     }
-
-    /// Checks `path` as a new name, whatever the room in its directory.
-    pub(super) fn check_name(&self, path: &HdfsPath) -> Result<()> {
-        let chars = path.as_str().chars().count();
-        if chars > self.path_length {
+    for c in path.components() {
+        if c.len() > config.max_component_length {
             return Err(Error::InvalidName(format!(
-                "{}...: path of {chars} characters exceeds the limit of {} (--max-path-length)",
-                path.as_str().chars().take(64).collect::<String>(),
-                self.path_length
+                "The maximum path component name limit of {c} in directory {} is exceeded: limit={} length={}",
+                path.parent().map_or_else(|| "/".to_string(), |p| p.to_string()),
+                config.max_component_length,
+                c.len()
             )));
         }
-        let depth = path.components().count();
-        if depth > self.path_depth {
+        if let Some(bad) = c.chars().find(|ch| ch.is_control()) {
             return Err(Error::InvalidName(format!(
-                "{}...: path of {depth} components exceeds the limit of {} (--max-path-depth)",
-                path.as_str().chars().take(64).collect::<String>(),
-                self.path_depth
+                "{:?}: a name may not contain a control character ({bad:?})",
+                path.as_str()
             )));
         }
-        for c in path.components() {
-            if c.len() > self.component_length {
-                return Err(Error::InvalidName(format!(
-                    "The maximum path component name limit of {c} in directory {} is exceeded: limit={} length={}",
-                    path.parent().map_or_else(|| "/".to_string(), |p| p.to_string()),
-                    self.component_length,
-                    c.len()
-                )));
-            }
-            if let Some(bad) = c.chars().find(|ch| ch.is_control()) {
-                return Err(Error::InvalidName(format!(
-                    "{:?}: a name may not contain a control character ({bad:?})",
-                    path.as_str()
-                )));
-            }
-        }
-        Ok(())
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -105,10 +82,10 @@ mod tests {
         HdfsPath::parse(s).unwrap()
     }
 
-    fn limits(items: usize) -> Limits {
+    fn limits(items: usize) -> Config {
         let mut config = Config::new("/nonexistent");
         config.max_directory_items = items;
-        Limits::new(&config)
+        config
     }
 
     fn mkdir(ns: &mut Namespace, p: &str) {
@@ -119,20 +96,20 @@ mod tests {
     fn new_names_keep_to_hdfs_limits_and_no_control_characters() {
         let (ns, l) = (Namespace::default(), limits(10));
         let deep = "/d".repeat(1000);
-        assert!(l.check_new(&ns, &path(&deep)).is_ok());
-        let err = l.check_new(&ns, &path(&format!("{deep}/d"))).unwrap_err().to_string();
+        assert!(check_new(&l, &ns, &path(&deep)).is_ok());
+        let err = check_new(&l, &ns, &path(&format!("{deep}/d"))).unwrap_err().to_string();
         assert!(err.contains("1001 components exceeds the limit of 1000"), "{err}");
         let long = format!("/{}", vec!["x".repeat(250); 32].join("/"));
-        let err = l.check_new(&ns, &path(&long)).unwrap_err().to_string();
+        let err = check_new(&l, &ns, &path(&long)).unwrap_err().to_string();
         assert!(err.contains("8032 characters exceeds the limit of 8000"), "{err}");
         for bad in ["/a\nb", "/x/tab\there", "/del\u{7f}", "/c1\u{85}"] {
-            let err = l.check_new(&ns, &path(bad)).unwrap_err().to_string();
+            let err = check_new(&l, &ns, &path(bad)).unwrap_err().to_string();
             assert!(err.contains("control character"), "{bad:?}: {err}");
         }
-        assert!(l.check_new(&ns, &path("/ünïcode names/ and spaces")).is_ok());
+        assert!(check_new(&l, &ns, &path("/ünïcode names/ and spaces")).is_ok());
         let mut config = Config::new("/nonexistent");
         config.max_component_length = 8;
-        let err = Limits::new(&config).check_new(&ns, &path("/dir/ninechars")).unwrap_err().to_string();
+        let err = check_new(&config, &ns, &path("/dir/ninechars")).unwrap_err().to_string();
         assert!(err.contains("limit of ninechars in directory /dir is exceeded: limit=8 length=9"), "{err}");
     }
 
@@ -141,12 +118,12 @@ mod tests {
         let (mut ns, l) = (Namespace::default(), limits(2));
         mkdir(&mut ns, "/full/a");
         mkdir(&mut ns, "/full/b");
-        let err = l.check_new(&ns, &path("/full/c")).unwrap_err().to_string();
+        let err = check_new(&l, &ns, &path("/full/c")).unwrap_err().to_string();
         assert_eq!(err, "The directory item limit of /full is exceeded: limit=2 items=2");
         // mkdir -p: the deepest directory that exists receives the new entry.
-        assert!(l.check_new(&ns, &path("/full/c/d/e")).is_err());
-        assert!(l.check_new(&ns, &path("/full/a/x/y")).is_ok());
+        assert!(check_new(&l, &ns, &path("/full/c/d/e")).is_err());
+        assert!(check_new(&l, &ns, &path("/full/a/x/y")).is_ok());
         // Replacing or re-making an entry adds none.
-        assert!(l.check_new(&ns, &path("/full/b")).is_ok());
+        assert!(check_new(&l, &ns, &path("/full/b")).is_ok());
     }
 }

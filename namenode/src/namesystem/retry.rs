@@ -23,8 +23,8 @@ const CAPACITY: usize = 100_000;
 /// Kept compact, since it is full under any steady load: each call once (shared by the map and
 /// the expiry queue) and its outcome bincode-encoded (a create's is ~30 bytes; the outcome's
 /// type is 176), about 150 bytes an entry instead of ~370. Read back only for a retried call.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-#[serde(from = "Image", into = "Image")]
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(from = "Image")]
 pub struct RetryCache {
     outcomes: HashMap<Arc<CallId>, Box<[u8]>>,
     /// Calls by when they were applied, oldest first.
@@ -88,11 +88,13 @@ impl From<Image> for RetryCache {
     }
 }
 
-impl From<RetryCache> for Image {
-    fn from(cache: RetryCache) -> Self {
-        let outcomes = cache.outcomes.iter().map(|(call, b)| (CallId::clone(call), decode(b))).collect();
-        let order = cache.order.into_iter().map(|(at, call)| (at, CallId::clone(&call))).collect();
-        Self { outcomes, order }
+/// Written in the fsimage's layout from a borrow (serde's `into` would clone the whole cache
+/// first).
+impl Serialize for RetryCache {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let outcomes = self.outcomes.iter().map(|(call, b)| (CallId::clone(call), decode(b))).collect();
+        let order = self.order.iter().map(|(at, call)| (*at, CallId::clone(call))).collect();
+        Image { outcomes, order }.serialize(s)
     }
 }
 
