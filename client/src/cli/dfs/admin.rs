@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use hdfs_client::{DatanodeReport, Result};
 
 use super::args::{Invocation, parse};
+use super::paths::authorities;
 use super::shell::{BAD_INPUT, say};
 use crate::cli::format::{binary_prefix, java_date};
 use crate::cli::health::{SafemodeCommand, safemode};
@@ -145,12 +146,7 @@ fn node_text(n: &DatanodeReport) -> String {
 /// `hdfs getconf -namenodes` (host names, space-separated) and `-nnRpcAddresses` (HOST:PORT, one
 /// a line): the namenodes this command is configured with (`--namenode`, `HDFS_NAMENODE`).
 pub fn getconf(inv: &Invocation) -> u8 {
-    let addresses: Vec<&str> = inv
-        .namenode
-        .split(',')
-        .map(|u| u.trim().trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/'))
-        .filter(|a| !a.is_empty())
-        .collect();
+    let addresses: Vec<&str> = authorities(&inv.namenode).filter(|a| !a.is_empty()).collect();
     match inv.args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["-namenodes"] => {
             let hosts: Vec<&str> = addresses.iter().map(|a| a.rsplit_once(':').map_or(*a, |(h, _)| h)).collect();

@@ -47,10 +47,14 @@ fn local_words(shown: &str, e: &io::Error) -> Said {
     format!("`{shown}': {why}")
 }
 
-/// A local path argument (`file:///x` and `file:/x` are `/x`).
+/// A local path argument without its scheme (`file:///x` and `file:/x` are `/x`).
+pub(super) fn local_path(arg: &str) -> &str {
+    arg.strip_prefix("file://").or_else(|| arg.strip_prefix("file:")).unwrap_or(arg)
+}
+
+/// A local path argument.
 fn local(arg: &str) -> End {
-    let path = arg.strip_prefix("file://").or_else(|| arg.strip_prefix("file:")).unwrap_or(arg);
-    End::Local { path: PathBuf::from(path), shown: arg.to_string() }
+    End::Local { path: PathBuf::from(local_path(arg)), shown: arg.to_string() }
 }
 
 impl End {

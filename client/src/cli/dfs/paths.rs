@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use hdfs_client::{Client, Error, FileStatus, Result};
 
 use super::glob::{self, Glob};
+use crate::cli::basename;
 
 /// Hadoop's namenode port, for URIs that name none.
 const DEFAULT_PORT: u16 = 8020;
@@ -98,10 +99,6 @@ impl Item {
     }
 }
 
-pub fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
 /// The status of `path`, or `None` if nothing is there (a file met on the way included, as
 /// Hadoop's `getFileInfo` says no such file then too).
 pub async fn lookup(client: &Client, path: &str) -> Result<Option<FileStatus>> {
@@ -114,6 +111,11 @@ pub async fn lookup(client: &Client, path: &str) -> Result<Option<FileStatus>> {
 
 fn is_absent(e: &Error) -> bool {
     matches!(e, Error::NotFound(_)) || matches!(e, Error::FailedPrecondition(m) if m.ends_with(": not a directory"))
+}
+
+/// The `HOST:PORT` of each namenode URL in `urls` (comma-separated, as `--namenode` takes them).
+pub fn authorities(urls: &str) -> impl Iterator<Item = &str> {
+    urls.split(',').map(|u| u.trim().trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/'))
 }
 
 /// How a path was given, and so how the paths found from it are shown.
@@ -134,11 +136,7 @@ pub struct Fs {
 
 impl Fs {
     pub fn new(default_url: &str) -> Fs {
-        let default_authorities = default_url
-            .split(',')
-            .map(|u| u.trim().trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/'))
-            .map(str::to_string)
-            .collect();
+        let default_authorities = authorities(default_url).map(str::to_string).collect();
         let home = format!("/user/{}", hdfs_client::current_user());
         Fs { default_url: default_url.to_string(), default_authorities, home, clients: HashMap::new() }
     }
