@@ -32,6 +32,10 @@ pub struct FileStatus {
     pub under_construction: bool,
     /// Entries of a directory (0 for a file).
     pub children: u64,
+    /// Mode bits (`0o755`; `0o1000` is the sticky bit).
+    pub permission: u16,
+    pub owner: String,
+    pub group: String,
 }
 
 impl FileStatus {
@@ -41,6 +45,11 @@ impl FileStatus {
 
     pub fn modification_time(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.modification_time_ms)
+    }
+
+    /// `drwxr-xr-x`, as `ls -l` and `hdfs dfs -ls` show the type and mode.
+    pub fn mode_string(&self) -> String {
+        hdfs_proto::perm::listing(self.permission, self.is_dir())
     }
 }
 
@@ -70,6 +79,9 @@ impl TryFrom<pb::FileStatus> for FileStatus {
             modification_time_ms: s.modification_time_ms,
             under_construction: s.under_construction,
             children: s.children,
+            permission: (s.permission as u16) & hdfs_proto::perm::MODE_MASK,
+            owner: s.owner,
+            group: s.group,
         })
     }
 }
@@ -158,7 +170,18 @@ impl Client {
     /// to a namenode group: its members' URLs, comma-separated. Calls go to the group's leader
     /// and follow it through failovers.
     pub async fn connect(url: &str) -> Result<Client> {
-        Ok(Client { conn: Conn::connect(url).await? })
+        Self::connect_as(url, &crate::current_user()).await
+    }
+
+    /// [`connect`](Self::connect), calling as `user` (as `HADOOP_USER_NAME` does for the
+    /// command): the owner of what this client creates, and whose permissions are checked.
+    pub async fn connect_as(url: &str, user: &str) -> Result<Client> {
+        Ok(Client { conn: Conn::connect(url, user).await? })
+    }
+
+    /// The user this client calls as.
+    pub fn user(&self) -> &str {
+        self.conn.user()
     }
 
     /// The name this client's leases are held under.
@@ -217,6 +240,42 @@ impl Client {
     pub async fn set_replication(&self, p: &str, replication: u32) -> Result<()> {
         let path = path(p)?.to_string();
         rpc!(self.conn, set_replication, pb::SetReplicationRequest { path, replication }).await?;
+        Ok(())
+    }
+
+    /// Sets the mode bits (`chmod`): only the owner or a superuser may.
+    pub async fn set_permission(&self, p: &str, mode: u16) -> Result<()> {
+        let path = path(p)?.to_string();
+        let permission = u32::from(mode);
+        rpc!(self.conn, set_permission, pb::SetPermissionRequest { path, permission }).await?;
+        Ok(())
+    }
+
+    /// Sets the owner and/or the group (`chown`, `chgrp`; `None` leaves it): only a superuser
+    /// changes an owner; the owner may change the group to one of their own groups.
+    pub async fn set_owner(&self, p: &str, owner: Option<&str>, group: Option<&str>) -> Result<()> {
+        let path = path(p)?.to_string();
+        let (owner, group) = (owner.unwrap_or_default().to_string(), group.unwrap_or_default().to_string());
+        if owner.is_empty() && group.is_empty() {
+            return Err(Error::InvalidArgument("set_owner: neither an owner nor a group given".into()));
+        }
+        rpc!(self.conn, set_owner, pb::SetOwnerRequest { path, owner, group }).await?;
+        Ok(())
+    }
+
+    /// Sets the modification time (`touch -m`, `put -p`).
+    pub async fn set_times(&self, p: &str, modification_time: SystemTime) -> Result<()> {
+        let path = path(p)?.to_string();
+        let modification_time_ms = modification_time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        rpc!(self.conn, set_times, pb::SetTimesRequest { path, modification_time_ms }).await?;
+        Ok(())
+    }
+
+    /// Whether this client's user may access `p` as asked (`Access::READ`, `WRITE`, ...):
+    /// `Ok(())`, or [`Error::PermissionDenied`] saying why (`FileSystem.access`).
+    pub async fn check_access(&self, p: &str, access: hdfs_proto::perm::Access) -> Result<()> {
+        let path = path(p)?.to_string();
+        rpc!(self.conn, check_access, pb::CheckAccessRequest { path, access: u32::from(access.0) }).await?;
         Ok(())
     }
 

@@ -31,6 +31,8 @@ use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtoco
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+use hdfs_proto::user::USER_HEADER;
+
 use crate::error::{Error, Result};
 
 /// How long a namenode call may take in all, failovers and retries included.
@@ -64,6 +66,8 @@ struct Shared {
     /// cannot be reached is reported at once rather than waited for).
     reached_once: AtomicBool,
     client_name: String,
+    /// Who calls (sent as `x-hdfs-user` with every call; the namenode checks permissions for it).
+    user: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
     next_call: AtomicU64,
     datanodes: Mutex<HashMap<String, Channel>>,
     open_writers: Mutex<usize>,
@@ -107,7 +111,8 @@ fn urls(list: &str) -> Vec<String> {
 impl Conn {
     /// Connects to the namenodes at `urls` (one URL, or the group's, comma-separated) and
     /// starts lease renewal. At least one must answer now; the others are tried when needed.
-    pub(crate) async fn connect(list: &str) -> Result<Conn> {
+    pub(crate) async fn connect(list: &str, user: &str) -> Result<Conn> {
+        let user = user.parse().map_err(|_| Error::InvalidArgument(format!("{user:?} is not a valid user name")))?;
         let urls = urls(list);
         if urls.is_empty() {
             return Err(Error::InvalidArgument("no namenode URL given".into()));
@@ -140,6 +145,7 @@ impl Conn {
             leader: AtomicUsize::new(0),
             reached_once: AtomicBool::new(false),
             client_name: format!("hdfs-client-{}", uuid::Uuid::new_v4()),
+            user,
             next_call: AtomicU64::new(1),
             datanodes: Mutex::new(HashMap::new()),
             open_writers: Mutex::new(0),
@@ -151,6 +157,11 @@ impl Conn {
     /// The name this client's leases are held under.
     pub(crate) fn client_name(&self) -> &str {
         &self.shared.client_name
+    }
+
+    /// The user this client calls as.
+    pub(crate) fn user(&self) -> &str {
+        self.shared.user.to_str().unwrap_or_default()
     }
 
     fn member(&self, i: usize) -> (String, ClientProtocolClient<Channel>) {
@@ -210,6 +221,7 @@ impl Conn {
                 md.insert(CLIENT_ID_HEADER, v);
             }
             md.insert(CALL_ID_HEADER, call_id.into());
+            md.insert(USER_HEADER, self.shared.user.clone());
             let status = match f(client, r).await {
                 Ok(answer) => {
                     self.shared.leader.store(at, Ordering::Relaxed);

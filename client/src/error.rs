@@ -19,6 +19,9 @@ pub enum Error {
     /// The operation does not fit the current state (not empty, is a directory, lease held…).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The caller may not do this: `Permission denied: user=bob, access=WRITE, inode=...`.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// A server could not be reached or is overloaded; retrying later may work.
     #[error("{0}")]
     Unavailable(String),
@@ -53,6 +56,7 @@ impl From<Status> for Error {
                 Error::Unavailable(if message.is_empty() { "service unavailable".into() } else { message })
             }
             Code::DataLoss => Error::DataLoss(message),
+            Code::PermissionDenied => Error::PermissionDenied(message),
             code => Error::Remote { code, message },
         }
     }

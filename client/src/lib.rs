@@ -53,13 +53,13 @@ mod conn;
 mod error;
 mod group;
 mod reader;
-mod user;
 mod writer;
 
 pub use admin::{DatanodeReport, FsckBlock, FsckFile, FsckReport, SafeModeAction};
 pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
 pub use group::NamenodeStatus;
+pub use hdfs_proto::perm::Access;
+pub use hdfs_proto::user::current_user;
 pub use reader::FileReader;
-pub use user::current_user;
 pub use writer::{FileWriter, PACKET_SIZE};

@@ -65,7 +65,15 @@ fn main() {
     for i in 0..files {
         let path = format!("/meta/files/d{}/f{i}", i / FILES_PER_DIR);
         if i % FILES_PER_DIR == 0 {
-            apply(&mut ns, Op::Mkdirs { path: format!("/meta/files/d{}", i / FILES_PER_DIR), mtime_ms: 1 });
+            apply(
+                &mut ns,
+                Op::Mkdirs {
+                    path: format!("/meta/files/d{}", i / FILES_PER_DIR),
+                    mtime_ms: 1,
+                    owner: "bench".into(),
+                    mode: 0o755,
+                },
+            );
         }
         let created = apply(
             &mut ns,
@@ -77,6 +85,9 @@ fn main() {
                 overwrite: false,
                 create_parent: false,
                 mtime_ms: 1,
+                owner: "bench".into(),
+                mode: 0o644,
+                dir_mode: 0o755,
             },
         )
         .created

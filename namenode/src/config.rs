@@ -93,6 +93,51 @@ pub struct Config {
     /// Most entries one directory may hold (HDFS's `dfs.namenode.fs-limits.max-directory-items`).
     #[arg(long, env = "NAMENODE_MAX_DIRECTORY_ITEMS", default_value_t = 1024 * 1024)]
     pub max_directory_items: usize,
+    /// Check permissions (HDFS's `dfs.permissions.enabled`): `--permissions false` lets every
+    /// caller do everything, though owners and modes are still kept.
+    #[arg(long, env = "NAMENODE_PERMISSIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub permissions: bool,
+    /// Members of this group are superusers, as is whoever runs the namenode
+    /// (`dfs.permissions.superusergroup`).
+    #[arg(long, env = "NAMENODE_SUPERUSER_GROUP", default_value = "supergroup")]
+    pub superuser_group: String,
+    /// Taken from the mode of every new file (0666) and directory (0777), in octal
+    /// (`fs.permissions.umask-mode`).
+    #[arg(long, env = "NAMENODE_UMASK", default_value = "022", value_parser = parse_umask)]
+    pub umask: u16,
+    /// Groups of users, ahead of this host's user database: `alice=staff,admins;bob=` (Hadoop's
+    /// `hadoop.user.group.static.mapping.overrides`; an empty list: no groups).
+    #[arg(long, env = "NAMENODE_GROUP_MAPPING", default_value = "", value_parser = parse_group_mapping)]
+    pub group_mapping: GroupMapping,
+}
+
+/// Users' groups given on the command line (`--group-mapping`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupMapping(pub std::collections::HashMap<String, Vec<String>>);
+
+/// `alice=staff,admins;bob=`: each user's groups, `;`-separated.
+pub fn parse_group_mapping(s: &str) -> Result<GroupMapping, String> {
+    let mut map = std::collections::HashMap::new();
+    for item in s.split(';').map(str::trim).filter(|i| !i.is_empty()) {
+        let (user, groups) = item.split_once('=').ok_or_else(|| format!("{item:?} is not USER=GROUP,GROUP,..."))?;
+        let user = user.trim();
+        if user.is_empty() {
+            return Err(format!("{item:?} names no user"));
+        }
+        let groups = groups.split(',').map(str::trim).filter(|g| !g.is_empty()).map(String::from).collect();
+        if map.insert(user.to_string(), groups).is_some() {
+            return Err(format!("user {user:?} is mapped twice"));
+        }
+    }
+    Ok(GroupMapping(map))
+}
+
+/// An octal umask: `022`, `0077`.
+pub fn parse_umask(s: &str) -> Result<u16, String> {
+    u16::from_str_radix(s.trim(), 8)
+        .ok()
+        .filter(|&m| m <= 0o777)
+        .ok_or_else(|| format!("umask {s:?} is not an octal mode of at most 777"))
 }
 
 impl Config {
@@ -202,5 +247,19 @@ mod tests {
         c.validate().unwrap();
         c.election_timeout = c.raft_heartbeat;
         assert!(c.validate().unwrap_err().contains("--election-timeout"));
+    }
+
+    #[test]
+    fn permission_flags_parse_as_hadoop_spells_them() {
+        let c = Config::new("/data");
+        assert!(c.permissions);
+        assert_eq!((c.umask, c.superuser_group.as_str()), (0o022, "supergroup"));
+        assert_eq!(parse_umask("077"), Ok(0o077));
+        assert!(parse_umask("888").is_err() && parse_umask("1777").is_err());
+        let m = parse_group_mapping("alice=staff, admins; bob=").unwrap();
+        assert_eq!(m.0["alice"], ["staff", "admins"]);
+        assert!(m.0["bob"].is_empty());
+        assert!(parse_group_mapping("alice").unwrap_err().contains("USER=GROUP"));
+        assert!(parse_group_mapping("a=x;a=y").unwrap_err().contains("twice"));
     }
 }

@@ -90,6 +90,16 @@ pub enum Error {
     /// HDFS's `MaxDirectoryItemsExceededException`, in its words.
     #[error("The directory item limit of {dir} is exceeded: limit={limit} items={items}")]
     DirectoryItemLimit { dir: HdfsPath, limit: usize, items: usize },
+    /// HDFS's `AccessControlException`, in its words: `Permission denied: user=bob,
+    /// access=WRITE, inode="/user/alice":alice:supergroup:drwx------`, or a refused chown.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Every one of the 16 million user and group ids is taken.
+    #[error("too many distinct user and group names (16777215)")]
+    TooManyNames,
+    /// A mode with bits HDFS does not have (setuid, setgid, or beyond).
+    #[error("invalid permission {0:o}: HDFS modes go up to 1777 (no setuid or setgid)")]
+    InvalidMode(u32),
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -141,6 +151,7 @@ impl From<Error> for Status {
             | Error::InvalidReplication(_)
             | Error::InvalidBlockSize(_)
             | Error::InvalidName(_)
+            | Error::InvalidMode(_)
             | Error::BlockMismatch { .. } => Code::InvalidArgument,
             Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound
@@ -155,7 +166,9 @@ impl From<Error> for Status {
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_)
             | Error::DirectoryItemLimit { .. }
+            | Error::TooManyNames
             | Error::Membership(_) => Code::FailedPrecondition,
+            Error::PermissionDenied(_) => Code::PermissionDenied,
             // UNAVAILABLE means "try another namenode of the group" to clients; this is not that.
             Error::NoLiveDatanodes => Code::ResourceExhausted,
             Error::NotLeader { .. } | Error::NoQuorum(_) | Error::Stopped { .. } => Code::Unavailable,

@@ -73,7 +73,7 @@ pub fn check(ns: &Namespace, bm: &BlockManager, path: &HdfsPath, with_files: boo
             r.blocks += 1;
             let c = bm.counts(b.id);
             if !open {
-                let target = file.replication as usize;
+                let target = file.replication() as usize;
                 if c.live == 0 && c.decommissioning == 0 {
                     if c.corrupt > 0 { r.corrupt += 1 } else { r.missing += 1 }
                 } else if c.live < target {
@@ -104,7 +104,7 @@ pub fn check(ns: &Namespace, bm: &BlockManager, path: &HdfsPath, with_files: boo
             r.file_details.push(FsckFile {
                 path: p.to_string(),
                 length: file.length(),
-                replication: file.replication.into(),
+                replication: file.replication().into(),
                 under_construction: open,
                 blocks: details,
             });

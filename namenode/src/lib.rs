@@ -64,7 +64,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use blocks::{BlockEntry, BlockManager, Priority, ReportedReplica, ScheduledCopy};
-pub use config::Config;
+pub use config::{Config, GroupMapping, parse_group_mapping};
 pub use datanodes::Storage;
 pub use editlog::in_use;
 pub use error::LEADER_HEADER;

@@ -10,6 +10,8 @@
 //! - [`codec`]: prost's codec, with malformed messages reported as `InvalidArgument`.
 //! - [`daemon`]: logging and signal handling for the server binaries.
 //! - [`grpc`]: transport tuning shared by every channel and server (frame and message sizes).
+//! - [`user`]: who is calling (Hadoop's "simple" authentication), and the metadata naming it.
+//! - [`perm`]: permission bits as HDFS has them, and their `drwxr-xr-x` spelling.
 
 pub mod checksum;
 pub mod codec;
@@ -18,7 +20,9 @@ pub mod grpc;
 pub mod ids;
 pub mod packet;
 pub mod path;
+pub mod perm;
 pub mod units;
+pub mod user;
 
 pub use ids::{BlockId, BlockRef, GenStamp};
 pub use packet::Packet;

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::user::{NamenodeClient, current_user, namenode_client};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -68,6 +69,9 @@ pub struct ClusterOptions {
     /// Block scanner budget per datanode (0: off) and how often it starts a pass.
     pub scan_bytes_per_sec: u64,
     pub scan_period: Duration,
+    /// The namenode's `--permissions` and `--group-mapping` (`alice=staff;bob=`).
+    pub permissions: bool,
+    pub group_mapping: String,
 }
 
 impl Default for ClusterOptions {
@@ -86,6 +90,8 @@ impl Default for ClusterOptions {
             safemode_extension: Duration::from_millis(200),
             scan_bytes_per_sec: 0,
             scan_period: Duration::from_secs(3600),
+            permissions: true,
+            group_mapping: String::new(),
         }
     }
 }
@@ -208,6 +214,9 @@ impl MiniCluster {
         config.lease_hard_limit = self.opts.lease_hard_limit;
         config.safemode_extension = self.opts.safemode_extension;
         config.advertise_addr = Some(self.namenode_addrs[i].to_string());
+        config.permissions = self.opts.permissions;
+        config.group_mapping =
+            hdfs_namenode::parse_group_mapping(&self.opts.group_mapping).map_err(anyhow::Error::msg)?;
         if i >= self.opts.namenodes.max(1) {
             // Started after the group formed: it waits to be added (`join_namenode`).
             config.id = i as u64 + 1;
@@ -296,13 +305,13 @@ impl MiniCluster {
     }
 
     /// A raw gRPC client of the namenode (the group's leader, once there is one).
-    pub async fn namenode_client(&self) -> anyhow::Result<ClientProtocolClient<tonic::transport::Channel>> {
+    pub async fn namenode_client(&self) -> anyhow::Result<NamenodeClient> {
         let addr = match self.namenode_addrs.len() {
             1 => self.namenode_addrs[0],
             _ => self.namenode_addrs[self.leader().context("no namenode leads")?],
         };
         let channel = hdfs_proto::grpc::endpoint(&format!("http://{addr}"))?.connect().await?;
-        Ok(ClientProtocolClient::new(channel))
+        Ok(namenode_client(channel, &current_user()))
     }
 
     /// The namenode's view of the datanodes.

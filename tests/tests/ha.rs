@@ -71,7 +71,8 @@ async fn an_isolated_leader_accepts_no_write_and_follows_after_healing() {
 
     // A client that knows only the isolated member: its write never succeeds there.
     let old_url = cluster.namenode_url().split(',').nth(old).unwrap().to_string();
-    let mut raw = pb::client_protocol_client::ClientProtocolClient::connect(old_url).await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(old_url).unwrap().connect().await.unwrap();
+    let mut raw = hdfs_proto::user::namenode_client(channel, &hdfs_client::current_user());
     let refused = raw.mkdirs(pb::MkdirsRequest { path: "/split-brain".into(), create_parent: true }).await;
     let status = refused.expect_err("an isolated leader must not acknowledge a write");
     assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
@@ -179,6 +180,7 @@ async fn a_retried_call_is_answered_from_the_retry_cache_even_after_failover() {
         });
         r.metadata_mut().insert("x-hdfs-client-id", "retrying-client".parse().unwrap());
         r.metadata_mut().insert("x-hdfs-call-id", call.into());
+        r.metadata_mut().insert("x-hdfs-user", hdfs_client::current_user().parse().unwrap());
         r
     };
     let mut c = pb::client_protocol_client::ClientProtocolClient::connect(url(leader)).await.unwrap();

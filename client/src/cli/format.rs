@@ -21,15 +21,35 @@ impl Sizes {
     }
 }
 
-/// `d  -  0  2026-11-28 07:04  /path` (type, replication, size, modification time, path).
-pub fn ls_line(e: &FileStatus, sizes: Sizes) -> String {
-    let (kind, rep) = if e.is_dir() { ('d', "-".to_string()) } else { ('-', e.replication.to_string()) };
+/// The widths of the owner and group columns of `hdfs ls` over `entries`.
+pub fn name_widths(entries: &[FileStatus]) -> (usize, usize) {
+    entries.iter().fold((0, 0), |(o, g), e| (o.max(e.owner.chars().count()), g.max(e.group.chars().count())))
+}
+
+/// `drwxr-xr-x   - alice staff            0 2026-11-28 07:04 /path` (type and mode, replication,
+/// owner, group, size, modification time, path), owner and group padded to `widths`.
+pub fn ls_line(e: &FileStatus, sizes: Sizes, (owner_width, group_width): (usize, usize)) -> String {
+    let rep = if e.is_dir() { "-".to_string() } else { e.replication.to_string() };
     let size = if e.is_dir() { "0".to_string() } else { sizes.show(e.length) };
-    format!("{kind} {rep:>3} {size:>12} {} {}", utc_minutes(e.modification_time()), e.path)
+    format!(
+        "{} {rep:>3} {:<owner_width$} {:<group_width$} {size:>12} {} {}",
+        e.mode_string(),
+        e.owner,
+        e.group,
+        utc_minutes(e.modification_time()),
+        e.path
+    )
 }
 
 pub fn stat_text(s: &FileStatus) -> String {
     let mut out = format!("path: {}\ntype: {}\n", s.path, if s.is_dir() { "directory" } else { "file" });
+    out += &format!(
+        "permission: {:o} ({})\nowner: {}\ngroup: {}\n",
+        s.permission,
+        hdfs_proto::perm::symbolic(s.permission),
+        s.owner,
+        s.group
+    );
     if s.is_dir() {
         out += &format!("children: {}\n", s.children);
     } else {
@@ -183,6 +203,21 @@ pub fn hadoop_size(n: u64, human: bool) -> String {
     if human { binary_prefix(n, "", 1) } else { n.to_string() }
 }
 
+/// A calendar date to days since 1970-01-01 (the inverse of `civil_from_days`); `None` for a
+/// month or day that does not exist.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> Option<i64> {
+    const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let last = if m == 2 && leap { 29 } else { *DAYS.get((m as usize).checked_sub(1)?)? };
+    if d == 0 || d > last {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y.div_euclid(400), y.rem_euclid(400));
+    let doy = (153 * ((i64::from(m) + 9) % 12) + 2) / 5 + i64::from(d) - 1;
+    Some(era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468)
+}
+
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -199,7 +234,42 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hdfs_client::FileKind;
     use std::time::Duration;
+
+    fn status(path: &str, kind: FileKind, permission: u16, owner: &str) -> FileStatus {
+        FileStatus {
+            path: path.into(),
+            kind,
+            length: if kind == FileKind::File { 1536 } else { 0 },
+            replication: 3,
+            block_size: 1 << 20,
+            modification_time_ms: 1_795_824_000_000,
+            under_construction: false,
+            children: 0,
+            permission,
+            owner: owner.into(),
+            group: "supergroup".into(),
+        }
+    }
+
+    #[test]
+    fn ls_and_stat_show_mode_owner_and_group() {
+        let entries =
+            [status("/d", FileKind::Directory, 0o1777, "hdfs"), status("/d/f", FileKind::File, 0o640, "alice")];
+        let widths = name_widths(&entries);
+        assert_eq!(widths, (5, 10));
+        assert_eq!(
+            ls_line(&entries[0], Sizes::new(false), widths),
+            "drwxrwxrwt   - hdfs  supergroup            0 2026-11-28 00:00 /d"
+        );
+        assert_eq!(
+            ls_line(&entries[1], Sizes::new(true), widths),
+            "-rw-r-----   3 alice supergroup      1.5 KiB 2026-11-28 00:00 /d/f"
+        );
+        let text = stat_text(&entries[1]);
+        assert!(text.contains("\npermission: 640 (rw-r-----)\nowner: alice\ngroup: supergroup\n"), "{text}");
+    }
 
     #[test]
     fn dates() {
@@ -208,6 +278,13 @@ mod tests {
         assert_eq!(utc_minutes(UNIX_EPOCH + Duration::from_secs(1_795_824_000)), "2026-11-28 00:00");
         assert_eq!(utc_seconds(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + 59)), "2026-11-28 00:00:59");
         assert_eq!(java_date(UNIX_EPOCH + Duration::from_secs(1_795_824_000 + 3_723)), "Sat Nov 28 01:02:03 UTC 2026");
+        for days in [-800_000, -1, 0, 59, 60, 11_016, 20_785, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), Some(days), "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(2026, 2, 29), None);
+        assert_eq!(days_from_civil(2026, 13, 1), None);
+        assert_eq!(days_from_civil(2026, 0, 1), None);
     }
 
     #[test]

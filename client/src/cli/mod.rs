@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use hdfs_client::{Client, CreateOptions, Error, FileStatus, Result};
 use hdfs_proto::units::{parse_duration, parse_size};
 
-use format::{Sizes, ls_line};
+use format::{Sizes, ls_line, name_widths};
 use health::SafemodeCommand;
 
 #[derive(Parser, Debug)]
@@ -66,7 +66,7 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<String>,
     },
-    /// List a directory.
+    /// List a directory: mode, replication, owner, group, size, modification time (UTC), path.
     #[command(disable_help_flag = true)]
     Ls {
         /// Print help (-h means human-readable sizes here, as in `hdfs dfs -ls -h`).
@@ -102,7 +102,7 @@ pub enum Command {
     },
     /// Rename or move; into DST if it is a directory.
     Mv { src: String, dst: String },
-    /// Show a file's or directory's details.
+    /// Show a file's or directory's details (mode, owner and group too).
     Stat {
         /// One JSON document on stdout.
         #[arg(long)]
@@ -264,7 +264,7 @@ pub async fn run(args: Args) -> Result<()> {
         Command::Stat { json, path } => {
             let st = client.stat(&path).await?;
             if json {
-                print_json(&st)
+                print_json(&status_json(&st))
             } else {
                 print!("{}", format::stat_text(&st))
             }
@@ -333,6 +333,16 @@ fn join(dir: &str, name: &str) -> Result<String> {
     Ok(format!("{}/{name}", dir.trim_end_matches('/')))
 }
 
+/// A file's status as `--json` prints it: the library's fields, with `permission` as the octal
+/// string WebHDFS uses (`"755"`, `"1777"`) rather than a number that reads as decimal.
+fn status_json(st: &FileStatus) -> serde_json::Value {
+    let mut v = serde_json::to_value(st).unwrap_or_default();
+    if let Some(fields) = v.as_object_mut() {
+        fields.insert("permission".into(), format!("{:o}", st.permission).into());
+    }
+    v
+}
+
 fn print_json(v: &impl serde::Serialize) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{s}"),
@@ -351,10 +361,11 @@ async fn ls(client: &Client, path: &str, recursive: bool, sizes: Sizes, json: bo
         entries.push(e);
     }
     if json {
-        print_json(&entries);
+        print_json(&entries.iter().map(status_json).collect::<Vec<_>>());
     } else {
+        let widths = name_widths(&entries);
         for e in &entries {
-            println!("{}", ls_line(e, sizes));
+            println!("{}", ls_line(e, sizes, widths));
         }
     }
     Ok(())
@@ -428,4 +439,34 @@ async fn setrep(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdfs_client::FileKind;
+
+    #[test]
+    fn json_has_the_mode_in_octal_with_owner_and_group() {
+        let st = FileStatus {
+            path: "/tmp".into(),
+            kind: FileKind::Directory,
+            length: 0,
+            replication: 0,
+            block_size: 0,
+            modification_time_ms: 7,
+            under_construction: false,
+            children: 2,
+            permission: 0o1777,
+            owner: "hdfs".into(),
+            group: "supergroup".into(),
+        };
+        let v = status_json(&st);
+        assert_eq!(v["permission"], "1777");
+        assert_eq!((v["owner"].as_str(), v["group"].as_str()), (Some("hdfs"), Some("supergroup")));
+        assert_eq!(
+            (v["path"].as_str(), v["type"].as_str(), v["children"].as_u64()),
+            (Some("/tmp"), Some("directory"), Some(2))
+        );
+    }
 }

@@ -360,7 +360,7 @@ impl BlockManager {
             .get(block)
             .and_then(|e| ns.inode(e.file))
             .and_then(|i| i.as_file())
-            .map_or(0, |f| f.replication as usize)
+            .map_or(0, |f| f.replication() as usize)
     }
 
     pub fn datanode_report(&self, now: Instant) -> Vec<DatanodeReport> {

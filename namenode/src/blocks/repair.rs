@@ -121,7 +121,7 @@ impl BlockManager {
         if ns.writer(entry.file).is_some() {
             return; // checked again at complete
         }
-        let target = file.replication as usize;
+        let target = file.replication() as usize;
         let c = self.counts(block);
         let pending = self.pending.targets(block);
         match priority(c.live + pending, target) {
@@ -196,7 +196,7 @@ impl BlockManager {
             return; // one copy at a time per block; checked again when it ends
         }
         let c = self.counts(block);
-        let needed = (file.replication as usize).saturating_sub(c.live);
+        let needed = (file.replication() as usize).saturating_sub(c.live);
         if needed == 0 {
             self.queues.remove(block);
             return;
@@ -223,7 +223,7 @@ impl BlockManager {
             block = %block,
             priority = ?prio,
             live = c.live,
-            target = file.replication,
+            target = file.replication(),
             source = %self.nodes.get(source).id,
             targets = ?locations.iter().map(|l| l.datanode_id.as_str()).collect::<Vec<_>>(),
             "scheduling a copy"

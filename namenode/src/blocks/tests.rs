@@ -18,6 +18,9 @@ fn one_block_file(replication: u32) -> (Namespace, crate::namespace::InodeId, Bl
         overwrite: false,
         create_parent: false,
         mtime_ms: 0,
+        owner: "alice".into(),
+        mode: 0o644,
+        dir_mode: 0o755,
     };
     let file = ns.apply(&create).unwrap().created.unwrap();
     let add = Op::AddBlock { path: "/f".into(), previous: None, block: BlockId(1), generation_stamp: GenStamp(1) };
@@ -126,6 +129,9 @@ fn a_replica_reported_before_its_block_is_applied_is_kept_until_it_is() {
         overwrite: false,
         create_parent: false,
         mtime_ms: 0,
+        owner: "alice".into(),
+        mode: 0o644,
+        dir_mode: 0o755,
     };
     let file = ns.apply(&create).unwrap().created.unwrap();
     let add = Op::AddBlock { path: "/g".into(), previous: None, block: BlockId(2), generation_stamp: GenStamp(1) };

@@ -10,7 +10,7 @@ use crate::namespace::Op;
 use crate::raft::{Proposal, Request};
 
 fn entry(index: u64, term: u64) -> Entry {
-    let op = Op::Mkdirs { path: format!("/d{index}"), mtime_ms: 1 };
+    let op = Op::Mkdirs { path: format!("/d{index}"), mtime_ms: 1, owner: "alice".into(), mode: 0o755 };
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(term, 1), index),
         payload: EntryPayload::Normal(Request { ops: vec![Proposal { op, call: None }], at_ms: 1 }),

@@ -5,8 +5,8 @@
 use hdfs_proto::path::HdfsPath;
 
 use hdfs_proto::BlockId;
-use smallvec::SmallVec;
 
+use super::perm::{Perm, SUPER};
 use super::{Block, CommittedBlock, Effects, File, Inode, InodeId, InodeKind, Namespace, Op, ROOT, RemovedFile, parse};
 use crate::error::{Error, Result};
 
@@ -15,56 +15,34 @@ impl Namespace {
     pub fn apply(&mut self, op: &Op) -> Result<Effects> {
         let mut fx = Effects::default();
         match op {
-            Op::Mkdirs { path, mtime_ms } => {
-                let path = parse(path)?;
-                // Walk down the existing directories; everything below the deepest one is created.
-                let names: Vec<&str> = path.components().collect();
-                let (mut cur, mut depth) = (ROOT, 0);
-                while let Some(child) = names.get(depth).and_then(|n| self.child(cur, n)) {
-                    if self.children(child).is_none() {
-                        let at = parse(&format!("/{}", names[..=depth].join("/")))?;
-                        return Err(if at == path { Error::AlreadyExists(path) } else { Error::NotADirectory(at) });
-                    }
-                    (cur, depth) = (child, depth + 1);
-                }
-                for name in &names[depth..] {
-                    cur = self.add_inode(cur, name, *mtime_ms, InodeKind::Directory(Vec::new()));
-                }
+            Op::MkdirsV1 { path, mtime_ms } => {
+                self.mkdirs(&parse(path)?, *mtime_ms, None, Perm::legacy(true).mode())?;
             }
-            Op::Create { path, client, replication, block_size, overwrite, create_parent, mtime_ms } => {
-                let path = parse(path)?;
-                check_replication(*replication)?;
-                check_block_size(*block_size)?;
-                let parent = match self.parent_dir(&path) {
-                    Err(Error::ParentNotFound(_)) if *create_parent => None,
-                    r => Some(r?),
-                };
-                if let Some(parent) = parent
-                    && let Some(existing) = self.child(parent, path.name())
-                {
-                    match &self.inodes[existing].kind {
-                        InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
-                        InodeKind::File(_) if !overwrite => return Err(Error::AlreadyExists(path)),
-                        InodeKind::File(_) => {
-                            let blocks = self.remove_subtree(existing);
-                            fx.removed_files = blocks;
-                        }
-                    }
-                }
-                let parent = match parent {
-                    Some(p) => p,
-                    None => {
-                        // Mkdirs validates before it changes anything, and nothing after it fails.
-                        let dir = path.parent().expect("not root");
-                        self.apply(&Op::Mkdirs { path: dir.to_string(), mtime_ms: *mtime_ms })?;
-                        self.resolve(&dir)?
-                    }
-                };
-                // check_replication bounds it far below u16::MAX.
-                let file = File { replication: *replication as u16, block_size: *block_size, blocks: SmallVec::new() };
-                let id = self.add_inode(parent, path.name(), *mtime_ms, InodeKind::File(file));
-                self.writers.insert(id, client.as_str().into());
-                fx.created = Some(id);
+            Op::Mkdirs { path, mtime_ms, owner, mode } => {
+                self.mkdirs(&parse(path)?, *mtime_ms, Some(owner), *mode)?;
+            }
+            Op::CreateV1 { path, client, replication, block_size, overwrite, create_parent, mtime_ms } => {
+                let (file, dir) = (Perm::legacy(false).mode(), Perm::legacy(true).mode());
+                let how = NewFile { client, owner: None, mode: file, dir_mode: dir, overwrite: *overwrite };
+                let file = File::new(check_replication(*replication)?, check_block_size(*block_size)?);
+                fx = self.create(&parse(path)?, file, &how, *create_parent, *mtime_ms)?;
+            }
+            Op::Create {
+                path,
+                client,
+                replication,
+                block_size,
+                overwrite,
+                create_parent,
+                mtime_ms,
+                owner,
+                mode,
+                dir_mode,
+            } => {
+                let how =
+                    NewFile { client, owner: Some(owner), mode: *mode, dir_mode: *dir_mode, overwrite: *overwrite };
+                let file = File::new(check_replication(*replication)?, check_block_size(*block_size)?);
+                fx = self.create(&parse(path)?, file, &how, *create_parent, *mtime_ms)?;
             }
             Op::AddBlock { path, previous, block, generation_stamp } => {
                 let path = parse(path)?;
@@ -159,15 +137,115 @@ impl Namespace {
             }
             Op::SetReplication { path, replication } => {
                 let path = parse(path)?;
-                check_replication(*replication)?;
+                let replication = check_replication(*replication)?;
                 let id = self.resolve(&path)?;
                 match &mut self.inodes.get_mut(id).expect("resolved").kind {
-                    InodeKind::File(f) => f.replication = *replication as u16,
+                    InodeKind::File(f) => f.set_replication(replication),
                     InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
                 }
             }
+            Op::SetPermission { path, mode } => {
+                let id = self.resolve(&parse(path)?)?;
+                let inode = self.inodes.get_mut(id).expect("resolved");
+                inode.perm = inode.perm.with_mode(*mode);
+            }
+            Op::SetOwner { path, owner, group } => {
+                let id = self.resolve(&parse(path)?)?;
+                let names = [owner, group].into_iter().flatten().filter(|n| self.names.id(n).is_none()).count();
+                if names > 0 && !self.names.has_room() {
+                    return Err(Error::TooManyNames);
+                }
+                let mut perm = self.inodes[id].perm;
+                if let Some(owner) = owner {
+                    perm = perm.with_owner(self.names.intern(owner).ok_or(Error::TooManyNames)?);
+                }
+                if let Some(group) = group {
+                    perm = perm.with_group(self.names.intern(group).ok_or(Error::TooManyNames)?);
+                }
+                self.inodes.get_mut(id).expect("resolved").perm = perm;
+            }
+            Op::SetTimes { path, mtime_ms } => {
+                let id = self.resolve(&parse(path)?)?;
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
+            }
         }
         Ok(fx)
+    }
+
+    /// Makes `path` and any missing parents (owned by `owner`, `None`: the superuser), or
+    /// fails changing nothing.
+    fn mkdirs(&mut self, path: &HdfsPath, mtime_ms: u64, owner: Option<&str>, mode: u16) -> Result<InodeId> {
+        // Walk down the existing directories; everything below the deepest one is created.
+        let names: Vec<&str> = path.components().collect();
+        let (mut cur, mut depth) = (ROOT, 0);
+        while let Some(child) = names.get(depth).and_then(|n| self.child(cur, n)) {
+            if self.children(child).is_none() {
+                let at = parse(&format!("/{}", names[..=depth].join("/")))?;
+                return Err(if at == *path { Error::AlreadyExists(path.clone()) } else { Error::NotADirectory(at) });
+            }
+            (cur, depth) = (child, depth + 1);
+        }
+        if depth == names.len() {
+            // Exists already: HDFS's mkdirs succeeds (the namesystem decides what to answer).
+            return Ok(cur);
+        }
+        let owner = self.owner_id(owner)?;
+        for (i, name) in names[depth..].iter().enumerate() {
+            // The parents made on the way can be written through by their owner.
+            let mode = if depth + i + 1 == names.len() { mode } else { mode | 0o300 };
+            let perm = Perm::new(owner, self.inodes[cur].perm.group(), mode);
+            cur = self.add_inode(cur, name, mtime_ms, perm, InodeKind::Directory(Vec::new()));
+        }
+        Ok(cur)
+    }
+
+    /// Creates the file `path` open for writing, or fails changing nothing.
+    fn create(
+        &mut self,
+        path: &HdfsPath,
+        file: File,
+        how: &NewFile,
+        create_parent: bool,
+        mtime_ms: u64,
+    ) -> Result<Effects> {
+        let mut fx = Effects::default();
+        let parent = match self.parent_dir(path) {
+            Err(Error::ParentNotFound(_)) if create_parent => None,
+            r => Some(r?),
+        };
+        let mut replaced = None;
+        if let Some(parent) = parent
+            && let Some(existing) = self.child(parent, path.name())
+        {
+            match &self.inodes[existing].kind {
+                InodeKind::Directory(_) => return Err(Error::IsADirectory(path.clone())),
+                InodeKind::File(_) if !how.overwrite => return Err(Error::AlreadyExists(path.clone())),
+                InodeKind::File(_) => replaced = Some(existing),
+            }
+        }
+        let owner = self.owner_id(how.owner)?;
+        if let Some(existing) = replaced {
+            fx.removed_files = self.remove_subtree(existing);
+        }
+        let parent = match parent {
+            Some(p) => p,
+            // Validated all it needs above (the parent is missing, so no name on the way is a
+            // file: parent_dir would have said NotADirectory); nothing after it fails.
+            None => self.mkdirs(&path.parent().expect("not root"), mtime_ms, how.owner, how.dir_mode)?,
+        };
+        let perm = Perm::new(owner, self.inodes[parent].perm.group(), how.mode);
+        let id = self.add_inode(parent, path.name(), mtime_ms, perm, InodeKind::File(file));
+        self.writers.insert(id, how.client.into());
+        fx.created = Some(id);
+        Ok(fx)
+    }
+
+    /// The id of a new entry's owner (`None`: the superuser), interning the name.
+    fn owner_id(&mut self, owner: Option<&str>) -> Result<u32> {
+        match owner {
+            None => Ok(SUPER),
+            Some(name) => self.names.intern(name).ok_or(Error::TooManyNames),
+        }
     }
 
     fn open_file_mut(&mut self, id: InodeId, path: &HdfsPath) -> Result<&mut File> {
@@ -179,10 +257,10 @@ impl Namespace {
         }
     }
 
-    fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, kind: InodeKind) -> InodeId {
+    fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, perm: Perm, kind: InodeKind) -> InodeId {
         let id = self.next_inode;
         self.next_inode += 1;
-        self.inodes.insert(id, Inode { parent, name: name.into(), mtime_ms, kind });
+        self.inodes.insert(id, Inode { parent, name: name.into(), mtime_ms, perm, kind });
         self.inodes.get_mut(parent).expect("parent exists").mtime_ms = mtime_ms;
         self.link(parent, id);
         id
@@ -237,16 +315,26 @@ fn commit_last(file: &mut File, path: &HdfsPath, block: Option<CommittedBlock>) 
     }
 }
 
-pub fn check_replication(r: u32) -> Result<()> {
+/// How a new file is made: its writer, owner (`None`: the superuser) and modes.
+struct NewFile<'a> {
+    client: &'a str,
+    owner: Option<&'a str>,
+    mode: u16,
+    dir_mode: u16,
+    overwrite: bool,
+}
+
+/// A replication factor in range (which fits a file's `u16`).
+pub fn check_replication(r: u32) -> Result<u16> {
     if r == 0 || r > hdfs_proto::MAX_REPLICATION {
         return Err(Error::InvalidReplication(r));
     }
-    Ok(())
+    Ok(r as u16)
 }
 
-pub fn check_block_size(size: u64) -> Result<()> {
+pub fn check_block_size(size: u64) -> Result<u64> {
     if !(hdfs_proto::MIN_BLOCK_SIZE..=hdfs_proto::MAX_BLOCK_SIZE).contains(&size) {
         return Err(Error::InvalidBlockSize(size));
     }
-    Ok(())
+    Ok(size)
 }

@@ -17,9 +17,13 @@ use crate::error::{Error, Result};
 use crate::idmap::IdMap;
 
 mod apply;
+mod legacy;
 mod op;
+mod perm;
 
+pub use legacy::LegacyNamespace;
 pub use op::{Effects, Op, RemovedFile};
+pub use perm::{Names, Perm, SUPER};
 
 pub type InodeId = u64;
 pub const ROOT: InodeId = 1;
@@ -52,13 +56,31 @@ pub struct CommittedBlock {
 /// [`Namespace::writer`], since few files are open at a time.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct File {
-    pub block_size: u64,
-    pub replication: u16,
+    /// The block size (48 bits: at most 2 GiB) and the replication (16 bits) in one word, as
+    /// HDFS's `INodeFile` header packs them.
+    header: u64,
     /// Inline for a one-block file, so most files cost no allocation of their own.
     pub blocks: SmallVec<[Block; 1]>,
 }
 
 impl File {
+    pub fn new(replication: u16, block_size: u64) -> File {
+        debug_assert!(block_size < 1 << 48);
+        File { header: (block_size << 16) | u64::from(replication), blocks: SmallVec::new() }
+    }
+
+    pub fn replication(&self) -> u16 {
+        self.header as u16
+    }
+
+    pub fn block_size(&self) -> u64 {
+        self.header >> 16
+    }
+
+    pub fn set_replication(&mut self, replication: u16) {
+        self.header = (self.header & !0xffff) | u64::from(replication);
+    }
+
     pub fn length(&self) -> u64 {
         self.blocks.iter().map(|b| b.num_bytes).sum()
     }
@@ -78,6 +100,8 @@ pub struct Inode {
     pub parent: InodeId,
     pub name: Box<str>,
     pub mtime_ms: u64,
+    /// Owner, group and mode.
+    pub perm: Perm,
     pub kind: InodeKind,
 }
 
@@ -87,6 +111,10 @@ impl Inode {
             InodeKind::File(f) => Some(f),
             InodeKind::Directory(_) => None,
         }
+    }
+
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, InodeKind::Directory(_))
     }
 }
 
@@ -106,14 +134,22 @@ pub struct Namespace {
     writers: HashMap<InodeId, Box<str>>,
     next_inode: InodeId,
     next_block: BlockId,
+    /// The user and group names inodes' [`Perm`]s refer to.
+    names: Names,
 }
 
 impl Default for Namespace {
     fn default() -> Self {
-        let root = Inode { parent: ROOT, name: "".into(), mtime_ms: 0, kind: InodeKind::Directory(Vec::new()) };
+        let root = Inode {
+            parent: ROOT,
+            name: "".into(),
+            mtime_ms: 0,
+            perm: Perm::legacy(true),
+            kind: InodeKind::Directory(Vec::new()),
+        };
         let mut inodes = IdMap::default();
         inodes.insert(ROOT, root);
-        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: BlockId(1) }
+        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: BlockId(1), names: Names::default() }
     }
 }
 
@@ -134,6 +170,29 @@ impl Namespace {
     /// Every file under construction, with its writer.
     pub fn open_files(&self) -> impl Iterator<Item = (InodeId, &str)> {
         self.writers.iter().map(|(&id, w)| (id, &**w))
+    }
+
+    /// The user and group names of the inodes' owners and groups.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The inodes along `path`: the root, then one per component for as long as they exist
+    /// (HDFS's `INodesInPath`, cut at the first missing component or a file met on the way).
+    pub fn inodes_on(&self, path: &HdfsPath) -> SmallVec<[InodeId; 8]> {
+        let mut out = SmallVec::new();
+        out.push(ROOT);
+        let mut cur = ROOT;
+        for name in path.components() {
+            match self.child(cur, name) {
+                Some(child) => {
+                    out.push(child);
+                    cur = child;
+                }
+                None => break,
+            }
+        }
+        out
     }
 
     pub fn inode_count(&self) -> usize {
@@ -177,6 +236,11 @@ impl Namespace {
         }
         names.reverse();
         HdfsPath::parse(&format!("/{}", names.join("/"))).unwrap_or_else(|_| HdfsPath::root())
+    }
+
+    /// The entries of directory `dir` (none for a file).
+    pub fn children_of(&self, dir: InodeId) -> &[InodeId] {
+        self.children(dir).unwrap_or_default()
     }
 
     /// How many entries directory `dir` holds (0 for a file).
@@ -264,7 +328,7 @@ impl Namespace {
                 InodeKind::File(f) => {
                     sum.files += 1;
                     sum.length += f.length();
-                    sum.space_consumed += f.length() * u64::from(f.replication);
+                    sum.space_consumed += f.length() * u64::from(f.replication());
                 }
             }
         }

@@ -2,6 +2,13 @@
 //! tree ([`Effects`]), for the block map and the leases. Ops carry everything that is not derived
 //! from the state (block ids, generation stamps, times) so that replaying them is deterministic;
 //! their serialized form is the edit log's and the fsimage's, so a change here is a format change.
+//!
+//! # Versions
+//!
+//! bincode names a variant by its position, so a variant, once written, keeps its place and its
+//! fields: a new form of an op is a new variant at the end, and the old one stays to read old
+//! logs (`MkdirsV1` and `CreateV1` are the ops from before owners and modes; what they create is
+//! the superuser's, as the root is).
 
 use hdfs_proto::{BlockId, GenStamp};
 use serde::{Deserialize, Serialize};
@@ -11,13 +18,13 @@ use super::{Block, CommittedBlock, InodeId};
 /// One namespace mutation: the unit of the edit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
-    /// Creates the directory and any missing parents.
-    Mkdirs {
+    /// [`Op::Mkdirs`] from before owners and modes (read from old logs only).
+    MkdirsV1 {
         path: String,
         mtime_ms: u64,
     },
-    /// Creates an empty file open for writing by `client`; replaces a file when `overwrite`.
-    Create {
+    /// [`Op::Create`] from before owners and modes (read from old logs only).
+    CreateV1 {
         path: String,
         client: String,
         replication: u32,
@@ -73,6 +80,45 @@ pub enum Op {
     SetReplication {
         path: String,
         replication: u32,
+    },
+    /// Creates the directory and any missing parents, owned by `owner` with `mode` (the parents
+    /// made on the way get `mode` plus u+wx, as HDFS's), each in its parent's group.
+    Mkdirs {
+        path: String,
+        mtime_ms: u64,
+        owner: String,
+        mode: u16,
+    },
+    /// Creates an empty file open for writing by `client`, owned by `owner` with `mode`, in its
+    /// directory's group; replaces a file when `overwrite`; with `create_parent`, missing
+    /// directories are made as [`Op::Mkdirs`] makes them, with `dir_mode`.
+    Create {
+        path: String,
+        client: String,
+        replication: u32,
+        block_size: u64,
+        overwrite: bool,
+        create_parent: bool,
+        mtime_ms: u64,
+        owner: String,
+        mode: u16,
+        dir_mode: u16,
+    },
+    /// chmod.
+    SetPermission {
+        path: String,
+        mode: u16,
+    },
+    /// chown / chgrp (`None`: unchanged).
+    SetOwner {
+        path: String,
+        owner: Option<String>,
+        group: Option<String>,
+    },
+    /// Sets the modification time.
+    SetTimes {
+        path: String,
+        mtime_ms: u64,
     },
 }
 

@@ -10,7 +10,7 @@ fn p(s: &str) -> HdfsPath {
 }
 
 fn mkdirs(ns: &mut Namespace, path: &str) -> Result<Effects> {
-    ns.apply(&Op::Mkdirs { path: path.into(), mtime_ms: 1 })
+    ns.apply(&Op::Mkdirs { path: path.into(), mtime_ms: 1, owner: "alice".into(), mode: 0o755 })
 }
 
 fn create(ns: &mut Namespace, path: &str, overwrite: bool) -> Result<Effects> {
@@ -22,6 +22,9 @@ fn create(ns: &mut Namespace, path: &str, overwrite: bool) -> Result<Effects> {
         overwrite,
         create_parent: false,
         mtime_ms: 1,
+        owner: "alice".into(),
+        mode: 0o644,
+        dir_mode: 0o755,
     })
 }
 
@@ -102,6 +105,9 @@ fn create_without_parent_fails_unless_asked() {
         overwrite: false,
         create_parent: true,
         mtime_ms: 1,
+        owner: "alice".into(),
+        mode: 0o644,
+        dir_mode: 0o755,
     };
     ns.apply(&op).unwrap();
     assert!(ns.resolve(&p("/x/y")).is_ok());
@@ -118,6 +124,9 @@ fn create_validates_replication_and_block_size_before_changing_anything() {
         overwrite: false,
         create_parent: false,
         mtime_ms: 1,
+        owner: "alice".into(),
+        mode: 0o644,
+        dir_mode: 0o755,
     };
     assert!(matches!(ns.apply(&op), Err(Error::InvalidReplication(0))));
     if let Op::Create { replication, block_size, .. } = &mut op {
@@ -235,4 +244,50 @@ fn resolve_through_a_file_is_not_a_directory() {
     let mut ns = Namespace::default();
     create(&mut ns, "/f", false).unwrap();
     assert!(matches!(ns.resolve(&p("/f/g")), Err(Error::NotADirectory(d)) if d == p("/f")));
+}
+
+fn perm_of(ns: &Namespace, path: &str) -> (String, String, u16) {
+    let perm = ns.inode(ns.resolve(&p(path)).unwrap()).unwrap().perm;
+    (ns.names().name(perm.owner()).to_string(), ns.names().name(perm.group()).to_string(), perm.mode())
+}
+
+#[test]
+fn new_entries_take_the_caller_as_owner_and_the_parent_group() {
+    let mut ns = Namespace::default();
+    ns.apply(&Op::Mkdirs { path: "/a/b".into(), mtime_ms: 1, owner: "alice".into(), mode: 0o750 }).unwrap();
+    // The parent made on the way is writable by its owner; the leaf has the mode asked.
+    assert_eq!(perm_of(&ns, "/a"), ("alice".into(), "".into(), 0o750 | 0o300));
+    assert_eq!(perm_of(&ns, "/a/b"), ("alice".into(), "".into(), 0o750));
+    ns.apply(&Op::SetOwner { path: "/a/b".into(), owner: None, group: Some("staff".into()) }).unwrap();
+    create(&mut ns, "/a/b/f", false).unwrap();
+    assert_eq!(perm_of(&ns, "/a/b/f"), ("alice".into(), "staff".into(), 0o644));
+    ns.apply(&Op::SetOwner { path: "/a/b/f".into(), owner: Some("bob".into()), group: None }).unwrap();
+    ns.apply(&Op::SetPermission { path: "/a/b/f".into(), mode: 0o1600 }).unwrap();
+    assert_eq!(perm_of(&ns, "/a/b/f"), ("bob".into(), "staff".into(), 0o1600));
+    ns.apply(&Op::SetTimes { path: "/a/b/f".into(), mtime_ms: 42 }).unwrap();
+    assert_eq!(ns.inode(ns.resolve(&p("/a/b/f")).unwrap()).unwrap().mtime_ms, 42);
+    // Names are interned once, in the order ops first used them.
+    assert_eq!((ns.names().id("alice"), ns.names().id("staff"), ns.names().id("bob")), (Some(1), Some(2), Some(3)));
+    assert!(matches!(ns.apply(&Op::SetPermission { path: "/nope".into(), mode: 0o700 }), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn ops_from_before_owners_make_the_superusers_entries() {
+    let mut ns = Namespace::default();
+    ns.apply(&Op::MkdirsV1 { path: "/old".into(), mtime_ms: 1 }).unwrap();
+    ns.apply(&Op::CreateV1 {
+        path: "/old/sub/f".into(),
+        client: "c".into(),
+        replication: 1,
+        block_size: 1 << 20,
+        overwrite: false,
+        create_parent: true,
+        mtime_ms: 1,
+    })
+    .unwrap();
+    assert_eq!(perm_of(&ns, "/"), ("".into(), "".into(), 0o755));
+    assert_eq!(perm_of(&ns, "/old"), ("".into(), "".into(), 0o755));
+    assert_eq!(perm_of(&ns, "/old/sub"), ("".into(), "".into(), 0o755));
+    assert_eq!(perm_of(&ns, "/old/sub/f"), ("".into(), "".into(), 0o644));
+    assert_eq!(ns.names().id(""), None);
 }

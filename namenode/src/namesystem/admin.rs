@@ -2,7 +2,7 @@
 
 use hdfs_proto::path::HdfsPath;
 
-use super::Namesystem;
+use super::{Caller, Namesystem};
 use crate::blocks::{ScheduledCopy, status_line};
 use crate::datanodes::Location;
 use crate::error::Result;
@@ -18,8 +18,11 @@ pub enum SafeModeAction {
 
 impl Namesystem {
     /// Applies a safe-mode action; returns whether safe mode is on and a description.
-    pub fn safe_mode(&self, action: SafeModeAction) -> Result<(bool, String)> {
+    pub fn safe_mode(&self, action: SafeModeAction, caller: &Caller) -> Result<(bool, String)> {
         self.leader_only()?;
+        if action != SafeModeAction::Get {
+            self.perms.check_superuser(caller)?;
+        }
         let mut st = self.lock();
         match action {
             SafeModeAction::Get => {}
@@ -53,8 +56,9 @@ impl Namesystem {
     }
 
     /// Starts or stops draining a datanode named by id or address.
-    pub fn decommission(&self, name: &str, decommission: bool) -> Result<Location> {
+    pub fn decommission(&self, name: &str, decommission: bool, caller: &Caller) -> Result<Location> {
         self.leader_only()?;
+        self.perms.check_superuser(caller)?;
         self.lock().bm.set_decommission(name, decommission)
     }
 

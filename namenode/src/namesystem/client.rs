@@ -8,10 +8,12 @@
 use std::time::Instant;
 
 use hdfs_proto::path::HdfsPath;
+use hdfs_proto::perm::Access;
 use hdfs_proto::{BlockId, GenStamp};
 
 use super::Namesystem;
 use super::limits;
+use super::permission::{Caller, Need, Permissions};
 use super::propose::now_ms;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
@@ -31,6 +33,9 @@ pub struct FileInfo {
     pub mtime_ms: u64,
     pub under_construction: bool,
     pub children: u64,
+    pub permission: u16,
+    pub owner: String,
+    pub group: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,11 +62,29 @@ pub struct CreateOptions {
 }
 
 impl Namesystem {
-    pub async fn mkdirs(&self, path: &HdfsPath, create_parent: bool, call: Option<CallId>) -> Result<()> {
-        let op = Op::Mkdirs { path: path.to_string(), mtime_ms: now_ms() };
+    pub async fn mkdirs(
+        &self,
+        path: &HdfsPath,
+        create_parent: bool,
+        caller: &Caller,
+        call: Option<CallId>,
+    ) -> Result<()> {
+        let op = Op::Mkdirs {
+            path: path.to_string(),
+            mtime_ms: now_ms(),
+            owner: caller.user.to_string(),
+            mode: self.perms.new_modes().1,
+        };
         self.mutate(
             call,
             |st| {
+                let exists = st.ns.resolve(path).is_ok();
+                self.perms.check(
+                    caller,
+                    &st.ns,
+                    path,
+                    if exists { Need::traverse() } else { Need::ancestor(Access::WRITE) },
+                )?;
                 limits::check_new(&self.config, &st.ns, path)?;
                 match st.ns.resolve(path) {
                     Ok(id) if st.ns.inode(id).is_some_and(|i| i.as_file().is_some()) => {
@@ -87,36 +110,65 @@ impl Namesystem {
         .await
     }
 
-    pub async fn file_info(&self, path: &HdfsPath) -> Result<FileInfo> {
+    pub async fn file_info(&self, path: &HdfsPath, caller: &Caller) -> Result<FileInfo> {
         self.read_barrier().await?;
         let st = self.lock();
+        self.perms.check(caller, &st.ns, path, Need::traverse())?;
         let id = st.ns.resolve(path)?;
-        Ok(file_info(&st.ns, path.clone(), id))
+        Ok(file_info(&self.perms, &st.ns, path.clone(), id))
     }
 
-    pub async fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<FileInfo>, bool)> {
+    pub async fn list(
+        &self,
+        path: &HdfsPath,
+        start_after: &str,
+        limit: usize,
+        caller: &Caller,
+    ) -> Result<(Vec<FileInfo>, bool)> {
         let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
         self.read_barrier().await?;
         let st = self.lock();
+        let is_dir = st.ns.resolve(path).ok().and_then(|id| st.ns.inode(id)).is_some_and(|i| i.is_dir());
+        let need = if is_dir { Need::inode(Access::READ_EXECUTE) } else { Need::traverse() };
+        self.perms.check(caller, &st.ns, path, need)?;
         let (entries, more) = st.ns.list(path, start_after, limit)?;
-        Ok((entries.into_iter().map(|(p, id)| file_info(&st.ns, p, id)).collect(), more))
+        Ok((entries.into_iter().map(|(p, id)| file_info(&self.perms, &st.ns, p, id)).collect(), more))
     }
 
-    pub async fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
+    pub async fn content_summary(&self, path: &HdfsPath, caller: &Caller) -> Result<ContentSummary> {
         self.read_barrier().await?;
-        self.lock().ns.content_summary(path)
+        let st = self.lock();
+        let need = Need { subtree: Some(Access::READ_EXECUTE), ..Need::default() };
+        self.perms.check(caller, &st.ns, path, need)?;
+        st.ns.content_summary(path)
     }
 
-    pub async fn delete(&self, path: &HdfsPath, recursive: bool, call: Option<CallId>) -> Result<()> {
+    pub async fn delete(&self, path: &HdfsPath, recursive: bool, caller: &Caller, call: Option<CallId>) -> Result<()> {
         let op = Op::Delete { path: path.to_string(), recursive, mtime_ms: now_ms() };
-        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
+        let need = Need {
+            parent: Some(Access::WRITE),
+            subtree: recursive.then_some(Access::ALL),
+            skip_empty: true,
+            ..Need::default()
+        };
+        self.mutate(
+            call,
+            |st| {
+                self.perms.check(caller, &st.ns, path, need)?;
+                Ok((op, ()))
+            },
+            |_, _, ()| (),
+        )
+        .await
     }
 
-    pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath, call: Option<CallId>) -> Result<()> {
+    pub async fn rename(&self, src: &HdfsPath, dst: &HdfsPath, caller: &Caller, call: Option<CallId>) -> Result<()> {
         let op = Op::Rename { src: src.to_string(), dst: dst.to_string(), mtime_ms: now_ms() };
         self.mutate(
             call,
             |st| {
+                self.perms.check(caller, &st.ns, src, Need::parent(Access::WRITE))?;
+                self.perms.check(caller, &st.ns, dst, Need::ancestor(Access::WRITE))?;
                 // Within one directory a rename adds no entry to it.
                 if src.parent() == dst.parent() {
                     limits::check_name(&self.config, dst)
@@ -130,9 +182,23 @@ impl Namesystem {
         .await
     }
 
-    pub async fn set_replication(&self, path: &HdfsPath, replication: u32, call: Option<CallId>) -> Result<()> {
+    pub async fn set_replication(
+        &self,
+        path: &HdfsPath,
+        replication: u32,
+        caller: &Caller,
+        call: Option<CallId>,
+    ) -> Result<()> {
         let op = Op::SetReplication { path: path.to_string(), replication };
-        self.mutate(call, |_| Ok((op, ())), |_, _, ()| ()).await
+        self.mutate(
+            call,
+            |st| {
+                self.perms.check(caller, &st.ns, path, Need::inode(Access::WRITE))?;
+                Ok((op, ()))
+            },
+            |_, _, ()| (),
+        )
+        .await
     }
 
     /// Creates a file open for writing by `client`; returns it and the number of live datanodes
@@ -142,6 +208,7 @@ impl Namesystem {
         path: &HdfsPath,
         client: &str,
         opts: CreateOptions,
+        caller: &Caller,
         call: Option<CallId>,
     ) -> Result<(FileInfo, usize)> {
         let replication = if opts.replication == 0 { self.config.default_replication } else { opts.replication };
@@ -154,11 +221,21 @@ impl Namesystem {
             overwrite: opts.overwrite,
             create_parent: opts.create_parent,
             mtime_ms: now_ms(),
+            owner: caller.user.to_string(),
+            mode: self.perms.new_modes().0,
+            dir_mode: self.perms.new_modes().1,
         };
         let hard_limit = self.config.lease_hard_limit;
         self.mutate(
             call,
             |st| {
+                let exists = st.ns.resolve(path).is_ok();
+                let need = Need {
+                    ancestor: Some(Access::WRITE),
+                    inode: (opts.overwrite && exists).then_some(Access::WRITE),
+                    ..Need::default()
+                };
+                self.perms.check(caller, &st.ns, path, need)?;
                 limits::check_new(&self.config, &st.ns, path)?;
                 // Another writer's file may be taken over only once its lease has expired.
                 if let Ok(id) = st.ns.resolve(path)
@@ -174,7 +251,7 @@ impl Namesystem {
             |st, fx, ()| {
                 let id = fx.created.expect("create creates");
                 let live = st.bm.live_count();
-                (file_info(&st.ns, path.clone(), id), live)
+                (file_info(&self.perms, &st.ns, path.clone(), id), live)
             },
         )
         .await
@@ -193,8 +270,8 @@ impl Namesystem {
             call,
             |st| {
                 let (_, file) = st.writable_file(path, client)?;
-                let replication = file.replication as usize;
-                let block_size = file.block_size;
+                let replication = file.replication() as usize;
+                let block_size = file.block_size();
                 let exclude: Vec<NodeIdx> = exclude.iter().filter_map(|id| st.bm.nodes.find(id)).collect();
                 let targets = st.bm.choose_targets(replication, block_size, &exclude);
                 if targets.is_empty() {
@@ -247,9 +324,16 @@ impl Namesystem {
         }
     }
 
-    pub async fn block_locations(&self, path: &HdfsPath, offset: u64, length: u64) -> Result<LocatedBlocks> {
+    pub async fn block_locations(
+        &self,
+        path: &HdfsPath,
+        offset: u64,
+        length: u64,
+        caller: &Caller,
+    ) -> Result<LocatedBlocks> {
         self.read_barrier().await?;
         let st = self.lock();
+        self.perms.check(caller, &st.ns, path, Need::inode(Access::READ))?;
         let id = st.ns.resolve(path)?;
         let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
         let end = offset.saturating_add(if length == 0 { u64::MAX } else { length });
@@ -361,8 +445,11 @@ impl Namesystem {
     }
 }
 
-fn file_info(ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
+fn file_info(perms: &Permissions, ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
     let inode = ns.inode(id).expect("resolved inode exists");
+    let permission = inode.perm.mode();
+    let owner = perms.owner_name(ns, inode.perm).to_string();
+    let group = perms.group_name(ns, inode.perm).to_string();
     match &inode.kind {
         InodeKind::Directory(children) => FileInfo {
             path,
@@ -373,16 +460,22 @@ fn file_info(ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
             mtime_ms: inode.mtime_ms,
             under_construction: false,
             children: children.len() as u64,
+            permission,
+            owner,
+            group,
         },
         InodeKind::File(f) => FileInfo {
             path,
             is_dir: false,
             length: f.length(),
-            replication: f.replication.into(),
-            block_size: f.block_size,
+            replication: f.replication().into(),
+            block_size: f.block_size(),
             mtime_ms: inode.mtime_ms,
             under_construction: ns.writer(id).is_some(),
             children: 0,
+            permission,
+            owner,
+            group,
         },
     }
 }

@@ -89,7 +89,7 @@ mod tests {
     }
 
     fn mkdir(ns: &mut Namespace, p: &str) {
-        ns.apply(&Op::Mkdirs { path: p.into(), mtime_ms: 0 }).unwrap();
+        ns.apply(&Op::Mkdirs { path: p.into(), mtime_ms: 0, owner: "alice".into(), mode: 0o755 }).unwrap();
     }
 
     #[test]

@@ -155,7 +155,9 @@ impl State {
     /// Brings the block map and leases along with an applied op; consumes the removed files.
     fn follow(&mut self, op: &Op, fx: &mut Effects, now: Instant) {
         self.forget_removed(std::mem::take(&mut fx.removed_files));
-        if let (Some(id), Op::Create { client, .. }) = (fx.created, op) {
+        if let Some(id) = fx.created
+            && let Some(client) = self.ns.writer(id)
+        {
             self.leases.add(client, id, now);
         }
         if let Some((file, block)) = fx.added_block {

@@ -24,12 +24,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod admin;
+mod attributes;
 mod client;
 mod datanode;
 mod group;
 mod limits;
 mod machine;
 mod monitor;
+mod permission;
 mod propose;
 mod retry;
 mod state;
@@ -40,6 +42,8 @@ pub use admin::SafeModeAction;
 pub use client::{CreateOptions, FileInfo, LocatedBlock};
 pub use group::{GroupStatus, MemberStatus};
 pub(crate) use monitor::ReplicationMonitor;
+pub use permission::Caller;
+pub(crate) use permission::Permissions;
 
 use machine::Machine;
 use openraft::BasicNode;
@@ -57,6 +61,7 @@ use crate::raft::{CallId, NodeId, Proposal, Raft};
 
 pub struct Namesystem {
     config: Config,
+    perms: Permissions,
     id: NodeId,
     state: Arc<Mutex<State>>,
     raft: Raft,
@@ -138,6 +143,7 @@ impl Namesystem {
         let ns = Self {
             reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout, config.election_timeout / 2),
             proposer: Proposer::start(raft.clone(), id, config.quorum_timeout),
+            perms: Permissions::new(&config),
             config,
             id,
             state,

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::editlog::read_image;
 use crate::error::{Error, Result};
 use crate::leases::Leases;
-use crate::namespace::{File, InodeId, Namespace, RemovedFile};
+use crate::namespace::{File, InodeId, LegacyNamespace, Namespace, RemovedFile};
 use crate::raft::{LogId, StoredMembership};
 
 pub(crate) struct State {
@@ -43,22 +43,40 @@ pub(super) struct Image {
     pub(super) retry: RetryCache,
 }
 
+/// A body from before owners and modes (image version 1).
+#[derive(Deserialize)]
+struct LegacyImage {
+    namespace: LegacyNamespace,
+    retry: RetryCache,
+}
+
 #[derive(Serialize)]
 struct ImageRef<'a> {
     namespace: &'a Namespace,
     pub(super) retry: &'a RetryCache,
 }
 
+/// The first 8 bytes of a version 2 body. A version 1 body starts with its inode count, which
+/// is never this large.
+const IMAGE_V2: u64 = u64::MAX - 2;
+
 impl State {
-    /// The fsimage's body: the replicated state, encoded.
+    /// The fsimage's body: the replicated state, encoded (version 2).
     pub(super) fn encode_image(&self) -> std::result::Result<Vec<u8>, bincode::Error> {
-        bincode::serialize(&ImageRef { namespace: &self.ns, retry: &self.retry })
+        bincode::serialize(&(IMAGE_V2, ImageRef { namespace: &self.ns, retry: &self.retry }))
     }
 }
 
-/// Decodes an fsimage body.
+/// Decodes an fsimage body of either version.
 pub(super) fn decode_image(bytes: &[u8]) -> std::result::Result<Image, bincode::Error> {
-    bincode::deserialize(bytes)
+    match bytes.strip_prefix(&IMAGE_V2.to_le_bytes()) {
+        Some(body) => bincode::deserialize(body),
+        None => {
+            let old: LegacyImage = bincode::deserialize(bytes)?;
+            tracing::info!("upgrading an fsimage from before owners and modes: entries become the superuser's");
+            Ok(Image { namespace: old.namespace.into(), retry: old.retry })
+        }
+    }
 }
 
 impl State {

@@ -3,6 +3,7 @@
 
 use hdfs_proto::BlockId;
 use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::perm::Access;
 use tonic::{Request, Response};
 
 use super::convert::block_len;
@@ -14,39 +15,41 @@ use hdfs_proto::path::HdfsPath;
 #[tonic::async_trait]
 impl pb::client_protocol_server::ClientProtocol for Service {
     async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Reply<pb::MkdirsResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
-        self.ns.mkdirs(&path(&r.path)?, r.create_parent, call).await?;
+        self.ns.mkdirs(&path(&r.path)?, r.create_parent, &caller, call).await?;
         Ok(Response::new(pb::MkdirsResponse {}))
     }
 
     async fn get_file_info(&self, req: Request<pb::GetFileInfoRequest>) -> Reply<pb::GetFileInfoResponse> {
-        let info = self.ns.file_info(&path(&req.into_inner().path)?).await?;
+        let caller = self.caller(&req);
+        let info = self.ns.file_info(&path(&req.into_inner().path)?, &caller).await?;
         Ok(Response::new(pb::GetFileInfoResponse { status: Some(info.into()) }))
     }
 
     async fn get_listing(&self, req: Request<pb::GetListingRequest>) -> Reply<pb::GetListingResponse> {
+        let caller = self.caller(&req);
         let r = req.into_inner();
-        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize).await?;
+        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize, &caller).await?;
         Ok(Response::new(pb::GetListingResponse { entries: entries.into_iter().map(Into::into).collect(), has_more }))
     }
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Reply<pb::DeleteResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
-        self.ns.delete(&path(&r.path)?, r.recursive, call).await?;
+        self.ns.delete(&path(&r.path)?, r.recursive, &caller, call).await?;
         Ok(Response::new(pb::DeleteResponse {}))
     }
 
     async fn rename(&self, req: Request<pb::RenameRequest>) -> Reply<pb::RenameResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
-        self.ns.rename(&path(&r.src)?, &path(&r.dst)?, call).await?;
+        self.ns.rename(&path(&r.src)?, &path(&r.dst)?, &caller, call).await?;
         Ok(Response::new(pb::RenameResponse {}))
     }
 
     async fn create(&self, req: Request<pb::CreateRequest>) -> Reply<pb::CreateResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
         let opts = CreateOptions {
@@ -55,7 +58,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
             replication: r.replication,
             block_size: r.block_size,
         };
-        let (info, live) = self.ns.create(&path(&r.path)?, client, opts, call).await?;
+        let (info, live) = self.ns.create(&path(&r.path)?, client, opts, &caller, call).await?;
         Ok(Response::new(pb::CreateResponse { status: Some(info.into()), live_datanodes: live as u32 }))
     }
 
@@ -79,8 +82,9 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         &self,
         req: Request<pb::GetBlockLocationsRequest>,
     ) -> Reply<pb::GetBlockLocationsResponse> {
+        let caller = self.caller(&req);
         let r = req.into_inner();
-        let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length).await?;
+        let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length, &caller).await?;
         Ok(Response::new(pb::GetBlockLocationsResponse {
             file_length: lb.file_length,
             blocks: lb.blocks.into_iter().map(Into::into).collect(),
@@ -89,9 +93,9 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn set_replication(&self, req: Request<pb::SetReplicationRequest>) -> Reply<pb::SetReplicationResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
-        self.ns.set_replication(&path(&r.path)?, r.replication, call).await?;
+        self.ns.set_replication(&path(&r.path)?, r.replication, &caller, call).await?;
         Ok(Response::new(pb::SetReplicationResponse {}))
     }
 
@@ -99,7 +103,8 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         &self,
         req: Request<pb::GetContentSummaryRequest>,
     ) -> Reply<pb::GetContentSummaryResponse> {
-        let s = self.ns.content_summary(&path(&req.into_inner().path)?).await?;
+        let caller = self.caller(&req);
+        let s = self.ns.content_summary(&path(&req.into_inner().path)?, &caller).await?;
         Ok(Response::new(pb::GetContentSummaryResponse {
             length: s.length,
             file_count: s.files,
@@ -152,14 +157,50 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn set_safe_mode(&self, req: Request<pb::SetSafeModeRequest>) -> Reply<pb::SetSafeModeResponse> {
+        let caller = self.caller(&req);
         let action = SafeModeAction::try_from(req.into_inner().action)?;
-        let (on, status) = self.ns.safe_mode(action)?;
+        let (on, status) = self.ns.safe_mode(action, &caller)?;
         Ok(Response::new(pb::SetSafeModeResponse { on, status }))
     }
 
     async fn decommission(&self, req: Request<pb::DecommissionRequest>) -> Reply<pb::DecommissionResponse> {
+        let caller = self.caller(&req);
         let r = req.into_inner();
-        let node = self.ns.decommission(non_empty("node", &r.node)?, !r.recommission)?;
+        let node = self.ns.decommission(non_empty("node", &r.node)?, !r.recommission, &caller)?;
         Ok(Response::new(pb::DecommissionResponse { datanode: Some(node.into()) }))
+    }
+
+    async fn set_permission(&self, req: Request<pb::SetPermissionRequest>) -> Reply<pb::SetPermissionResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        self.ns.set_permission(&path(&r.path)?, r.permission, &caller, call).await?;
+        Ok(Response::new(pb::SetPermissionResponse {}))
+    }
+
+    async fn set_owner(&self, req: Request<pb::SetOwnerRequest>) -> Reply<pb::SetOwnerResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        let (owner, group) =
+            (Some(r.owner.as_str()).filter(|o| !o.is_empty()), Some(r.group.as_str()).filter(|g| !g.is_empty()));
+        if owner.is_none() && group.is_none() {
+            return Err(Error::MissingField("owner or group".into()).into());
+        }
+        self.ns.set_owner(&path(&r.path)?, owner, group, &caller, call).await?;
+        Ok(Response::new(pb::SetOwnerResponse {}))
+    }
+
+    async fn set_times(&self, req: Request<pb::SetTimesRequest>) -> Reply<pb::SetTimesResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        self.ns.set_times(&path(&r.path)?, r.modification_time_ms, &caller, call).await?;
+        Ok(Response::new(pb::SetTimesResponse {}))
+    }
+
+    async fn check_access(&self, req: Request<pb::CheckAccessRequest>) -> Reply<pb::CheckAccessResponse> {
+        let caller = self.caller(&req);
+        let r = req.into_inner();
+        let access = u8::try_from(r.access).ok().filter(|a| *a <= 7).ok_or(Error::InvalidMode(r.access))?;
+        self.ns.check_access(&path(&r.path)?, Access(access), &caller).await?;
+        Ok(Response::new(pb::CheckAccessResponse {}))
     }
 }

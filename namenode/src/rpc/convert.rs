@@ -26,6 +26,9 @@ impl From<FileInfo> for pb::FileStatus {
             modification_time_ms: f.mtime_ms,
             under_construction: f.under_construction,
             children: f.children,
+            permission: f.permission.into(),
+            owner: f.owner,
+            group: f.group,
         }
     }
 }

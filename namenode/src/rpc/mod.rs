@@ -25,7 +25,7 @@ use crate::raft::CallId;
 /// Metadata naming a call for the retry cache.
 pub const CLIENT_ID_HEADER: &str = "x-hdfs-client-id";
 pub const CALL_ID_HEADER: &str = "x-hdfs-call-id";
-use crate::namesystem::Namesystem;
+use crate::namesystem::{Caller, Namesystem};
 
 /// Both services on one router, for [`serve`](crate::serve).
 pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
@@ -67,6 +67,14 @@ fn call_id<T>(req: &tonic::Request<T>) -> Option<CallId> {
     let client = md.get(CLIENT_ID_HEADER)?.to_str().ok()?.to_string();
     let call = md.get(CALL_ID_HEADER)?.to_str().ok()?.parse().ok()?;
     Some(CallId { client, call })
+}
+
+impl Service {
+    /// The caller named by the `x-hdfs-user` metadata (HDFS's simple authentication).
+    fn caller<T>(&self, req: &tonic::Request<T>) -> Arc<Caller> {
+        let user = req.metadata().get(hdfs_proto::user::USER_HEADER).and_then(|v| v.to_str().ok());
+        self.ns.permissions().caller(user)
+    }
 }
 
 fn non_empty<'a>(field: &'static str, s: &'a str) -> Result<&'a str, Status> {

@@ -4,11 +4,14 @@
 //! There is no trash: `-rm` deletes at once whether or not `-skipTrash` is given, and says
 //! `Deleted PATH` as Hadoop does when it skips the trash.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use hdfs_client::{Error, Result};
 
 use super::args::parse;
 use super::paths::Item;
 use super::shell::{BadInput, Run, Shell, say};
+use crate::cli::format::days_from_civil;
 
 /// Why a path cannot be created: its parent is missing or a file. `None` when it can.
 async fn parent_problem(item: &Item) -> Result<Option<&'static str>> {
@@ -67,16 +70,14 @@ pub async fn mkdir(sh: &mut Shell, args: &[String]) -> Run {
     Ok(())
 }
 
-/// Creates (or replaces) `item` as an empty file.
-async fn create_empty(sh: &mut Shell, item: &Item) {
+/// Creates (or replaces) `item` as an empty file; returns whether it did (a failure is said).
+async fn create_empty(sh: &mut Shell, item: &Item) -> bool {
     let opts = sh.create_options(true);
     let created = async {
         let mut w = item.client.create(&item.path, opts).await?;
         w.close().await
     };
-    if let Err(e) = created.await {
-        sh.fail(&item.shown, &e);
-    }
+    created.await.map_err(|e| sh.fail(&item.shown, &e)).is_ok()
 }
 
 /// `-touchz PATH...`: an empty file; an existing one must be empty (it is created anew).
@@ -86,28 +87,69 @@ pub async fn touchz(sh: &mut Shell, args: &[String]) -> Run {
         match &item.stat {
             Some(st) if st.is_dir() => sh.refuse(&item.shown, "Is a directory"),
             Some(st) if st.length != 0 => sh.refuse(&item.shown, "Not a zero-length file"),
-            Some(_) => create_empty(sh, &item).await,
-            None if creatable(sh, &item).await => create_empty(sh, &item).await,
+            Some(_) => {
+                create_empty(sh, &item).await;
+            }
+            None if creatable(sh, &item).await => {
+                create_empty(sh, &item).await;
+            }
             None => {}
         }
     }
     Ok(())
 }
 
-/// `-touch [-a] [-m] [-c] PATH...`: an empty file where there is none (`-c`: none created);
-/// what exists is left as it is, since times cannot be set yet (`-t` is not supported).
+/// `-touch [-a] [-m] [-t TIMESTAMP] [-c] PATH...`: sets each file's modification time to now
+/// (or TIMESTAMP, `yyyyMMdd:HHmmss` in UTC), creating an empty file where there is none (`-c`:
+/// none created). There are no access times: `-a` alone creates what is missing and changes
+/// nothing else.
 pub async fn touch(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &["a", "m", "c"], &["t"], 1, usize::MAX).map_err(BadInput)?;
-    if o.value("t").is_some() {
-        sh.error("-t: not supported yet");
-        return Ok(());
-    }
+    let at = match o.value("t") {
+        Some(t) => Some(touch_time(t).ok_or_else(|| BadInput(format!("Unable to parse the specified timestamp {t}")))?),
+        None => None,
+    };
+    let set_mtime = o.has("m") || !o.has("a");
     for item in all(sh, &o.args).await {
-        if !item.exists() && !o.has("c") && creatable(sh, &item).await {
-            create_empty(sh, &item).await;
+        let time = match &item.stat {
+            Some(st) if st.is_dir() => {
+                sh.refuse(&item.shown, "Is a directory");
+                continue;
+            }
+            Some(_) => at.unwrap_or_else(SystemTime::now),
+            None => {
+                if !creatable(sh, &item).await || o.has("c") || !create_empty(sh, &item).await {
+                    continue;
+                }
+                // A new file has the time it was created, unless -t names another.
+                match at {
+                    Some(t) => t,
+                    None => continue,
+                }
+            }
+        };
+        if set_mtime && let Err(e) = item.client.set_times(&item.path, time).await {
+            sh.fail(&item.shown, &e);
         }
     }
     Ok(())
+}
+
+/// `-touch -t`'s `yyyyMMdd:HHmmss` (Hadoop's format), read as UTC as every time here is shown.
+fn touch_time(text: &str) -> Option<SystemTime> {
+    let b = text.as_bytes();
+    if b.len() != 15 || b[8] != b':' || !b.iter().enumerate().all(|(i, c)| i == 8 || c.is_ascii_digit()) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text[r].parse::<u32>().ok();
+    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (h, mi, s) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let days = days_from_civil(i64::from(y), mo, d)?;
+    if y < 1970 || h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let secs = days as u64 * 86_400 + u64::from(h * 3600 + mi * 60 + s);
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 /// `-rm [-f] [-r|-R] [-skipTrash] PATH...`.
@@ -175,4 +217,36 @@ pub async fn setrep(sh: &mut Shell, args: &[String]) -> Run {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_timestamps_are_hadoops_format_in_utc() {
+        let at = |t: &str| touch_time(t).map(|t| t.duration_since(UNIX_EPOCH).unwrap().as_secs());
+        assert_eq!(at("20180809:230000"), Some(1_533_855_600));
+        assert_eq!(at("19700101:000000"), Some(0));
+        assert_eq!(at("20000229:010101"), Some(951_786_061));
+        assert_eq!(at("20261128:000059"), Some(1_795_824_059));
+        for bad in [
+            "2018080923000",
+            "20180809230000",
+            "20180809:2300",
+            "20181309:230000",
+            "20180230:230000",
+            "20190229:000000",
+            "20180800:000000",
+            "20180809:240000",
+            "20180809:236000",
+            "20180809:230060",
+            "19691231:235959",
+            "2018O809:230000",
+            "+0180809:230000",
+            "",
+        ] {
+            assert_eq!(at(bad), None, "{bad}");
+        }
+    }
 }

@@ -6,145 +6,18 @@
 //! The bytes go through `cli::transfer` (the long-form `put` and `get`'s code): uploads and
 //! `-cp` stream into a new file (removed again if the copy fails), downloads go through a
 //! temporary file renamed at the end.
-
-use std::io;
-use std::path::PathBuf;
+//!
+//! `-p` keeps each source's modification time and mode (Hadoop's `-p` also keeps the owner and
+//! group, which only a superuser may set; and access times, which are not kept here): set on a
+//! file once its bytes are written, on a directory once its entries are.
 
 use hdfs_client::Error;
 
 use super::args::parse;
+use super::ends::{End, Kind, Said, local, local_words};
 use super::paths::Item;
 use super::shell::{BadInput, Run, Shell, hadoop_words};
 use crate::cli::transfer;
-
-/// One end of a copy: a local path, or a path in the file system.
-#[derive(Debug, Clone)]
-enum End {
-    Local { path: PathBuf, shown: String },
-    Remote(Item),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// A file, with its length when known (stdin's is not).
-    File(Option<u64>),
-    Dir,
-}
-
-/// Why a step failed, already in Hadoop's words.
-type Said = String;
-
-fn local_words(shown: &str, e: &io::Error) -> Said {
-    let why = match e.kind() {
-        io::ErrorKind::NotFound => "No such file or directory".to_string(),
-        io::ErrorKind::AlreadyExists => "File exists".to_string(),
-        io::ErrorKind::PermissionDenied => "Permission denied".to_string(),
-        io::ErrorKind::IsADirectory => "Is a directory".to_string(),
-        io::ErrorKind::NotADirectory => "Is not a directory".to_string(),
-        io::ErrorKind::DirectoryNotEmpty => "Directory is not empty".to_string(),
-        _ => e.to_string(),
-    };
-    format!("`{shown}': {why}")
-}
-
-/// A local path argument without its scheme (`file:///x` and `file:/x` are `/x`).
-pub(super) fn local_path(arg: &str) -> &str {
-    arg.strip_prefix("file://").or_else(|| arg.strip_prefix("file:")).unwrap_or(arg)
-}
-
-/// A local path argument.
-fn local(arg: &str) -> End {
-    End::Local { path: PathBuf::from(local_path(arg)), shown: arg.to_string() }
-}
-
-impl End {
-    fn shown(&self) -> &str {
-        match self {
-            End::Local { shown, .. } => shown,
-            End::Remote(i) => &i.shown,
-        }
-    }
-
-    fn name(&self) -> String {
-        match self {
-            End::Local { path, .. } => path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            End::Remote(i) => i.name().to_string(),
-        }
-    }
-
-    fn join(&self, name: &str) -> End {
-        match self {
-            End::Local { path, shown } => {
-                let shown =
-                    if shown == "." { name.to_string() } else { format!("{}/{name}", shown.trim_end_matches('/')) };
-                End::Local { path: path.join(name), shown }
-            }
-            End::Remote(i) => End::Remote(i.join(name)),
-        }
-    }
-
-    /// What is there now, if anything.
-    async fn kind(&mut self) -> Result<Option<Kind>, Said> {
-        match self {
-            End::Local { path, .. } if path.as_os_str() == "-" => Ok(Some(Kind::File(None))),
-            End::Local { path, shown } => match std::fs::metadata(&*path) {
-                Ok(m) if m.is_dir() => Ok(Some(Kind::Dir)),
-                Ok(m) => Ok(Some(Kind::File(Some(m.len())))),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(local_words(shown, &e)),
-            },
-            End::Remote(item) => {
-                if item.stat.is_none() {
-                    item.refresh().await.map_err(|e| hadoop_words(&item.shown, &e))?;
-                }
-                Ok(item.stat.as_ref().map(|s| if s.is_dir() { Kind::Dir } else { Kind::File(Some(s.length)) }))
-            }
-        }
-    }
-
-    /// What holds this path, if anything (`Dir` for the root).
-    async fn parent_kind(&self) -> Result<Option<Kind>, Said> {
-        match self {
-            End::Local { path, shown } => {
-                let parent = match path.parent() {
-                    Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                End::Local { path: parent, shown: shown.clone() }.kind().await
-            }
-            End::Remote(item) => match item.parent().await.map_err(|e| hadoop_words(&item.shown, &e))? {
-                None => Ok(Some(Kind::Dir)),
-                Some(p) => Ok(p.stat.map(|s| if s.is_dir() { Kind::Dir } else { Kind::File(Some(s.length)) })),
-            },
-        }
-    }
-
-    async fn children(&self) -> Result<Vec<End>, Said> {
-        match self {
-            End::Local { path, shown } => {
-                let mut names: Vec<String> = std::fs::read_dir(path)
-                    .and_then(|d| d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned())).collect())
-                    .map_err(|e| local_words(shown, &e))?;
-                names.sort();
-                Ok(names.iter().map(|n| self.join(n)).collect())
-            }
-            End::Remote(item) => Ok(item
-                .children()
-                .await
-                .map_err(|e| hadoop_words(&item.shown, &e))?
-                .into_iter()
-                .map(End::Remote)
-                .collect()),
-        }
-    }
-
-    async fn mkdir(&self) -> Result<(), Said> {
-        match self {
-            End::Local { path, shown } => std::fs::create_dir(path).map_err(|e| local_words(shown, &e)),
-            End::Remote(item) => item.client.mkdirs(&item.path, false).await.map_err(|e| hadoop_words(&item.shown, &e)),
-        }
-    }
-}
 
 /// What a copy does besides copying.
 #[derive(Debug, Clone, Copy)]
@@ -152,14 +25,16 @@ struct How {
     overwrite: bool,
     /// `-moveFromLocal`: delete each local source once it is copied.
     move_source: bool,
+    /// `-p`: the source's modification time and mode too.
+    preserve: bool,
 }
 
 /// `-put`, `-copyFromLocal` (`move_source`: `-moveFromLocal`): LOCAL... DST (DST defaults to
 /// the home directory).
 pub async fn put(sh: &mut Shell, args: &[String], move_source: bool) -> Run {
     let o = parse(args, &["f", "d", "p", "l"], &[], 1, usize::MAX).map_err(BadInput)?;
-    if o.has("p") || o.has("l") {
-        sh.error(format!("-{}: not supported yet", if o.has("p") { "p" } else { "l" }));
+    if o.has("l") {
+        sh.error("-l: not supported yet");
         return Ok(());
     }
     let (srcs, dst_arg) = split_destination(&o.args, ".");
@@ -171,31 +46,28 @@ pub async fn put(sh: &mut Shell, args: &[String], move_source: bool) -> Run {
         }
     };
     let srcs = srcs.iter().map(|s| local(s)).collect();
-    copy_all(sh, srcs, dst, dst_arg.ends_with('/'), How { overwrite: o.has("f"), move_source }).await;
+    let how = How { overwrite: o.has("f"), move_source, preserve: o.has("p") };
+    copy_all(sh, srcs, dst, dst_arg.ends_with('/'), how).await;
     Ok(())
 }
 
 /// `-get`, `-copyToLocal`: SRC... LOCALDST (LOCALDST defaults to `.`).
 pub async fn get(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &["f", "p", "ignoreCrc", "crc"], &[], 1, usize::MAX).map_err(BadInput)?;
-    if o.has("p") || o.has("crc") {
-        sh.error(format!("-{}: not supported yet", if o.has("p") { "p" } else { "crc" }));
+    if o.has("crc") {
+        sh.error("-crc: not supported yet");
         return Ok(());
     }
     let (srcs, dst_arg) = split_destination(&o.args, ".");
     let srcs = sh.existing(&srcs).await.into_iter().map(End::Remote).collect();
-    copy_all(sh, srcs, local(&dst_arg), dst_arg.ends_with('/'), How { overwrite: o.has("f"), move_source: false })
-        .await;
+    let how = How { overwrite: o.has("f"), move_source: false, preserve: o.has("p") };
+    copy_all(sh, srcs, local(&dst_arg), dst_arg.ends_with('/'), how).await;
     Ok(())
 }
 
-/// `-cp [-f] SRC... DST`: bytes read through this client and written anew.
+/// `-cp [-f] [-p] SRC... DST`: bytes read through this client and written anew.
 pub async fn cp(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &["f", "d", "p"], &[], 2, usize::MAX).map_err(BadInput)?;
-    if o.has("p") {
-        sh.error("-p: not supported yet");
-        return Ok(());
-    }
     let (srcs, dst_arg) = split_destination(&o.args, ".");
     let srcs: Vec<End> = sh.existing(&srcs).await.into_iter().map(End::Remote).collect();
     let dst = match sh.fs.expand_one(&dst_arg).await {
@@ -205,7 +77,8 @@ pub async fn cp(sh: &mut Shell, args: &[String]) -> Run {
             return Ok(());
         }
     };
-    copy_all(sh, srcs, dst, dst_arg.ends_with('/'), How { overwrite: o.has("f"), move_source: false }).await;
+    let how = How { overwrite: o.has("f"), move_source: false, preserve: o.has("p") };
+    copy_all(sh, srcs, dst, dst_arg.ends_with('/'), how).await;
     Ok(())
 }
 
@@ -350,7 +223,7 @@ async fn copy_all(sh: &mut Shell, srcs: Vec<End>, mut dst: End, trailing_slash: 
 
 /// Copies `src` (a `kind`) to `target`, a directory's entries one by one; says each failure and
 /// goes on. Returns whether everything was copied.
-async fn copy_tree(sh: &mut Shell, src: End, kind: Kind, mut target: End, how: How) -> bool {
+async fn copy_tree(sh: &mut Shell, mut src: End, kind: Kind, mut target: End, how: How) -> bool {
     let target_kind = match target.kind().await {
         Ok(k) => k,
         Err(said) => {
@@ -393,7 +266,8 @@ async fn copy_tree(sh: &mut Shell, src: End, kind: Kind, mut target: End, how: H
             let child_target = target.join(&child.name());
             ok &= Box::pin(copy_tree(sh, child, child_kind, child_target, how)).await;
         }
-        return ok;
+        // As Hadoop's: once the entries are written, whether or not each was.
+        return ok & (!how.preserve || preserve(sh, &mut src, &target).await);
     };
     match target_kind {
         Some(Kind::Dir) => {
@@ -407,12 +281,22 @@ async fn copy_tree(sh: &mut Shell, src: End, kind: Kind, mut target: End, how: H
         _ => {}
     }
     match copy_file(sh, &src, size, &target, how.overwrite).await {
-        Ok(()) => true,
+        Ok(()) => !how.preserve || preserve(sh, &mut src, &target).await,
         Err(said) => {
             sh.error(said);
             false
         }
     }
+}
+
+/// `-p`: gives `target` the modification time and mode of `src`; says a failure.
+async fn preserve(sh: &mut Shell, src: &mut End, target: &End) -> bool {
+    let done = match src.attrs().await {
+        Ok(Some(attrs)) => target.set_attrs(attrs).await,
+        Ok(None) => Ok(()),
+        Err(said) => Err(said),
+    };
+    done.map_err(|said| sh.error(said)).is_ok()
 }
 
 async fn copy_file(sh: &Shell, src: &End, size: Option<u64>, target: &End, overwrite: bool) -> Result<(), Said> {

@@ -1,24 +1,21 @@
 //! `-ls`, `-stat`, `-find` and `-test`: looking at paths, in Hadoop's output formats.
 //!
-//! The file system has no permissions, owners, groups or access times yet. `-ls` prints its
-//! lines with Hadoop's own format and those fields empty (Hadoop's format then drops the owner
-//! and group columns): `d   -          0 2026-12-01 21:39 /user/alice`; `-stat`'s `%u %g %a %A
-//! %x %X` print nothing. When the fields exist, [`mode_owner_group`] is the one place to fill.
+//! `-ls` prints Hadoop's line, `drwxr-xr-x   - alice supergroup          0 2026-12-01 21:39
+//! /user/alice` (type and mode, replication or `-`, owner, group, size, modification time in
+//! UTC, path), the replication, owner, group and size columns as wide as the widest so far in
+//! the command, as Hadoop's `Ls` does. There are no access times: `-u` and `-stat`'s `%x %X`
+//! have the modification time and nothing.
 
 use std::cmp::Ordering;
 
-use hdfs_client::FileStatus;
+use hdfs_client::{Access, Error, FileStatus};
+use hdfs_proto::perm::symbolic;
 
 use super::args::parse;
 use super::glob::Glob;
 use super::paths::Item;
 use super::shell::{BadInput, Run, Shell, say};
 use crate::cli::format::{hadoop_size, utc_minutes, utc_seconds};
-
-/// Permission string, owner and group of an entry: none exist yet, so all empty.
-fn mode_owner_group(_st: &FileStatus) -> (&'static str, &'static str, &'static str) {
-    ("", "", "")
-}
 
 /// `-ls`'s settings and the column widths, which only grow over one command (as Hadoop's).
 struct Ls {
@@ -29,8 +26,51 @@ struct Ls {
     by_time: bool,
     by_size: bool,
     reverse: bool,
-    repl_width: usize,
-    len_width: usize,
+    widths: Widths,
+}
+
+/// `-ls`'s column widths, which only grow over one command (as Hadoop's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Widths {
+    repl: usize,
+    len: usize,
+    owner: usize,
+    group: usize,
+}
+
+impl Default for Widths {
+    fn default() -> Self {
+        Widths { repl: 3, len: 10, owner: 0, group: 0 }
+    }
+}
+
+impl Widths {
+    /// Wide enough for `entries` too.
+    fn widen<'a>(&mut self, entries: impl IntoIterator<Item = &'a FileStatus>) {
+        for st in entries {
+            self.repl = self.repl.max(st.replication.to_string().len());
+            self.len = self.len.max(st.length.to_string().len());
+            self.owner = self.owner.max(st.owner.chars().count());
+            self.group = self.group.max(st.group.chars().count());
+        }
+    }
+
+    /// One line of `-ls` (without its newline): Hadoop's `%s%s %Ns %-Ns %-Ns %Ns %s %s`, the
+    /// owner and group columns left out while every one seen is empty.
+    fn line(&self, st: &FileStatus, shown: &str, human: bool) -> String {
+        let repl = if st.is_dir() { "-".to_string() } else { st.replication.to_string() };
+        let column = |name: &str, width: usize| if width == 0 { String::new() } else { format!("{name:<width$} ") };
+        format!(
+            "{} {repl:>rw$} {}{}{size:>lw$} {} {shown}",
+            st.mode_string(),
+            column(&st.owner, self.owner),
+            column(&st.group, self.group),
+            utc_minutes(st.modification_time()),
+            size = hadoop_size(st.length, human),
+            rw = self.repl,
+            lw = self.len,
+        )
+    }
 }
 
 pub async fn ls(sh: &mut Shell, args: &[String]) -> Run {
@@ -45,8 +85,7 @@ pub async fn ls(sh: &mut Shell, args: &[String]) -> Run {
         by_time: o.has("t"),
         by_size: !o.has("t") && o.has("S"),
         reverse: o.has("r"),
-        repl_width: 3,
-        len_width: 10,
+        widths: Widths::default(),
     };
     for item in sh.existing(&paths).await {
         if ls.dir_recurse && item.is_dir() {
@@ -59,7 +98,8 @@ pub async fn ls(sh: &mut Shell, args: &[String]) -> Run {
 }
 
 impl Ls {
-    /// A directory's entries: `Found N items` and sorted unless recursive (as Hadoop's).
+    /// A directory's entries: `Found N items` and sorted unless recursive (as Hadoop's); the
+    /// columns widened for all of them before the first is printed.
     async fn list(&mut self, sh: &mut Shell, dir: &Item) {
         let mut children = match dir.children().await {
             Ok(c) => c,
@@ -71,6 +111,7 @@ impl Ls {
             }
             children.sort_by(|a, b| self.order(a, b));
         }
+        self.widths.widen(children.iter().filter_map(|c| c.stat.as_ref()));
         for child in children {
             self.print(std::slice::from_ref(&child));
             if self.recursive && child.is_dir() {
@@ -98,26 +139,11 @@ impl Ls {
             }
             return;
         }
-        for i in items.iter().filter_map(|i| i.stat.as_ref()) {
-            self.repl_width = self.repl_width.max(i.replication.to_string().len());
-            self.len_width = self.len_width.max(i.length.to_string().len());
-        }
+        self.widths.widen(items.iter().filter_map(|i| i.stat.as_ref()));
         for i in items {
-            let Some(st) = &i.stat else { continue };
-            let (mode, owner, group) = mode_owner_group(st);
-            let kind = if st.is_dir() { 'd' } else { '-' };
-            let repl = if st.is_dir() { "-".to_string() } else { st.replication.to_string() };
-            // Hadoop's `%-Ns ` owner and group columns vanish when both are empty.
-            let owner = if owner.is_empty() { String::new() } else { format!("{owner} ") };
-            let group = if group.is_empty() { String::new() } else { format!("{group} ") };
-            say(format_args!(
-                "{kind}{mode} {repl:>rw$} {owner}{group}{size:>lw$} {} {}\n",
-                utc_minutes(st.modification_time()),
-                i.shown,
-                size = hadoop_size(st.length, self.human),
-                rw = self.repl_width,
-                lw = self.len_width,
-            ));
+            if let Some(st) = &i.stat {
+                say(format_args!("{}\n", self.widths.line(st, &i.shown, self.human)));
+            }
         }
     }
 }
@@ -170,15 +196,11 @@ fn stat_line(format: &str, name: &str, st: &FileStatus) -> String {
             'r' => out += &st.replication.to_string(),
             'y' => out += &utc_seconds(st.modification_time()),
             'Y' => out += &st.modification_time_ms.to_string(),
-            'u' | 'g' | 'a' | 'A' => {
-                let (mode, owner, group) = mode_owner_group(st);
-                out += match conv {
-                    'u' => owner,
-                    'g' => group,
-                    _ => mode,
-                };
-            }
-            'x' | 'X' => {} // no access times yet
+            'u' => out += &st.owner,
+            'g' => out += &st.group,
+            'a' => out += &format!("{:o}", st.permission),
+            'A' => out += &symbolic(st.permission),
+            'x' | 'X' => {} // no access times
             c => out.push(c),
         }
     }
@@ -226,7 +248,8 @@ async fn find_tree(sh: &mut Shell, item: &Item, names: &[Glob], terminator: char
 }
 
 /// `-test -e|-d|-f|-s|-z|-w|-r PATH`: exit status 0 if true, 1 if false; nothing printed.
-/// `-r` and `-w` are "exists" until there are permissions to check.
+/// `-r` and `-w`: the path exists and the namenode grants this user that access
+/// (`FileSystem.access`, as Hadoop's `Test`).
 pub async fn test(sh: &mut Shell, args: &[String]) -> Run {
     const FLAGS: [&str; 7] = ["e", "d", "f", "s", "z", "w", "r"];
     let o = parse(args, &FLAGS, &[], 1, 1).map_err(BadInput)?;
@@ -244,13 +267,28 @@ pub async fn test(sh: &mut Shell, args: &[String]) -> Run {
         }
     };
     for item in items {
-        let yes = item.stat.as_ref().is_some_and(|st| match flag {
+        let Some(st) = &item.stat else {
+            sh.status = 1;
+            continue;
+        };
+        let yes = match flag {
             "d" => st.is_dir(),
             "f" => !st.is_dir(),
             "s" => st.length > 0,
             "z" => st.length == 0,
-            _ => true, // e, r, w
-        });
+            "r" | "w" => {
+                let access = if flag == "r" { Access::READ } else { Access::WRITE };
+                match item.client.check_access(&item.path, access).await {
+                    Ok(()) => true,
+                    Err(Error::PermissionDenied(_) | Error::NotFound(_)) => false,
+                    Err(e) => {
+                        sh.fail(&item.shown, &e);
+                        continue;
+                    }
+                }
+            }
+            _ => true, // e
+        };
         if !yes {
             sh.status = 1;
         }
@@ -263,20 +301,66 @@ mod tests {
     use super::*;
     use hdfs_client::FileKind;
 
-    #[test]
-    fn stat_formats_like_hadoop() {
-        let st = FileStatus {
-            path: "/d/f.txt".into(),
-            kind: FileKind::File,
-            length: 12,
-            replication: 3,
+    fn status(path: &str, kind: FileKind, length: u64, permission: u16, owner: &str, group: &str) -> FileStatus {
+        FileStatus {
+            path: path.into(),
+            kind,
+            length,
+            replication: if kind == FileKind::File { 3 } else { 0 },
             block_size: 1 << 20,
             modification_time_ms: 1_795_824_000_123,
             under_construction: false,
             children: 0,
-        };
+            permission,
+            owner: owner.into(),
+            group: group.into(),
+        }
+    }
+
+    #[test]
+    fn stat_formats_like_hadoop() {
+        let st = status("/d/f.txt", FileKind::File, 12, 0o640, "alice", "staff");
         assert_eq!(stat_line("%n %b %r %o %F %Y", "f.txt", &st), "f.txt 12 3 1048576 regular file 1795824000123");
         assert_eq!(stat_line("%y", "f.txt", &st), "2026-11-28 00:00:00");
-        assert_eq!(stat_line("[%u:%g] %% %q", "f.txt", &st), "[:] % q");
+        assert_eq!(stat_line("[%u:%g] %a %A %% %q", "f.txt", &st), "[alice:staff] 640 rw-r----- % q");
+        let dir = status("/tmp", FileKind::Directory, 0, 0o1777, "hdfs", "supergroup");
+        assert_eq!(stat_line("%F %a %A %u %g", "tmp", &dir), "directory 1777 rwxrwxrwt hdfs supergroup");
+        let none = status("/x", FileKind::File, 0, 0o7, "u", "g");
+        assert_eq!(stat_line("%a %A", "x", &none), "7 ------rwx");
+    }
+
+    #[test]
+    fn ls_lines_pad_owner_group_and_size_as_hadoop() {
+        let dir = status("/user/alice", FileKind::Directory, 0, 0o755, "alice", "supergroup");
+        let file = status("/user/alice/f", FileKind::File, 1234, 0o644, "alice", "supergroup");
+        let mut w = Widths::default();
+        w.widen([&dir, &file]);
+        let date = "2026-11-28 00:00";
+        assert_eq!(
+            w.line(&dir, "/user/alice", false),
+            format!("drwxr-xr-x   - alice supergroup          0 {date} /user/alice")
+        );
+        assert_eq!(
+            w.line(&file, "/user/alice/f", false),
+            format!("-rw-r--r--   3 alice supergroup       1234 {date} /user/alice/f")
+        );
+        assert_eq!(w.line(&file, "f", true), format!("-rw-r--r--   3 alice supergroup      1.2 K {date} f"));
+        // A longer owner widens the column for what follows; a sticky directory shows its t.
+        let tmp = status("/tmp", FileKind::Directory, 0, 0o1777, "hdfs-admin", "g");
+        w.widen([&tmp]);
+        assert_eq!(w.line(&tmp, "/tmp", false), format!("drwxrwxrwt   - hdfs-admin g                   0 {date} /tmp"));
+        assert_eq!(w.line(&file, "f", false), format!("-rw-r--r--   3 alice      supergroup       1234 {date} f"));
+        // Widths never shrink; a size wider than 10 digits widens its column.
+        let big = status("/big", FileKind::File, 12_345_678_901, 0o600, "bo", "g");
+        w.widen([&big]);
+        assert_eq!(
+            w.line(&big, "/big", false),
+            format!("-rw-------   3 bo         g          12345678901 {date} /big")
+        );
+        // No owners or groups at all: Hadoop's format leaves their columns out.
+        let bare = status("/x", FileKind::File, 5, 0o644, "", "");
+        let mut w = Widths::default();
+        w.widen([&bare]);
+        assert_eq!(w.line(&bare, "/x", false), format!("-rw-r--r--   3          5 {date} /x"));
     }
 }

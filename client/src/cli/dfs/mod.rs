@@ -5,8 +5,10 @@
 //! - `shell`: what a verb works with, and Hadoop's error lines and exit statuses;
 //! - `paths`, `glob`: path arguments (relative, URIs) and glob expansion (`PathData`);
 //! - the verbs: `listing` (`-ls -stat -find -test`), `space` (`-count -du -df`), `read`
-//!   (`-cat -head -tail -getmerge`), `copy` (`-put -get -cp -mv` and their aliases), `change`
-//!   (`-mkdir -touchz -touch -rm -rmdir -setrep`), `admin` (`dfsadmin`, `getconf`, `version`);
+//!   (`-cat -head -tail -getmerge`), `copy` (`-put -get -cp -mv` and their aliases, over the
+//!   local and remote `ends`), `change` (`-mkdir -touchz -touch -rm -rmdir -setrep`), `perms`
+//!   (`-chmod -chown -chgrp`, with `mode`, Hadoop's `ChmodParser`), `admin` (`dfsadmin`,
+//!   `getconf`, `version`);
 //! - `usage`: the verbs' usage and help.
 //!
 //! Exit statuses are Hadoop's: 0; 1 when some path failed (each said as `VERB: MESSAGE`, the
@@ -16,9 +18,12 @@ mod admin;
 mod args;
 mod change;
 mod copy;
+mod ends;
 mod glob;
 mod listing;
+mod mode;
 mod paths;
+mod perms;
 mod read;
 mod shell;
 mod space;
@@ -76,6 +81,9 @@ async fn dfs(inv: &Invocation) -> u8 {
         "rm" => change::rm(&mut sh, rest).await,
         "rmdir" => change::rmdir(&mut sh, rest).await,
         "setrep" => change::setrep(&mut sh, rest).await,
+        "chmod" => perms::chmod(&mut sh, rest).await,
+        "chown" => perms::chown(&mut sh, rest).await,
+        "chgrp" => perms::chgrp(&mut sh, rest).await,
         "help" | "usage" => return help(name == "help", rest),
         n if usage::NOT_YET.contains(&n) => {
             sh.error("not supported yet");

@@ -101,7 +101,7 @@ async fn dump_from(item: &Item, offset: u64) -> Result<u64> {
 pub async fn getmerge(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &["nl", "skip-empty-file"], &[], 2, 2).map_err(BadInput)?;
     let (src, dst) = (&o.args[0], &o.args[1]);
-    let dst_path = super::copy::local_path(dst);
+    let dst_path = super::ends::local_path(dst);
     if std::path::Path::new(dst_path).is_dir() {
         sh.refuse(dst, "Is a directory");
         return Ok(());

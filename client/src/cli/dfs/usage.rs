@@ -10,9 +10,9 @@ const fn verb(name: &'static str, usage: &'static str, help: &'static str) -> Ve
     Verb { name, usage, help }
 }
 
-/// Hadoop's verbs that need owners, permissions, appends or checksums, which this file system
-/// does not have yet: each says `VERB: not supported yet` and exits 1.
-pub const NOT_YET: &[&str] = &["appendToFile", "checksum", "chgrp", "chmod", "chown", "truncate"];
+/// Hadoop's verbs that need appends or file checksums, which this file system does not have
+/// yet: each says `VERB: not supported yet` and exits 1.
+pub const NOT_YET: &[&str] = &["appendToFile", "checksum", "truncate"];
 
 /// Every verb in Hadoop's (alphabetical) order.
 pub const VERBS: &[Verb] = &[
@@ -21,8 +21,19 @@ pub const VERBS: &[Verb] = &[
         "[-ignoreCrc] <src> ...",
         "Fetch all files that match the file pattern <src> and display their content on stdout. Checksums are verified even with -ignoreCrc.",
     ),
-    verb("copyFromLocal", "[-f] [-d] <localsrc> ... <dst>", "Identical to the -put command."),
-    verb("copyToLocal", "[-f] [-ignoreCrc] <src> ... <localdst>", "Identical to the -get command."),
+    verb("chgrp", "[-R] GROUP PATH...", "This is equivalent to -chown ... :GROUP ..."),
+    verb(
+        "chmod",
+        "[-R] <MODE[,MODE]... | OCTALMODE> PATH...",
+        "Changes permissions of a file. This works similar to the shell's chmod command with a few exceptions.\n-R: modifies the files recursively (the directory itself, then everything below it).\n<MODE>: Mode is the same as mode used for the shell's command. The only letters recognized are 'rwxXt', e.g. +t,a+r,g-w,+rwx,o=r; several clauses, comma-separated, apply in order.\n<OCTALMODE>: Mode specified in 3 or 4 digits. If 4 digits, the first may be 1 or 0 to turn the sticky bit on or off, respectively. Unlike the shell command, it is not possible to specify only part of the mode, e.g. 754 is same as u=rwx,g=rx,o=r.\nIf none of 'augo' is specified, 'a' is assumed and unlike the shell command, no umask is applied.\nThe user must be the owner of the file, or else a super-user.",
+    ),
+    verb(
+        "chown",
+        "[-R] [OWNER][:[GROUP]] PATH...",
+        "Changes owner and group of a file. This is similar to the shell's chown command with a few exceptions.\n-R: modifies the files recursively (the directory itself, then everything below it).\nIf only the owner or group is specified, then only the owner or group is modified. The owner and group names may only consist of digits, alphabet, and any of [-_./@a-zA-Z0-9]. The names are case sensitive.\nOnly a super-user may change the owner; the owner may change the group to one of their own groups.",
+    ),
+    verb("copyFromLocal", "[-f] [-p] [-d] <localsrc> ... <dst>", "Identical to the -put command."),
+    verb("copyToLocal", "[-f] [-p] [-ignoreCrc] <src> ... <localdst>", "Identical to the -get command."),
     verb(
         "count",
         "[-q] [-h] [-v] <path> ...",
@@ -30,8 +41,8 @@ pub const VERBS: &[Verb] = &[
     ),
     verb(
         "cp",
-        "[-f] [-d] <src> ... <dst>",
-        "Copy files that match the file pattern <src> to a destination, through this client (read, then written anew with the default replication).\n-f: overwrite the destination if it exists.\n-d: accepted (files are written in place, not through a ._COPYING_ file).",
+        "[-f] [-p] [-d] <src> ... <dst>",
+        "Copy files that match the file pattern <src> to a destination, through this client (read, then written anew with the default replication).\n-f: overwrite the destination if it exists.\n-p: preserve the modification time and the permission (not the owner and group, not access times).\n-d: accepted (files are written in place, not through a ._COPYING_ file).",
     ),
     verb(
         "df",
@@ -50,8 +61,8 @@ pub const VERBS: &[Verb] = &[
     ),
     verb(
         "get",
-        "[-f] [-ignoreCrc] <src> ... <localdst>",
-        "Copy files that match the file pattern <src> to the local name; directories recursively. When copying several files, the destination must be a directory.\n-f: overwrite the destination if it exists.\n-ignoreCrc: accepted; checksums are still verified.",
+        "[-f] [-p] [-ignoreCrc] <src> ... <localdst>",
+        "Copy files that match the file pattern <src> to the local name; directories recursively. When copying several files, the destination must be a directory.\n-f: overwrite the destination if it exists.\n-p: preserve the modification time and the permission (mode bits) of each file and directory.\n-ignoreCrc: accepted; checksums are still verified.",
     ),
     verb(
         "getmerge",
@@ -63,7 +74,7 @@ pub const VERBS: &[Verb] = &[
     verb(
         "ls",
         "[-C] [-d] [-h] [-R] [-t] [-S] [-r] [-u] [<path> ...]",
-        "List the contents that match the specified file pattern. If path is not specified, the contents of /user/<currentUser> will be listed.\nEntries are: type, replication (- for a directory), size, modification date (yyyy-MM-dd HH:mm, UTC), path; permissions, owner and group are left out until the file system has them.\n-C: paths only.\n-d: directories are listed as plain files.\n-h: sizes in human-readable form.\n-R: recursively.\n-t: by modification time, most recent first.\n-S: by size, largest first.\n-r: reverse the order.\n-u: access time (not kept here: the modification time).",
+        "List the contents that match the specified file pattern. If path is not specified, the contents of /user/<currentUser> will be listed. For a directory a list of its direct children is returned (unless -d option is specified).\nDirectory entries are of the form:\n\tpermissions - userId groupId sizeOfDirectory(in bytes) modificationDate(yyyy-MM-dd HH:mm, UTC) directoryName\nand file entries are of the form:\n\tpermissions numberOfReplicas userId groupId sizeOfFile(in bytes) modificationDate(yyyy-MM-dd HH:mm, UTC) fileName\n-C: paths only.\n-d: directories are listed as plain files.\n-h: sizes in human-readable form.\n-R: recursively.\n-t: by modification time, most recent first.\n-S: by size, largest first.\n-r: reverse the order.\n-u: access time (not kept here: the modification time).",
     ),
     verb(
         "mkdir",
@@ -72,7 +83,7 @@ pub const VERBS: &[Verb] = &[
     ),
     verb(
         "moveFromLocal",
-        "[-f] [-d] <localsrc> ... <dst>",
+        "[-f] [-p] [-d] <localsrc> ... <dst>",
         "Same as -put, except that the source is deleted after it's copied.",
     ),
     verb(
@@ -82,8 +93,8 @@ pub const VERBS: &[Verb] = &[
     ),
     verb(
         "put",
-        "[-f] [-d] <localsrc> ... <dst>",
-        "Copy files from the local file system into fs; directories recursively. '-' reads stdin. When copying several files, the destination must be a directory.\n-f: overwrite the destination if it exists.\n-d: accepted (files are written in place anyway).\n-D dfs.replication=N and -D dfs.blocksize=SIZE (generic options) apply.",
+        "[-f] [-p] [-d] <localsrc> ... <dst>",
+        "Copy files from the local file system into fs; directories recursively. '-' reads stdin. When copying several files, the destination must be a directory.\n-f: overwrite the destination if it exists.\n-p: preserve the modification time and the permission (mode bits) of each file and directory (not the owner and group, not access times).\n-d: accepted (files are written in place anyway).\n-D dfs.replication=N and -D dfs.blocksize=SIZE (generic options) apply.",
     ),
     verb(
         "rm",
@@ -103,7 +114,7 @@ pub const VERBS: &[Verb] = &[
     verb(
         "stat",
         "[-R] [format] <path> ...",
-        "Print statistics about the file/directory at <path> in the specified format (default %y):\n%b length, %F type, %n name, %o block size, %r replication, %y modification date (yyyy-MM-dd HH:mm:ss, UTC), %Y modification time in ms since the epoch; %u %g %a %A %x %X print nothing until owners, permissions and access times exist.",
+        "Print statistics about the file/directory at <path> in the specified format (default %y):\n%a permissions in octal, %A permissions in symbolic form, %b length, %F type, %g group name of owner, %n name, %o block size, %r replication, %u user name of owner, %y modification date (yyyy-MM-dd HH:mm:ss, UTC), %Y modification time in ms since the epoch; %x %X (access times) print nothing, as there are none.",
     ),
     verb(
         "tail",
@@ -113,12 +124,12 @@ pub const VERBS: &[Verb] = &[
     verb(
         "test",
         "-[defswrz] <path>",
-        "Answer various questions about <path>, with result via exit status (0 true, 1 false).\n-d directory, -e exists, -f file, -s not empty, -z zero length; -r, -w: exists (no permissions here yet).",
+        "Answer various questions about <path>, with result via exit status (0 true, 1 false).\n-d directory, -e exists, -f file, -s not empty, -z zero length;\n-r: exists and read permission is granted; -w: exists and write permission is granted.",
     ),
     verb(
         "touch",
-        "[-a] [-m] [-c] <path> ...",
-        "Create a zero-length file at <path> if there is none (-c: do not create). An existing file is left as it is (times cannot be set here yet).",
+        "[-a] [-m] [-t TIMESTAMP (yyyyMMdd:HHmmss) ] [-c] <path> ...",
+        "Updates the modification time of the file specified by the <path> to the current time. If the file does not exist, then a zero length file is created at <path> with current time as the timestamp of that <path>.\n-a: change only the access time: there are no access times here, so nothing changes but a missing file is created.\n-m: change only the modification time.\n-t TIMESTAMP: use the specified timestamp (in format yyyyMMdd:HHmmss, UTC) instead of the current time.\n-c: do not create any files.",
     ),
     verb(
         "touchz",

@@ -49,8 +49,9 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     let single = Cluster::start(bins.clone(), &root.join("single"), 0, &args)?;
     let mut group = rt.block_on(Group::start(bins.clone(), &root.join("group"), 3, &args))?;
     let (leader, _) = rt.block_on(group.wait_leader(None, Duration::from_secs(60)))?;
-    let single_clients = rt.block_on(connect(&single.namenode_url, opts.clients))?;
-    let group_clients = rt.block_on(connect(&group.members[leader].url(), opts.clients))?;
+    let single_clients = rt.block_on(connect(&single.namenode_url, opts.clients, &hdfs_proto::user::current_user()))?;
+    let group_clients =
+        rt.block_on(connect(&group.members[leader].url(), opts.clients, &hdfs_proto::user::current_user()))?;
     let single_side = Side { clients: single_clients, pids: single.namenode_pid().into_iter().collect() };
     let group_side = Side { clients: group_clients, pids: group.members.iter().filter_map(|m| m.pid()).collect() };
     let rates = crate::ha_rates::run(&rt, &single_side, &group_side, opts.meta_ops, step)?;

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hdfs_client::{Client, CreateOptions};
-use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::user::{NamenodeClient, current_user, namenode_client};
 use tokio_util::sync::CancellationToken;
 
 use crate::group::Group;
@@ -73,7 +74,7 @@ pub fn run(
             let mut raw = Vec::new();
             for &i in &survivors {
                 let channel = hdfs_proto::grpc::endpoint(&group.members[i].url())?.connect().await?;
-                raw.push(ClientProtocolClient::new(channel));
+                raw.push(namenode_client(channel, &current_user()));
             }
             anyhow::Ok(raw)
         })?;
@@ -124,12 +125,7 @@ pub fn run(
 }
 
 /// Raw creates to every survivor until one succeeds; the time of the first success.
-async fn probe(
-    raw: Vec<ClientProtocolClient<tonic::transport::Channel>>,
-    k: usize,
-    since: Instant,
-    done: CancellationToken,
-) -> Option<Duration> {
+async fn probe(raw: Vec<NamenodeClient>, k: usize, since: Instant, done: CancellationToken) -> Option<Duration> {
     let first = Arc::new(AtomicU64::new(u64::MAX));
     let mut tasks = tokio::task::JoinSet::new();
     for (s, mut nn) in raw.into_iter().enumerate() {

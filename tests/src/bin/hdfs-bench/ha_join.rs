@@ -80,7 +80,7 @@ pub fn run(
     let tiny = rt.block_on(TinyDatanode::start_all(&urls, &stop))?;
     let empty: Vec<u64> = group.members.iter().map(|m| m.pid().and_then(rss).unwrap_or(0)).collect();
     let (leader, _) = rt.block_on(group.wait_leader(None, Duration::from_secs(60)))?;
-    let nn = rt.block_on(connect(&group.members[leader].url(), clients))?;
+    let nn = rt.block_on(connect(&group.members[leader].url(), clients, &hdfs_proto::user::current_user()))?;
     let pids: Vec<u32> = group.members.iter().filter_map(|m| m.pid()).collect();
 
     let dirs = files.div_ceil(FILES_PER_DIR);

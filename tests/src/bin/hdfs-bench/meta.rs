@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::pb::namenode as pb;
 use hdfs_proto::units::format_size;
+use hdfs_proto::user::{NamenodeClient, current_user, namenode_client};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 
 use crate::cluster::{Binaries, Cluster};
 use crate::load::{self, Rate, spread};
@@ -37,6 +37,9 @@ pub const FILES_PER_DIR: u64 = crate::options::META_FILES_PER_DIR;
 pub const REPLICATION: u32 = 3;
 /// The length the tiny datanodes report for every block (no bytes are stored).
 pub const BLOCK_BYTES: u64 = 1 << 20;
+/// The user the phase's clients call as: not a superuser, so every permission check runs in
+/// full (the superuser skips them), under `/meta`, which it owns.
+pub const BENCH_USER: &str = "bench";
 /// Longest wait for the restarted namenode to answer and to leave safe mode.
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -97,14 +100,18 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     let root = root.join("meta");
     // Safe mode's extension is a wait an operator sets, not work: off here, so the restart
     // figure is the namenode's own time to load and take the block reports.
-    let args = ["--safemode-extension".to_string(), "0s".to_string()];
+    let mut args = vec!["--safemode-extension".to_string(), "0s".to_string()];
+    if !opts.permissions {
+        args.extend(["--permissions".to_string(), "false".to_string()]);
+    }
     let mut cluster = Cluster::start(bins, &root, 0, &args)?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("start a tokio runtime")?;
     let url = cluster.namenode_url.clone();
     let stop = CancellationToken::new();
     let _stop_tiny = stop.clone().drop_guard();
     let tiny = rt.block_on(TinyDatanode::start_all(std::slice::from_ref(&url), &stop))?;
-    let clients = rt.block_on(connect(&url, s.clients))?;
+    rt.block_on(own_top_dir(&url))?;
+    let clients = rt.block_on(connect(&url, s.clients, BENCH_USER))?;
     let pid = cluster.namenode_pid().context("namenode pid")?;
     let pids = [pid];
     let rss_empty = rss(pid).context("namenode memory")?;
@@ -197,7 +204,7 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })
 }
 
-pub type Clients = Arc<Vec<ClientProtocolClient<Channel>>>;
+pub type Clients = Arc<Vec<NamenodeClient>>;
 
 /// Runs operations `0..ops` spread over the clients (see `load::run`); `op` gets its client's
 /// handle, the client's number and the operation's. The rate carries the CPU the run cost the
@@ -210,7 +217,7 @@ pub fn measure<F, Fut>(
     op: F,
 ) -> anyhow::Result<Rate>
 where
-    F: Fn(ClientProtocolClient<Channel>, usize, u64) -> Fut + Send + Sync + 'static,
+    F: Fn(NamenodeClient, usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
 {
     let clients = clients.clone();
@@ -235,11 +242,7 @@ pub fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
 }
 
 /// Creates the empty file `path` and closes it: two durable calls.
-pub async fn create_close(
-    mut nn: ClientProtocolClient<Channel>,
-    path: String,
-    client_name: String,
-) -> anyhow::Result<()> {
+pub async fn create_close(mut nn: NamenodeClient, path: String, client_name: String) -> anyhow::Result<()> {
     nn.create(create_request(&path, &client_name)).await?;
     let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
     if !done.into_inner().completed {
@@ -248,19 +251,29 @@ pub async fn create_close(
     Ok(())
 }
 
-/// One connection per client, as separate client processes would have.
-pub async fn connect(url: &str, n: usize) -> anyhow::Result<Clients> {
+/// One connection per client, as separate client processes would have, calling as `user`.
+pub async fn connect(url: &str, n: usize, user: &str) -> anyhow::Result<Clients> {
     let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
-        clients.push(ClientProtocolClient::new(channel).max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE));
+        clients.push(namenode_client(channel, user));
     }
     Ok(Arc::new(clients))
 }
 
+/// `/meta`, made by the superuser (who runs the namenode) and given to [`BENCH_USER`].
+async fn own_top_dir(url: &str) -> anyhow::Result<()> {
+    let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
+    let mut nn = namenode_client(channel, &current_user());
+    nn.mkdirs(pb::MkdirsRequest { path: "/meta".into(), create_parent: true }).await?;
+    let owner = pb::SetOwnerRequest { path: "/meta".into(), owner: BENCH_USER.into(), group: String::new() };
+    nn.set_owner(owner).await?;
+    Ok(())
+}
+
 /// create, add_block, the replicas reported by the tiny datanodes the block was given, complete.
 pub async fn single_block_file(
-    mut nn: ClientProtocolClient<Channel>,
+    mut nn: NamenodeClient,
     tiny: Arc<Vec<TinyDatanode>>,
     k: usize,
     path: String,
@@ -301,7 +314,7 @@ fn restart(cluster: &mut Cluster, rt: &tokio::runtime::Runtime, url: &str) -> an
         let deadline = start + RESTART_TIMEOUT;
         let mut nn = loop {
             if let Ok(ch) = endpoint.connect().await {
-                let mut nn = ClientProtocolClient::new(ch);
+                let mut nn = namenode_client(ch, &current_user());
                 if nn.get_file_info(pb::GetFileInfoRequest { path: file_path(0) }).await.is_ok() {
                     break nn;
                 }

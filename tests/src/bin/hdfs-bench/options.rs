@@ -41,6 +41,8 @@ options:
   --ha-files N         ha phase: single-block files for the snapshot and memory figures
                        (default 1000000)
   --ha-kills N         ha phase: times the leader is killed (default 5)
+  --permissions on|off meta phase: the namenode checks permissions (default on; its clients are
+                       an ordinary user, so every check runs in full)
   --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
   --repair-block-size SIZE
                        repair phase: block size of both puts (default: the namenode's, 128MiB)
@@ -65,6 +67,7 @@ pub struct Options {
     pub small_size: u64,
     pub ha_files: u64,
     pub ha_kills: usize,
+    pub permissions: bool,
     pub repair_streams: Option<u32>,
     pub repair_block_size: Option<u64>,
     pub dir: Option<PathBuf>,
@@ -89,6 +92,7 @@ impl Default for Options {
             small_size: 1 << 10,
             ha_files: 1_000_000,
             ha_kills: 5,
+            permissions: true,
             repair_streams: None,
             repair_block_size: None,
             dir: None,
@@ -137,6 +141,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "--small-size" => opts.small_size = size(&value()?)?,
             "--ha-files" => opts.ha_files = count(&flag, &value()?)?,
             "--ha-kills" => opts.ha_kills = count(&flag, &value()?)? as usize,
+            "--permissions" => {
+                opts.permissions = match value()?.as_str() {
+                    "on" | "true" => true,
+                    "off" | "false" => false,
+                    v => bail!("--permissions {v:?}: on or off"),
+                }
+            }
             "--repair-streams" => opts.repair_streams = Some(count(&flag, &value()?)? as u32),
             "--repair-block-size" => opts.repair_block_size = Some(size(&value()?)?),
             "--dir" => opts.dir = Some(PathBuf::from(value()?)),

@@ -16,13 +16,14 @@
 use anyhow::{Context, bail};
 use hdfs_proto::checksum;
 use hdfs_proto::pb::datanode::{self as dpb, data_transfer_client::DataTransferClient};
-use hdfs_proto::pb::namenode::{self as pb, client_protocol_client::ClientProtocolClient};
+use hdfs_proto::pb::namenode as pb;
+use hdfs_proto::user::{NamenodeClient, current_user, namenode_client};
 use tokio::runtime::Runtime;
 use tonic::transport::Channel;
 
 pub struct Probe {
     rt: Runtime,
-    namenode: ClientProtocolClient<Channel>,
+    namenode: NamenodeClient,
 }
 
 impl Probe {
@@ -39,7 +40,7 @@ impl Probe {
             hdfs_proto::grpc::endpoint(namenode_url).with_context(|| format!("namenode URL {namenode_url:?}"))?;
         // Lazy: the namenode may not listen yet; the channel connects (again) when called.
         let channel = rt.block_on(async { endpoint.connect_lazy() });
-        let namenode = ClientProtocolClient::new(channel).max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
+        let namenode = namenode_client(channel, &current_user());
         Ok(Self { rt, namenode })
     }
 
