@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::admin::{self, DatanodeReport, FsckReport, SafeModeAction};
+use crate::checksum::{FileChecksum, file_checksum};
 use crate::conn::{Conn, path, rpc};
 use crate::error::{Error, Result};
 use crate::group::{self, NamenodeStatus};
@@ -298,6 +299,12 @@ impl Client {
         Ok(r.blocks.iter().map(|b| b.locations.len()).collect())
     }
 
+    /// The file's checksum: the CRC32C of its bytes, composed from its blocks' CRCs
+    /// (`hdfs dfs -checksum`, Hadoop's `COMPOSITE-CRC32C`; see [`FileChecksum`]).
+    pub async fn checksum(&self, p: &str) -> Result<FileChecksum> {
+        file_checksum(&self.conn, path(p)?).await
+    }
+
     /// Creates a file and returns a writer for it. The file becomes visible, complete, when the
     /// writer is closed ([`FileWriter::close`] or `AsyncWriteExt::shutdown`).
     pub async fn create(&self, p: &str, opts: CreateOptions) -> Result<FileWriter> {
@@ -315,6 +322,19 @@ impl Client {
         let status: FileStatus =
             r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
         Ok(FileWriter::new(self.conn.clone(), path, status.replication, status.block_size, r.live_datanodes))
+    }
+
+    /// Reopens a closed file to write at its end (HDFS's append): the writer continues its
+    /// partial last block, under a new generation stamp, or starts a new one. Fails cleanly
+    /// while another writer holds the file's lease.
+    pub async fn append(&self, p: &str) -> Result<FileWriter> {
+        let path = path(p)?;
+        let req = pb::AppendRequest { path: path.to_string(), client_name: self.conn.client_name().to_string() };
+        let r = rpc!(self.conn, append, req).await?;
+        let st: FileStatus =
+            r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
+        let conn = self.conn.clone();
+        Ok(FileWriter::appending(conn, path, st.replication, st.block_size, st.length, r.last_block))
     }
 
     /// Opens a file for reading from its start.

@@ -34,6 +34,7 @@
 //! - `writer`: [`FileWriter`], split into the `AsyncWrite` front, the background block task and
 //!   one block's pipeline;
 //! - `reader`: [`FileReader`], with its background fetch task;
+//! - `checksum`: [`FileChecksum`], a file's CRC32C composed from its blocks' (`-checksum`);
 //! - `group`: the namenode group's members and roles ([`NamenodeStatus`]) and membership
 //!   changes, for `hdfs haadmin`;
 //! - `error`: [`Error`], one variant per way a caller may branch.
@@ -48,6 +49,7 @@
 //! The `hdfs` command (`main.rs`, `cli/`) is built on this public API alone.
 
 mod admin;
+mod checksum;
 mod client;
 mod conn;
 mod error;
@@ -56,6 +58,7 @@ mod reader;
 mod writer;
 
 pub use admin::{DatanodeReport, FsckBlock, FsckFile, FsckReport, SafeModeAction};
+pub use checksum::{COMPOSITE_CRC32C, FileChecksum};
 pub use client::{Client, ContentSummary, CreateOptions, FileKind, FileStatus};
 pub use error::{Error, Result};
 pub use group::NamenodeStatus;

@@ -61,16 +61,27 @@ impl FileReader {
     pub(crate) async fn open(conn: Conn, path: HdfsPath, offset: u64) -> Result<Self> {
         let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
         let located = rpc!(conn, get_block_locations, req).await?;
-        if offset > located.file_length {
+        let (mut blocks, mut len) = (located.blocks, located.file_length);
+        // A file being written: its last block as far as the writer has hflushed it.
+        if let Some(last) = located.last_block
+            && let Some(block) = last.block
+        {
+            let visible = visible_length(&conn, &path, &block, &last.locations).await?;
+            if visible > 0 {
+                let block = Some(pb::ExtendedBlock { num_bytes: visible, ..block });
+                blocks.push(pb::LocatedBlock { block, offset: len, locations: last.locations });
+                len += visible;
+            }
+        }
+        if offset > len {
             return Err(Error::InvalidArgument(format!(
-                "{path}: offset {offset} is past the end of the file ({} bytes)",
-                located.file_length
+                "{path}: offset {offset} is past the end of the file ({len} bytes)"
             )));
         }
         let (tx, rx) = mpsc::channel(QUEUE);
         let fetch = Fetcher { conn, path, tx, failed: Default::default() };
-        let task = tokio::spawn(fetch.run(located.blocks, offset));
-        Ok(Self { len: located.file_length, rx, current: Bytes::new(), task })
+        let task = tokio::spawn(fetch.run(blocks, offset));
+        Ok(Self { len, rx, current: Bytes::new(), task })
     }
 
     /// The file's length when it was opened.
@@ -117,6 +128,40 @@ impl AsyncRead for FileReader {
         let n = this.current.len().min(buf.remaining());
         buf.put_slice(&this.current.split_to(n));
         Poll::Ready(Ok(()))
+    }
+}
+
+/// How much of a block being written readers may see: the first of its pipeline's nodes to
+/// answer says (HDFS's `readBlockLength`). Nodes that do not have it yet: nothing is visible.
+async fn visible_length(
+    conn: &Conn,
+    path: &HdfsPath,
+    block: &pb::ExtendedBlock,
+    locations: &[pb::DatanodeInfo],
+) -> Result<u64> {
+    let mut last_error = None;
+    for dn in locations {
+        let req = dpb::ReplicaVisibleLengthRequest {
+            block: Some(BlockRef::new(block.block_id, block.generation_stamp).into()),
+        };
+        let answer = match conn.datanode(&dn.address).await {
+            Ok(mut c) => tokio::time::timeout(READ_TIMEOUT, c.replica_visible_length(req))
+                .await
+                .map_err(|_| Error::Unavailable(format!("datanode {}: no answer within {READ_TIMEOUT:?}", dn.address)))
+                .and_then(|r| r.map_err(Error::from)),
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(r) => return Ok(r.into_inner().length),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    match last_error {
+        None | Some(Error::NotFound(_)) => Ok(0),
+        Some(e) => Err(Error::Unavailable(format!(
+            "{path}: cannot tell the length of block {} being written: {e}",
+            block.block_id
+        ))),
     }
 }
 

@@ -15,7 +15,11 @@ impl Hdfs {
     /// Runs `hdfs ARGS` with `stdin` as its input, off the async runtime.
     async fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdfs"));
-        cmd.args(args).env("HDFS_NAMENODE", &self.namenode).env_remove("RUST_LOG");
+        cmd.args(args)
+            .env("HDFS_NAMENODE", &self.namenode)
+            .env_remove("RUST_LOG")
+            .env_remove("HADOOP_CONF_DIR")
+            .env_remove("HADOOP_HOME");
         let input = stdin.to_vec();
         tokio::task::spawn_blocking(move || {
             let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();

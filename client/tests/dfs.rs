@@ -2,15 +2,14 @@
 //! the real binary against an in-process cluster, checked for Hadoop's output, error lines and
 //! exit statuses (0; 1 when a path failed; 255 for bad input).
 
-use std::io::Read;
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
 
 use hdfs_tests::{ClusterOptions, MiniCluster};
 
 mod shell;
-use shell::Hdfs;
+use shell::{Follow, Hdfs};
 
 fn write(dir: &Path, name: &str, data: &[u8]) {
     let path = dir.join(name);
@@ -325,33 +324,30 @@ async fn mkdir_touch_rm_rmdir_setrep_read_and_bad_input() {
     assert!(hdfs.dfs(&["-tail", "/a/f"]).await.stdout == data[3000 - 1024..]);
     assert_eq!(hdfs.fails(&["-cat", "/a"], 1).await, "cat: `/a': Is a directory\n");
 
-    // tail -f follows the file as it grows (here: replaced by a longer one), until stopped.
+    // tail -f follows the file as it grows (appended to, then replaced by a longer one), until
+    // stopped.
     hdfs.put(&["-put", "-f", "-", "/a/g"], b"first\n").await;
-    let mut child = hdfs.command(&["dfs", "-tail", "-f", "/a/g"]).stdout(Stdio::piped()).spawn().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 256];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    let mut wait_for = |want: &[u8]| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !seen.ends_with(want) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            seen.extend(rx.recv_timeout(left).unwrap_or_else(|_| panic!("tail -f printed {seen:?}")));
-        }
-        seen.clone()
-    };
-    assert_eq!(wait_for(b"first\n"), b"first\n");
-    hdfs.put(&["-put", "-f", "-", "/a/g"], b"first\nsecond\n").await;
-    assert!(wait_for(b"second\n").starts_with(b"first\n"));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let mut tail = Follow::start(hdfs.command(&["dfs", "-tail", "-f", "/a/g"]));
+    assert_eq!(tail.wait_for(b"first\n"), b"first\n");
+    hdfs.put(&["-appendToFile", "-", "/a/g"], b"second\n").await;
+    assert_eq!(tail.wait_for(b"second\n"), b"first\nsecond\n");
+    hdfs.put(&["-put", "-f", "-", "/a/g"], b"first\nsecond\nthird\n").await;
+    assert!(tail.wait_for(b"third\n").starts_with(b"first\nsecond\n"));
+    drop(tail);
+
+    // And a file being written, as its writer hflushes, before it is closed.
+    let writer = hdfs_client::Client::connect(&cluster.namenode_url()).await.unwrap();
+    let mut w = writer.create("/growing", Default::default()).await.unwrap();
+    w.write_all(b"line 1\n").await.unwrap();
+    w.hflush().await.unwrap();
+    let mut tail = Follow::start(hdfs.command(&["dfs", "-tail", "-f", "/growing"]));
+    assert_eq!(tail.wait_for(b"line 1\n"), b"line 1\n");
+    w.write_all(b"line 2\n").await.unwrap();
+    w.hflush().await.unwrap();
+    assert_eq!(tail.wait_for(b"line 2\n"), b"line 1\nline 2\n");
+    assert!(writer.stat("/growing").await.unwrap().under_construction);
+    drop(tail);
+    w.close().await.unwrap();
 
     // rm: directories need -r; -f ignores missing paths; one bad path does not stop the others.
     assert_eq!(hdfs.fails(&["-rm", "/a"], 1).await, "rm: `/a': Is a directory\n");
@@ -388,7 +384,20 @@ async fn mkdir_touch_rm_rmdir_setrep_read_and_bad_input() {
     // Unknown verbs, verbs not supported yet, help.
     assert_eq!(hdfs.fails(&["-foo"], 255).await, "-foo: Unknown command\n");
     assert!(hdfs.fails(&["ls", "/"], 255).await.contains("Did you mean -ls?"));
-    assert_eq!(hdfs.fails(&["-appendToFile", "x", "/a/f"], 1).await, "appendToFile: not supported yet\n");
+    assert_eq!(hdfs.fails(&["-truncate", "1", "/a/f"], 1).await, "truncate: not supported yet\n");
+    // appendToFile: local files and stdin in order, to an existing file or a new one; a missing
+    // source changes nothing.
+    write(tmp.path(), "l1.txt", b"one\n");
+    write(tmp.path(), "l2.txt", b"two\n");
+    hdfs.ok(&["-appendToFile", "l1.txt", "l2.txt", "/a/log"]).await;
+    hdfs.put(&["-appendToFile", "l1.txt", "-", "/a/log"], b"stdin\n").await;
+    assert_eq!(hdfs.ok(&["-cat", "/a/log"]).await, "one\ntwo\none\nstdin\n");
+    assert_eq!(
+        hdfs.fails(&["-appendToFile", "nope.txt", "/a/log"], 1).await,
+        "appendToFile: `nope.txt': No such file or directory\n"
+    );
+    assert_eq!(hdfs.fails(&["-appendToFile", "l1.txt", "/a"], 1).await, "appendToFile: `/a': Is a directory\n");
+    assert_eq!(hdfs.ok(&["-stat", "%b", "/a/log"]).await, "18\n");
     assert_eq!(
         hdfs.ok(&["-usage", "rm"]).await,
         "Usage: hdfs dfs [generic options] -rm [-f] [-r|-R] [-skipTrash] <src> ...\n"

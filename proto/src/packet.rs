@@ -26,17 +26,20 @@ pub struct Packet {
     /// Offset in the block of the first byte of `data`.
     pub offset: u64,
     pub data: Bytes,
-    /// CRC32C of each [`BYTES_PER_CHECKSUM`]-byte chunk of `data`, in order.
+    /// CRC32C of each piece of `data` between the block's chunk boundaries, in order
+    /// ([`aligned_checksums`]).
     pub checksums: Vec<u32>,
     /// The block ends with this packet.
     pub last: bool,
+    /// hflush: the nodes make the replica's bytes so far readable before acking this packet.
+    pub sync: bool,
 }
 
 impl Packet {
     /// A packet carrying `data` with the checksum of each of its chunks.
     pub fn checksummed(seqno: u64, offset: u64, data: Bytes, last: bool) -> Self {
-        let checksums = chunk_checksums(&data, BYTES_PER_CHECKSUM);
-        Self { seqno, offset, data, checksums, last }
+        let checksums = aligned_checksums(offset, &data);
+        Self { seqno, offset, data, checksums, last, sync: false }
     }
 
     /// Offset in the block just past this packet's data.
@@ -46,6 +49,21 @@ impl Packet {
 }
 
 /// Why a received packet was refused.
+/// The CRC32C of each piece of `data` (which starts `offset` bytes into its block) cut at the
+/// block's chunk boundaries: a packet that starts inside a chunk (after an hflush or an append
+/// left the block's last chunk partial) first has the piece up to the next boundary, which the
+/// datanode folds into the stored chunk's CRC.
+pub fn aligned_checksums(offset: u64, data: &[u8]) -> Vec<u32> {
+    let chunk = BYTES_PER_CHECKSUM as u64;
+    let head = ((chunk - offset % chunk) % chunk).min(data.len() as u64) as usize;
+    let mut sums = Vec::with_capacity(data.len() / BYTES_PER_CHECKSUM + 2);
+    if head > 0 {
+        sums.push(crc32c::crc32c(&data[..head]));
+    }
+    sums.extend(chunk_checksums(&data[head..], BYTES_PER_CHECKSUM));
+    sums
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PacketError {
     #[error("packet too large")]
@@ -67,13 +85,27 @@ impl TryFrom<pb::Packet> for Packet {
         if p.data.len() > max {
             return Err(PacketError::TooLarge { len: p.data.len(), max });
         }
-        Ok(Self { seqno: p.seqno, offset: p.offset_in_block, data: p.data, checksums: p.checksums, last: p.last })
+        Ok(Self {
+            seqno: p.seqno,
+            offset: p.offset_in_block,
+            data: p.data,
+            checksums: p.checksums,
+            last: p.last,
+            sync: p.sync,
+        })
     }
 }
 
 impl From<Packet> for pb::Packet {
     fn from(p: Packet) -> Self {
-        Self { seqno: p.seqno, offset_in_block: p.offset, data: p.data, checksums: p.checksums, last: p.last }
+        Self {
+            seqno: p.seqno,
+            offset_in_block: p.offset,
+            data: p.data,
+            checksums: p.checksums,
+            last: p.last,
+            sync: p.sync,
+        }
     }
 }
 
@@ -96,6 +128,17 @@ mod tests {
         let wire = pb::Packet::from(p.clone());
         assert_eq!(wire.offset_in_block, 1 << 20);
         assert_eq!(Packet::try_from(wire), Ok(p));
+    }
+
+    #[test]
+    fn checksums_follow_the_blocks_chunk_boundaries() {
+        let c = BYTES_PER_CHECKSUM;
+        let data = vec![7u8; c + 10];
+        assert_eq!(aligned_checksums(0, &data), chunk_checksums(&data, c));
+        let sums = aligned_checksums(c as u64 - 4, &data);
+        assert_eq!(sums, [crc32c::crc32c(&data[..4]), crc32c::crc32c(&data[4..c + 4]), crc32c::crc32c(&data[c + 4..])]);
+        assert_eq!(aligned_checksums(3, &data[..2]), [crc32c::crc32c(&data[..2])]);
+        assert!(aligned_checksums(5, &[]).is_empty());
     }
 
     #[test]

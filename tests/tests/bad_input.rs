@@ -196,6 +196,7 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
             data: bytes::Bytes::from_static(b"hello"),
             checksums: vec![0xdead_beef],
             last: true,
+            sync: false,
         })),
     };
     let mut acks = dt.write_block(tokio_stream::iter(vec![header(64 * 1024), bad])).await.unwrap().into_inner();

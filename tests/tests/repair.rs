@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{MIB, get, put, random_bytes};
+use common::{MIB, get, put, random_bytes, wait_healthy, wait_healthy_within};
 use hdfs_client::{Client, CreateOptions, Error, SafeModeAction};
 use hdfs_namenode::Priority;
 use hdfs_tests::{ClusterOptions, MiniCluster, SETTLE_TIMEOUT, wait_until};
@@ -17,21 +17,6 @@ const DEAD_AFTER: Duration = Duration::from_secs(3);
 
 fn opts(datanodes: usize) -> ClusterOptions {
     ClusterOptions { datanodes, dead_after: DEAD_AFTER, ..Default::default() }
-}
-
-async fn wait_healthy(client: &Client) {
-    wait_healthy_within(client, SETTLE_TIMEOUT).await
-}
-
-async fn wait_healthy_within(client: &Client, timeout: Duration) {
-    wait_until("fsck to report HEALTHY with every block at its target", timeout, || async {
-        client
-            .fsck("/", false)
-            .await
-            .is_ok_and(|r| r.is_healthy() && r.under_replicated_blocks == 0 && r.over_replicated_blocks == 0)
-    })
-    .await
-    .unwrap();
 }
 
 /// Writes `n` files of 2.5 blocks at replication 3; returns their contents.

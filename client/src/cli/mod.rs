@@ -1,6 +1,8 @@
 //! The `hdfs` commands: argument definitions and their implementations; Hadoop's spellings
-//! (`hdfs dfs -put …`, `hdfs dfsadmin …`) in `dfs/`.
+//! (`hdfs dfs -put …`, `hdfs dfsadmin …`) in `dfs/`; Hadoop's configuration files
+//! (`$HADOOP_CONF_DIR`) in `conf/`.
 
+mod conf;
 pub mod dfs;
 mod format;
 mod group;
@@ -22,9 +24,10 @@ use health::SafemodeCommand;
 #[derive(Parser, Debug)]
 #[command(name = "hdfs", version, about = "Move files in and out of the cluster, and look around it")]
 pub struct Args {
-    /// URL of the namenode.
-    #[arg(long, global = true, env = "HDFS_NAMENODE", default_value = "http://127.0.0.1:8020")]
-    pub namenode: String,
+    /// URL of the namenode (several, comma-separated, for a group) [default: fs.defaultFS of
+    /// $HADOOP_CONF_DIR/core-site.xml, else http://127.0.0.1:8020].
+    #[arg(long, global = true, env = "HDFS_NAMENODE")]
+    pub namenode: Option<String>,
     /// No progress bars or warnings.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
@@ -43,10 +46,12 @@ pub enum Command {
         /// Overwrite REMOTE if it exists.
         #[arg(short = 'f', long = "force")]
         force: bool,
-        /// Replicas of each block (default: the namenode's).
+        /// Replicas of each block (default: dfs.replication of $HADOOP_CONF_DIR, else the
+        /// namenode's).
         #[arg(long, short = 'r')]
         replication: Option<u32>,
-        /// Block size, e.g. 128MiB (default: the namenode's).
+        /// Block size, e.g. 128MiB (default: dfs.blocksize of $HADOOP_CONF_DIR, else the
+        /// namenode's).
         #[arg(long, short = 'b', value_parser = parse_size)]
         block_size: Option<u64>,
         local: PathBuf,
@@ -207,17 +212,28 @@ impl Command {
 async fn connect(url: &str) -> Result<Client> {
     Client::connect(url).await.map_err(|e| match e {
         Error::Connect { addr, reason } => Error::Unavailable(format!(
-            "cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE)"
+            "cannot reach the namenode at {addr} ({reason}); is it running? (--namenode, HDFS_NAMENODE, fs.defaultFS)"
         )),
         e => e,
     })
 }
 
+/// The namenode when no flag, `HDFS_NAMENODE` or configuration file names one.
+pub const DEFAULT_NAMENODE: &str = "http://127.0.0.1:8020";
+
 pub async fn run(args: Args) -> Result<()> {
-    let client = connect(&args.namenode).await?;
+    // Most specific first: --namenode (or HDFS_NAMENODE, clap's), then the configuration files.
+    let site = conf::Configuration::load()?;
+    let namenode = match args.namenode {
+        Some(n) => n,
+        None => site.default_fs_url()?.unwrap_or_else(|| DEFAULT_NAMENODE.to_string()),
+    };
+    let client = connect(&namenode).await?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     match args.command {
         Command::Put { force, replication, block_size, local, remote } => {
+            let replication = replication.map_or_else(|| site.replication(), |r| Ok(Some(r)))?;
+            let block_size = block_size.map_or_else(|| site.block_size(), |b| Ok(Some(b)))?;
             let opts = CreateOptions::default()
                 .overwrite(force)
                 .replication(replication.map_or(Ok(0), check_replication)?)

@@ -25,6 +25,9 @@ const COMPLETE_TIMEOUT: Duration = Duration::from_secs(60);
 /// What the front sends the task.
 pub(super) enum Item {
     Packet(Bytes),
+    /// hflush: answered once every node of the pipeline acked all that was sent before it and
+    /// serves it to readers.
+    Flush(tokio::sync::oneshot::Sender<Result<()>>),
     Close,
 }
 
@@ -36,6 +39,10 @@ pub(super) struct BlockWriter {
     /// The last finished block (id, generation stamp, length), committed by the next call.
     previous: Option<pb::ExtendedBlock>,
     block: Option<Pipeline>,
+    /// An append's partial last block, continued when the first bytes come.
+    resume: Option<pb::LocatedBlock>,
+    /// Bytes in the file before this writer's.
+    start: u64,
 }
 
 /// Times an allocation is retried with the failed datanodes excluded before giving up.
@@ -43,21 +50,52 @@ const SETUP_ATTEMPTS: usize = 3;
 
 impl BlockWriter {
     pub(super) fn new(conn: Conn, path: HdfsPath, block_size: u64) -> Self {
-        Self { conn, path, block_size, previous: None, block: None }
+        Self { conn, path, block_size, previous: None, block: None, resume: None, start: 0 }
     }
 
+    /// The task of an append to a file of `length` bytes whose last block is `last`: a partial
+    /// one is continued, a full one committed with the first new block.
+    pub(super) fn appending(
+        conn: Conn,
+        path: HdfsPath,
+        block_size: u64,
+        length: u64,
+        last: Option<pb::LocatedBlock>,
+    ) -> Self {
+        let mut w = Self::new(conn, path, block_size);
+        w.start = length;
+        match last {
+            Some(l) if l.block.is_some_and(|b| b.num_bytes < block_size) => w.resume = Some(l),
+            Some(l) => w.previous = l.block,
+            None => {}
+        }
+        w
+    }
+
+    /// Runs until close; returns the file's length.
     pub(super) async fn run(mut self, mut rx: mpsc::Receiver<Item>) -> Result<u64> {
-        let mut total = 0u64;
+        let mut total = self.start;
         loop {
             match rx.recv().await {
                 Some(Item::Packet(data)) => {
                     total += data.len() as u64;
                     if self.block.is_none() {
-                        self.block = Some(self.next_block().await?);
+                        self.block = Some(match self.resume.take() {
+                            Some(last) => self.resume_block(last).await?,
+                            None => self.next_block().await?,
+                        });
                     }
-                    self.send(data, false).await?;
+                    self.send(data, false, false).await?;
                     if self.block.as_ref().is_some_and(|b| b.len() == self.block_size) {
                         self.finish_block().await?;
+                    }
+                }
+                Some(Item::Flush(done)) => {
+                    let r = self.flush().await;
+                    let failed = r.as_ref().err().map(|e| e.to_string());
+                    let _ = done.send(r);
+                    if let Some(e) = failed {
+                        return Err(Error::Unavailable(format!("{}: hflush failed: {e}", self.path)));
                     }
                 }
                 Some(Item::Close) => break,
@@ -70,8 +108,34 @@ impl BlockWriter {
         if self.block.is_some() {
             self.finish_block().await?;
         }
+        if let Some(last) = self.resume.take() {
+            // An append that wrote nothing: the last block stays as it was.
+            self.previous = last.block;
+        }
         self.complete().await?;
         Ok(total)
+    }
+
+    /// hflush: an empty packet marked `sync` after everything sent, and every ack.
+    async fn flush(&mut self) -> Result<()> {
+        if self.block.is_none() {
+            return Ok(()); // everything written is in finished blocks
+        }
+        self.send(Bytes::new(), false, true).await?;
+        loop {
+            match self.pipeline().wait_all().await {
+                Ok(_) => return Ok(()),
+                Err(broken) => self.recover(broken).await?,
+            }
+        }
+    }
+
+    /// Continues an append's partial last block: a new generation stamp, and a pipeline over
+    /// its holders from its length (a holder that fails is dropped, as in a recovery).
+    async fn resume_block(&mut self, last: pb::LocatedBlock) -> Result<Pipeline> {
+        self.block = Some(Pipeline::resume(last)?);
+        self.reopen(None).await?;
+        Ok(self.block.take().expect("reopened"))
     }
 
     fn pipeline(&mut self) -> &mut Pipeline {
@@ -79,10 +143,10 @@ impl BlockWriter {
     }
 
     /// Sends a packet, recovering the pipeline as often as it breaks.
-    async fn send(&mut self, data: Bytes, last: bool) -> Result<()> {
+    async fn send(&mut self, data: Bytes, last: bool, sync: bool) -> Result<()> {
         loop {
             // An error here means the packet was not queued: send it again after recovery.
-            match self.pipeline().send(data.clone(), last).await {
+            match self.pipeline().send(data.clone(), last, sync).await {
                 Ok(()) => return Ok(()),
                 Err(broken) => self.recover(broken).await?,
             }
@@ -90,7 +154,7 @@ impl BlockWriter {
     }
 
     async fn finish_block(&mut self) -> Result<()> {
-        self.send(Bytes::new(), true).await?;
+        self.send(Bytes::new(), true, false).await?;
         let final_len = loop {
             match self.pipeline().wait_all().await {
                 Ok(len) => break len,
@@ -111,22 +175,30 @@ impl BlockWriter {
     /// Drops the failed node and continues the block with the others under a new generation
     /// stamp: they cut their replicas back to what every node acknowledged, and the unacked
     /// packets are sent again. Fails only when no node is left.
-    async fn recover(&mut self, mut broken: Broken) -> Result<()> {
+    async fn recover(&mut self, broken: Broken) -> Result<()> {
+        self.reopen(Some(broken)).await
+    }
+
+    /// Opens the block's pipeline again under a new generation stamp, from what every node
+    /// acknowledged, first dropping the node `broken` names (none when an append opens it).
+    async fn reopen(&mut self, mut broken: Option<Broken>) -> Result<()> {
         loop {
             let (path, client) = (self.path.to_string(), self.conn.client_name().to_string());
             let p = self.block.as_mut().expect("a block is open");
-            p.nodes.retain(|n| n.address != broken.bad);
-            tracing::warn!(path, block = p.block.block_id, bad = %broken.bad, left = p.nodes.len(), error = %broken.error, "pipeline broke; recovering");
-            if p.nodes.is_empty() {
-                return Err(broken.error);
+            if let Some(b) = broken.take() {
+                p.nodes.retain(|n| n.address != b.bad);
+                tracing::warn!(path, block = p.block.block_id, bad = %b.bad, left = p.nodes.len(), error = %b.error, "pipeline broke; recovering");
+                if p.nodes.is_empty() {
+                    return Err(b.error);
+                }
+                self.conn.drop_datanode(&b.bad);
             }
-            self.conn.drop_datanode(&broken.bad);
             let req = pb::UpdatePipelineRequest { path, client_name: client, block_id: p.block.block_id };
             p.block.generation_stamp = rpc!(self.conn, update_pipeline, req).await?.generation_stamp;
             let from = p.acked_len();
             match p.connect(&self.conn, Some(from)).await {
                 Ok(()) => return Ok(()),
-                Err(b) => broken = b,
+                Err(b) => broken = Some(b),
             }
         }
     }

@@ -80,15 +80,41 @@ pub struct FileWriter {
 
 impl FileWriter {
     pub(crate) fn new(conn: Conn, path: HdfsPath, replication: u32, block_size: u64, live_datanodes: u32) -> Self {
+        let task = BlockWriter::new(conn.clone(), path.clone(), block_size);
+        Self::start(conn, path, replication, block_size, live_datanodes, 0, task)
+    }
+
+    /// A writer appending to a file of `length` bytes whose last block is `last`.
+    pub(crate) fn appending(
+        conn: Conn,
+        path: HdfsPath,
+        replication: u32,
+        block_size: u64,
+        length: u64,
+        last: Option<hdfs_proto::pb::namenode::LocatedBlock>,
+    ) -> Self {
+        let task = BlockWriter::appending(conn.clone(), path.clone(), block_size, length, last);
+        Self::start(conn, path, replication, block_size, replication, length, task)
+    }
+
+    fn start(
+        conn: Conn,
+        path: HdfsPath,
+        replication: u32,
+        block_size: u64,
+        live_datanodes: u32,
+        written: u64,
+        task: BlockWriter,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
         conn.writer_opened();
-        let task = tokio::spawn(BlockWriter::new(conn.clone(), path.clone(), block_size).run(rx));
+        let task = tokio::spawn(task.run(rx));
         let mut w = Self {
             path,
             replication,
             live_datanodes,
             block_size,
-            written: 0,
+            written,
             buf: BytesMut::new(),
             tx: PollSender::new(tx),
             task: Some(task),
@@ -201,6 +227,31 @@ impl FileWriter {
     /// Closes the file: see [`poll_close`](Self::poll_close).
     pub async fn close(&mut self) -> Result<u64> {
         std::future::poll_fn(|cx| self.poll_close(cx)).await
+    }
+
+    /// Bytes in the file once what was written so far arrives: where the next byte goes.
+    pub fn position(&self) -> u64 {
+        self.written
+    }
+
+    /// HDFS's `hflush`: sends what is buffered and waits until every datanode of the pipeline
+    /// has it and serves it, so a reader that opens the file now reads up to here (the file's
+    /// length at the namenode still changes only as blocks are committed). Not a durability
+    /// point: that is [`close`](Self::close), as for HDFS's hflush (its hsync syncs to disk).
+    pub async fn hflush(&mut self) -> Result<()> {
+        if self.closed.is_some() {
+            return Err(Error::FailedPrecondition(format!("{}: hflush after close", self.path)));
+        }
+        if !self.buf.is_empty() {
+            std::future::poll_fn(|cx| self.poll_send_packet(cx)).await?;
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut tx = Some(tx);
+        std::future::poll_fn(|cx| self.poll_send(cx, |_| Item::Flush(tx.take().expect("sent once")))).await?;
+        match rx.await {
+            Ok(r) => r,
+            Err(_) => Err(std::future::poll_fn(|cx| self.poll_task_error(cx)).await),
+        }
     }
 }
 

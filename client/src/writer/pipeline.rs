@@ -63,6 +63,13 @@ impl Pipeline {
         Ok(Self { block, nodes: located.locations, stream: None, unacked: VecDeque::new(), seqno: 0, len: 0 })
     }
 
+    /// A pipeline continuing the block from the `len` bytes it holds (an append).
+    pub(super) fn resume(located: pb::LocatedBlock) -> Result<Self> {
+        let mut p = Self::new(located)?;
+        p.len = p.block.num_bytes;
+        Ok(p)
+    }
+
     fn first(&self) -> &str {
         self.nodes.first().map_or("", |n| n.address.as_str())
     }
@@ -121,11 +128,12 @@ impl Pipeline {
     /// Queues a packet in the window (waiting for room) and sends it. An error comes only from
     /// waiting for room, before the packet is queued; once queued, a failed send shows up on the
     /// ack stream, and recovery sends the packet again with the rest of the window.
-    pub(super) async fn send(&mut self, data: Bytes, last: bool) -> Result<(), Broken> {
+    /// `sync`: an hflush, after which the nodes serve what they hold to readers.
+    pub(super) async fn send(&mut self, data: Bytes, last: bool, sync: bool) -> Result<(), Broken> {
         while self.unacked.len() >= WINDOW {
             self.wait_ack().await?;
         }
-        let p = Packet::checksummed(self.seqno, self.len, data, last);
+        let p = Packet { sync, ..Packet::checksummed(self.seqno, self.len, data, last) };
         self.seqno += 1;
         self.len = p.end();
         let msg = p.clone().into();

@@ -49,7 +49,9 @@ impl Hdfs {
             .current_dir(&self.dir)
             .env("HDFS_NAMENODE", &self.namenode)
             .env("HADOOP_USER_NAME", &self.user)
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            .env_remove("HADOOP_CONF_DIR")
+            .env_remove("HADOOP_HOME");
         cmd
     }
 
@@ -112,5 +114,48 @@ impl Hdfs {
         let out = self.dfs(&["-test", flag, path]).await;
         assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{}: -test {flag} {path}: {}", self.user, out.stderr);
         out.code
+    }
+}
+
+/// A command left running (`-tail -f`), its stdout gathered as it comes; killed when dropped.
+pub struct Follow {
+    child: std::process::Child,
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl Follow {
+    pub fn start(mut cmd: Command) -> Follow {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Follow { child, rx, seen: Vec::new() }
+    }
+
+    /// Waits (30 s at most) until the output so far ends with `want`; returns all of it.
+    pub fn wait_for(&mut self, want: &[u8]) -> Vec<u8> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.seen.ends_with(want) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let more = self.rx.recv_timeout(left);
+            self.seen.extend(more.unwrap_or_else(|_| panic!("printed {:?}", String::from_utf8_lossy(&self.seen))));
+        }
+        self.seen.clone()
+    }
+}
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

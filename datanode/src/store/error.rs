@@ -23,8 +23,6 @@ pub enum StoreError {
     AlreadyExists(BlockId),
     #[error("block {block}: packet at offset {got}, expected {expected}")]
     OutOfOrder { block: BlockId, expected: u64, got: u64 },
-    #[error("block {block}: data after a partial chunk")]
-    AfterPartialChunk { block: BlockId },
     #[error("block {block}: replica would exceed {max} bytes", max = hdfs_proto::MAX_BLOCK_SIZE)]
     TooLarge { block: BlockId },
     #[error("block {block} at offset {offset}: {source}")]
@@ -65,7 +63,6 @@ impl From<StoreError> for Status {
                 Status::failed_precondition(e.to_string())
             }
             StoreError::OutOfOrder { .. }
-            | StoreError::AfterPartialChunk { .. }
             | StoreError::TooLarge { .. }
             | StoreError::OffsetPastEnd { .. }
             | StoreError::RecoveryTooLong { .. } => Status::invalid_argument(e.to_string()),

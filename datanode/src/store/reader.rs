@@ -13,22 +13,30 @@ use hdfs_proto::{BlockId, BlockRef};
 
 use super::BlockStore;
 use super::error::{Result, StoreError, io};
-use super::records::{ReplicaRecord, ReplicaState};
+use super::records::ReplicaRecord;
 
 impl BlockStore {
-    /// Opens a finalized replica for reading.
+    /// Opens a replica for reading: a finalized one, or one being written, up to its writer's
+    /// last hflush (its record as of then: bytes appended later are not read).
     pub fn open_reader(&self, block: BlockRef) -> Result<ReplicaReader> {
         let id = block.id;
-        let rec = match self.record(id)? {
-            Some(r) if r.state == ReplicaState::Finalized => r,
-            _ => return Err(StoreError::NotFound(id)),
-        };
+        let rec = self.record(id)?.ok_or(StoreError::NotFound(id))?;
         if rec.gen_stamp() != block.gen_stamp {
             return Err(StoreError::WrongGeneration { block: id, have: rec.gen_stamp(), want: block.gen_stamp });
         }
         let path = self.path(id);
         let file = File::open(&path).map_err(io("open", &path))?;
         Ok(ReplicaReader { block: id, file, path, rec })
+    }
+
+    /// The bytes of a replica readers may see: all of a finalized one, or as of the last hflush
+    /// of one being written.
+    pub fn visible_length(&self, block: BlockRef) -> Result<u64> {
+        let rec = self.record(block.id)?.ok_or(StoreError::NotFound(block.id))?;
+        if rec.gen_stamp() != block.gen_stamp {
+            return Err(StoreError::WrongGeneration { block: block.id, have: rec.gen_stamp(), want: block.gen_stamp });
+        }
+        Ok(rec.len)
     }
 }
 
@@ -56,6 +64,12 @@ impl ReplicaReader {
     /// The chunk-aligned start of the chunk holding `offset`.
     pub fn align(&self, offset: u64) -> u64 {
         offset - offset % u64::from(self.rec.bytes_per_checksum)
+    }
+
+    /// The chunk size and the stored CRC32C of each chunk (the last may be shorter), as the
+    /// record holds them: a replica's CRC without reading its bytes (`transfer/checksum.rs`).
+    pub fn chunk_checksums(&self) -> (u32, &[u32]) {
+        (self.rec.bytes_per_checksum, &self.rec.checksums)
     }
 
     /// Reads whole chunks starting at the chunk-aligned `offset`, up to `max` bytes (rounded to

@@ -75,8 +75,11 @@ impl ReplicaWriter {
         self.rec.len == 0
     }
 
-    /// Verifies `data` against `checksums` (one per chunk) and appends it at `offset`, which
-    /// must be the current length.
+    /// Verifies `data` against `checksums` (one per piece of it between the block's chunk
+    /// boundaries, see `hdfs_proto::packet::aligned_checksums`) and appends it at `offset`,
+    /// which must be the current length. Data that continues a partial last chunk (after an
+    /// hflush, or on an append) is checked against its own checksum, then folded into the
+    /// stored chunk's.
     pub fn append(&mut self, offset: u64, data: &[u8], checksums: &[u32]) -> Result<()> {
         let block = self.block;
         if offset != self.rec.len {
@@ -85,21 +88,34 @@ impl ReplicaWriter {
         if data.is_empty() {
             return Ok(());
         }
-        if !self.rec.len.is_multiple_of(BYTES_PER_CHECKSUM as u64) {
-            return Err(StoreError::AfterPartialChunk { block });
-        }
         if self.rec.len + data.len() as u64 > hdfs_proto::MAX_BLOCK_SIZE {
             return Err(StoreError::TooLarge { block });
         }
-        checksum::verify(data, BYTES_PER_CHECKSUM, checksums).map_err(|source| StoreError::Checksum {
-            block,
-            offset,
-            source,
-        })?;
+        let chunk = BYTES_PER_CHECKSUM as u64;
+        let head = ((chunk - offset % chunk) % chunk).min(data.len() as u64) as usize;
+        let bad = |source| StoreError::Checksum { block, offset, source };
+        let (head_sum, rest_sums) = match (head, checksums.split_first()) {
+            (0, _) => (None, checksums),
+            (_, Some((&first, rest))) => {
+                checksum::verify(&data[..head], head, &[first]).map_err(bad)?;
+                (Some(crc32c::crc32c_append(*self.rec.checksums.last().unwrap_or(&0), &data[..head])), rest)
+            }
+            (_, None) => return Err(bad(checksum::VerifyError::CountMismatch { chunks: 1, checksums: 0 })),
+        };
+        checksum::verify(&data[head..], BYTES_PER_CHECKSUM, rest_sums).map_err(bad)?;
         self.file.write_all(data).map_err(io("write", &self.path))?;
         self.rec.len += data.len() as u64;
-        self.rec.checksums.extend_from_slice(checksums);
+        if let (Some(sum), Some(last)) = (head_sum, self.rec.checksums.last_mut()) {
+            *last = sum;
+        }
+        self.rec.checksums.extend_from_slice(rest_sums);
         Ok(())
+    }
+
+    /// hflush: makes what was appended so far readable (the record, with its length and
+    /// checksums, is what readers go by; no fsync: hflush promises visibility, not durability).
+    pub fn persist(&mut self) -> Result<()> {
+        self.store.put_record(self.block, &self.rec)
     }
 
     /// Makes the replica durable and visible: fsync the bytes, then the finalized record.
@@ -143,8 +159,33 @@ mod tests {
         assert!(matches!(w.append(0, &data, &[sums[0] ^ 1]), Err(StoreError::Checksum { .. })));
         assert!(matches!(w.append(0, &data, &[]), Err(StoreError::Checksum { .. })));
         w.append(0, &data, &sums).unwrap();
-        assert!(matches!(w.append(100, &data, &sums), Err(StoreError::AfterPartialChunk { .. })));
+        assert!(
+            matches!(w.append(100, &data, &[]), Err(StoreError::Checksum { .. })),
+            "the piece's checksum is missing"
+        );
         w.finalize().unwrap();
         assert!(matches!(store.create(BlockRef::new(1, 1)), Err(StoreError::AlreadyExists(BlockId(1)))));
+    }
+
+    #[test]
+    fn continues_a_partial_chunk_and_readers_see_what_was_persisted() {
+        let (_dir, store) = temp_store();
+        let c = BYTES_PER_CHECKSUM;
+        let data: Vec<u8> = (0..c * 2 + 300).map(|i| (i % 251) as u8).collect();
+        let mut w = store.create(BlockRef::new(4, 1)).unwrap();
+        // Pieces that start and end inside chunks, as hflushes leave them.
+        let mut at = 0;
+        for cut in [100, c - 7, c + 20, data.len()] {
+            let piece = &data[at..cut];
+            w.append(at as u64, piece, &hdfs_proto::packet::aligned_checksums(at as u64, piece)).unwrap();
+            w.persist().unwrap();
+            assert_eq!(store.visible_length(BlockRef::new(4, 1)).unwrap(), cut as u64);
+            let (got, _) = store.open_reader(BlockRef::new(4, 1)).unwrap().read_chunks(0, 1 << 20).unwrap();
+            assert_eq!(got, &data[..cut], "readable up to the last hflush");
+            at = cut;
+        }
+        let info = w.finalize().unwrap();
+        assert_eq!(info.len, data.len() as u64);
+        assert_eq!(store.record(BlockId(4)).unwrap().unwrap().checksums, chunk_checksums(&data, c));
     }
 }

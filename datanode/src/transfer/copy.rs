@@ -40,14 +40,14 @@ pub(crate) async fn copy_replica(
         let (mut pos, mut seqno) = (0u64, 0u64);
         while pos < len {
             let (data, checksums) = reader.read_chunks(pos, READ_PACKET)?;
-            let p = Packet { seqno, offset: pos, data: data.into(), checksums, last: false };
+            let p = Packet { seqno, offset: pos, data: data.into(), checksums, last: false, sync: false };
             pos = p.end();
             if tx.blocking_send(p.into()).is_err() {
                 return Ok(seqno);
             }
             seqno += 1;
         }
-        let last = Packet { seqno, offset: pos, data: Bytes::new(), checksums: Vec::new(), last: true };
+        let last = Packet { seqno, offset: pos, data: Bytes::new(), checksums: Vec::new(), last: true, sync: false };
         let _ = tx.blocking_send(last.into());
         Ok::<u64, Status>(seqno)
     });

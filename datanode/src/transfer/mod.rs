@@ -6,6 +6,7 @@
 //!
 //! - `write`: a pipeline write (receive, forward, verify and store, ack in order);
 //! - `read`: a ranged read, chunk-aligned and verified;
+//! - `checksum`: a replica's CRC32C from its stored chunk CRCs (a file's composite checksum);
 //! - `copy`: sending a replica to other nodes as the namenode asks ([`copy_replica`]);
 //! - `downstream`: the write stream to the next node and the kept connections it uses;
 //! - `node`: what all of them share (store, events, this node's address, load, shutdown).
@@ -17,6 +18,7 @@
 //!   client ◀──chunks+checksums── read ◀── store ──▶ copy ──packets──▶ downstream
 //! ```
 
+mod checksum;
 mod copy;
 mod downstream;
 mod node;
@@ -37,6 +39,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 pub(crate) use copy::copy_replica;
 
+use checksum::ChecksumRange;
 use downstream::{Peers, WriteHeader};
 use node::Node;
 use read::{ReadRange, ReadStream};
@@ -95,6 +98,15 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         Ok(Response::new(self.node.read_block(range).await?))
     }
 
+    async fn block_checksum(
+        &self,
+        req: Request<pb::BlockChecksumRequest>,
+    ) -> Result<Response<pb::BlockChecksumResponse>, Status> {
+        self.node.check_running()?;
+        let range = ChecksumRange::try_from(req.into_inner())?;
+        Ok(Response::new(self.node.block_checksum(range).await?.into()))
+    }
+
     async fn init_replica_recovery(
         &self,
         req: Request<pb::InitReplicaRecoveryRequest>,
@@ -114,5 +126,18 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         self.node.events.received(info);
         tracing::info!(block = %info.block.id, generation_stamp = %info.block.gen_stamp, len = info.len, "replica recovered");
         Ok(Response::new(pb::FinalizeReplicaRecoveryResponse {}))
+    }
+
+    /// What readers of a file being written may see of this replica (HDFS's
+    /// `getReplicaVisibleLength`): its length as of the writer's last hflush.
+    async fn replica_visible_length(
+        &self,
+        req: Request<pb::ReplicaVisibleLengthRequest>,
+    ) -> Result<Response<pb::ReplicaVisibleLengthResponse>, Status> {
+        self.node.check_running()?;
+        let block: hdfs_proto::BlockRef =
+            req.into_inner().block.ok_or_else(|| Status::invalid_argument("missing block"))?.into();
+        let length = self.node.store.blocking(move |s| s.visible_length(block)).await?;
+        Ok(Response::new(pb::ReplicaVisibleLengthResponse { length }))
     }
 }

@@ -92,6 +92,9 @@ impl Node {
             while let Some(p) = pkt_rx.blocking_recv() {
                 let Some(w) = writer.as_mut() else { break };
                 let mut r = w.append(p.offset, &p.data, &p.checksums).map(|()| (p.seqno, None));
+                if p.sync && r.is_ok() {
+                    r = w.persist().map(|()| (p.seqno, None));
+                }
                 if p.last && r.is_ok() {
                     r = writer
                         .take()

@@ -306,6 +306,18 @@ impl BlockManager {
         self.to_check.extend(blocks);
     }
 
+    /// Where a block being written is: the nodes of its pipeline, then any that reported it,
+    /// leaving out nodes known dead (readers of a file being written ask them how much of it
+    /// they may read).
+    pub fn write_locations(&self, block: BlockId) -> Vec<Location> {
+        let Some(entry) = self.blocks.get(block) else { return Vec::new() };
+        let now = Instant::now();
+        let mut nodes: Vec<NodeIdx> = self.blocks.expected(block).to_vec();
+        nodes.extend(entry.replicas.iter().filter(|n| !nodes.contains(n)).copied().collect::<Vec<_>>());
+        nodes.retain(|&n| self.liveness_of(n, now) != Liveness::Dead);
+        nodes.into_iter().map(|n| self.location(n)).collect()
+    }
+
     /// Replicas to read from: good ones on nodes not known dead; in-service and live first,
     /// then stale, then decommissioning; least loaded first.
     pub fn read_locations(&self, block: BlockId) -> Vec<Location> {

@@ -109,13 +109,19 @@ impl BlockManager {
     /// Records a reported replica; an unknown block or a stale generation (an orphan) is
     /// scheduled for deletion.
     pub(super) fn replica_received(&mut self, ns: &Namespace, idx: NodeIdx, r: &ReportedReplica) -> bool {
+        // A committed block's replicas have its length; the last block of a file being written
+        // (new, or continued by an append) is still growing.
+        let growing = self.is_under_construction(ns, r.block);
         let expected_len = self
             .blocks
             .get(r.block)
             .and_then(|e| ns.inode(e.file))
             .and_then(|i| i.as_file())
-            .and_then(|f| f.blocks.iter().find(|b| b.id == r.block))
-            .map(|b| b.num_bytes)
+            .and_then(|f| {
+                f.blocks.iter().enumerate().find(|(_, b)| b.id == r.block).map(|(i, b)| (i + 1 == f.blocks.len(), b))
+            })
+            .filter(|(last, _)| !(growing && *last))
+            .map(|(_, b)| b.num_bytes)
             .filter(|&len| len > 0);
         let len_ok = expected_len.is_none_or(|len| len == r.num_bytes);
         let known_gen = self.blocks.get(r.block).map(|e| e.generation_stamp);

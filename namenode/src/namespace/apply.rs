@@ -164,6 +164,18 @@ impl Namespace {
                 }
                 self.inodes.get_mut(id).expect("resolved").perm = perm;
             }
+            Op::Append { path, client } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                if self.inodes[id].is_dir() {
+                    return Err(Error::IsADirectory(path));
+                }
+                if self.writers.contains_key(&id) {
+                    return Err(Error::LeaseHeldByOther(path));
+                }
+                self.writers.insert(id, client.as_str().into());
+                fx.created = Some(id);
+            }
             Op::SetTimes { path, mtime_ms } => {
                 let id = self.resolve(&parse(path)?)?;
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;

@@ -120,6 +120,12 @@ pub enum Op {
         path: String,
         mtime_ms: u64,
     },
+    /// Reopens a closed file for writing by `client` (append): the writer continues its partial
+    /// last block (under a new generation stamp, by [`Op::UpdateBlock`]) or adds new ones.
+    Append {
+        path: String,
+        client: String,
+    },
 }
 
 /// What applying an op did beyond the tree, for the block map and the leases (and, without the
@@ -128,7 +134,7 @@ pub enum Op {
 pub struct Effects {
     /// Files that are gone (deleted, or replaced by an overwrite).
     pub removed_files: Vec<RemovedFile>,
-    /// A file created by `Create`.
+    /// A file opened for writing: created by `Create`, or reopened by `Append`.
     pub created: Option<InodeId>,
     /// A block appended by `AddBlock`, with its file.
     pub added_block: Option<(InodeId, Block)>,

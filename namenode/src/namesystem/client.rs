@@ -47,9 +47,13 @@ pub struct LocatedBlock {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocatedBlocks {
+    /// Of `blocks`: a file being written without its last block.
     pub file_length: u64,
     pub blocks: Vec<LocatedBlock>,
     pub under_construction: bool,
+    /// A file being written: its last block, on the nodes of its pipeline, whose readable
+    /// length those nodes tell.
+    pub last_block: Option<LocatedBlock>,
 }
 
 /// Options of [`Namesystem::create`]; zeros mean the namenode's defaults.
@@ -336,19 +340,25 @@ impl Namesystem {
         self.perms.check(caller, &st.ns, path, Need::inode(Access::READ))?;
         let id = st.ns.resolve(path)?;
         let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
+        let open = st.ns.writer(id).is_some();
+        // A file being written: its last block goes apart, with its pipeline.
+        let (done, last) = match file.blocks.split_last() {
+            Some((last, done)) if open => (done, Some(*last)),
+            _ => (&file.blocks[..], None),
+        };
         let end = offset.saturating_add(if length == 0 { u64::MAX } else { length });
         let mut blocks = Vec::new();
         let mut pos = 0;
-        for b in &file.blocks {
+        for b in done {
             let (start, stop) = (pos, pos + b.num_bytes);
             pos = stop;
-            // Only committed bytes are visible: the block being written has length 0 until then.
             if b.num_bytes == 0 || stop <= offset || start >= end {
                 continue;
             }
             blocks.push(LocatedBlock { block: *b, offset: start, locations: st.bm.read_locations(b.id) });
         }
-        Ok(LocatedBlocks { file_length: file.length(), blocks, under_construction: st.ns.writer(id).is_some() })
+        let last_block = last.map(|b| LocatedBlock { block: b, offset: pos, locations: st.bm.write_locations(b.id) });
+        Ok(LocatedBlocks { file_length: pos, blocks, under_construction: open, last_block })
     }
 
     pub fn renew_lease(&self, client: &str) -> Result<()> {
@@ -445,7 +455,7 @@ impl Namesystem {
     }
 }
 
-fn file_info(perms: &Permissions, ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
+pub(super) fn file_info(perms: &Permissions, ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
     let inode = ns.inode(id).expect("resolved inode exists");
     let permission = inode.perm.mode();
     let owner = perms.owner_name(ns, inode.perm).to_string();

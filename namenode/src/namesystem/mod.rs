@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod admin;
+mod append;
 mod attributes;
 mod client;
 mod datanode;

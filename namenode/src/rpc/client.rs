@@ -89,6 +89,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
             file_length: lb.file_length,
             blocks: lb.blocks.into_iter().map(Into::into).collect(),
             under_construction: lb.under_construction,
+            last_block: lb.last_block.map(Into::into),
         }))
     }
 
@@ -168,6 +169,14 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         let r = req.into_inner();
         let node = self.ns.decommission(non_empty("node", &r.node)?, !r.recommission, &caller)?;
         Ok(Response::new(pb::DecommissionResponse { datanode: Some(node.into()) }))
+    }
+
+    async fn append(&self, req: Request<pb::AppendRequest>) -> Reply<pb::AppendResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let (info, last) = self.ns.append(&path(&r.path)?, client, &caller, call).await?;
+        Ok(Response::new(pb::AppendResponse { status: Some(info.into()), last_block: last.map(Into::into) }))
     }
 
     async fn set_permission(&self, req: Request<pb::SetPermissionRequest>) -> Reply<pb::SetPermissionResponse> {

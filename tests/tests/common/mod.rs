@@ -1,7 +1,10 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use hdfs_client::{Client, CreateOptions};
+use hdfs_tests::{SETTLE_TIMEOUT, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const MIB: usize = 1 << 20;
@@ -28,4 +31,20 @@ pub async fn get(client: &Client, path: &str) -> Vec<u8> {
     let mut out = Vec::new();
     client.open(path).await.unwrap().read_to_end(&mut out).await.unwrap();
     out
+}
+
+/// Waits until fsck says HEALTHY with every block at its target.
+pub async fn wait_healthy(client: &Client) {
+    wait_healthy_within(client, SETTLE_TIMEOUT).await
+}
+
+pub async fn wait_healthy_within(client: &Client, timeout: Duration) {
+    wait_until("fsck to report HEALTHY with every block at its target", timeout, || async {
+        client
+            .fsck("/", false)
+            .await
+            .is_ok_and(|r| r.is_healthy() && r.under_replicated_blocks == 0 && r.over_replicated_blocks == 0)
+    })
+    .await
+    .unwrap();
 }

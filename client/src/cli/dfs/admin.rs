@@ -1,5 +1,5 @@
 //! `hdfs dfsadmin -report [-live] [-dead] [-decommissioning]`, `hdfs dfsadmin -safemode
-//! get|enter|leave|wait`, `hdfs getconf -namenodes|-nnRpcAddresses` and `hdfs version`, in
+//! get|enter|leave|wait`, `hdfs getconf -namenodes|-nnRpcAddresses|-confKey KEY` and `hdfs version`, in
 //! Hadoop's words. Failures exit 255, as Hadoop's `dfsadmin` (-1).
 //!
 //! The report has the fields the datanodes report; Hadoop's block counts (under-replicated,
@@ -16,7 +16,7 @@ use crate::cli::format::{binary_prefix, java_date};
 use crate::cli::health::{SafemodeCommand, safemode};
 
 const DFSADMIN_USAGE: &str = "Usage: hdfs dfsadmin\n\t[-report [-live] [-dead] [-decommissioning]]\n\t[-safemode <enter | leave | get | wait>]\n\t[-help]";
-const GETCONF_USAGE: &str = "Usage: hdfs getconf [-namenodes | -nnRpcAddresses]";
+const GETCONF_USAGE: &str = "Usage: hdfs getconf [-namenodes | -nnRpcAddresses | -confKey [key]]";
 
 pub async fn dfsadmin(inv: &Invocation) -> u8 {
     let Some(cmd) = inv.args.first() else {
@@ -144,16 +144,38 @@ fn node_text(n: &DatanodeReport) -> String {
 }
 
 /// `hdfs getconf -namenodes` (host names, space-separated) and `-nnRpcAddresses` (HOST:PORT, one
-/// a line): the namenodes this command is configured with (`--namenode`, `HDFS_NAMENODE`).
+/// a line): the namenodes this command is configured with (`--namenode`, `HDFS_NAMENODE`, the
+/// files' `fs.defaultFS`); `-confKey KEY`: the value of KEY in the configuration files (or
+/// `-D`), trimmed. Command names are case-insensitive; failures exit 255, Hadoop's -1.
 pub fn getconf(inv: &Invocation) -> u8 {
     let addresses: Vec<&str> = authorities(&inv.namenode).filter(|a| !a.is_empty()).collect();
-    match inv.args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["-namenodes"] => {
+    let command = inv.args.first().map(|c| c.to_ascii_lowercase());
+    let rest: Vec<&str> = inv.args.iter().skip(1).map(String::as_str).collect();
+    match (command.as_deref().unwrap_or_default(), rest.as_slice()) {
+        ("-confkey", [key]) => match inv.site.get_trimmed(key) {
+            Ok(Some(value)) => {
+                say(format_args!("{value}\n"));
+                0
+            }
+            Ok(None) => {
+                eprintln!("Configuration {key} is missing.");
+                BAD_INPUT
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                BAD_INPUT
+            }
+        },
+        ("-confkey", _) => {
+            eprintln!("usage: -confKey [key]");
+            BAD_INPUT
+        }
+        ("-namenodes", []) => {
             let hosts: Vec<&str> = addresses.iter().map(|a| a.rsplit_once(':').map_or(*a, |(h, _)| h)).collect();
             say(format_args!("{}\n", hosts.join(" ")));
             0
         }
-        ["-nnRpcAddresses"] => {
+        ("-nnrpcaddresses", []) => {
             for a in addresses {
                 say(format_args!("{a}\n"));
             }

@@ -2,17 +2,16 @@
 //!
 //! - [`invocation`]: which commands take Hadoop's spellings (`dfs`, `dfsadmin`, `getconf`,
 //!   `version`), with the flags before them (`--namenode`, `-q`, `--verbose`) and Hadoop's
-//!   generic options after them (`-fs URI`, `-D key=value`);
+//!   generic options after them (`-fs URI`, `-D key=value`); [`Invocation::resolve`] then
+//!   reads the configuration files under them (`crate::cli::conf`);
 //! - [`parse`]: one verb's flags as Hadoop's `CommandFormat` reads them: each flag a whole word
 //!   after one dash (`-skipTrash`; `-rf` is not `-r -f` but an illegal option), flags before
 //!   the arguments, `--` ends them, and `-` alone is an argument (stdin or stdout).
 
 use std::ffi::OsString;
 
-use hdfs_proto::units::parse_size;
-
-/// The namenode when neither `--namenode` nor `HDFS_NAMENODE` names one (as clap's default).
-const DEFAULT_NAMENODE: &str = "http://127.0.0.1:8020";
+use crate::cli::DEFAULT_NAMENODE;
+use crate::cli::conf::{ConfError, Configuration, parse_block_size};
 
 /// The Hadoop-spelled commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +22,8 @@ pub enum Tool {
     Version,
 }
 
-/// Settings from `-D key=value` that the commands use (zero: the namenode's default).
+/// Settings from `-D key=value`, else the configuration files, that the commands use (zero:
+/// the namenode's default).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Conf {
     /// `dfs.replication`.
@@ -35,10 +35,19 @@ pub struct Conf {
 #[derive(Debug)]
 pub struct Invocation {
     pub tool: Tool,
+    /// The namenode URL(s). The most specific source wins: `--namenode`, `-fs` or
+    /// `-D fs.defaultFS` (the last given), then `HDFS_NAMENODE`, then the files' `fs.defaultFS`
+    /// (by [`Invocation::resolve`]), then [`DEFAULT_NAMENODE`].
     pub namenode: String,
+    /// Whether `namenode` is `--namenode`'s or `HDFS_NAMENODE`'s, which the files do not change.
+    named: bool,
     pub quiet: bool,
     pub verbose: bool,
     pub conf: Conf,
+    /// `-D key=value`, and `-fs URI` as `fs.defaultFS`, in order: set over the files.
+    defines: Vec<(String, String)>,
+    /// The configuration files with `defines` over them (empty until `resolve`).
+    pub site: Configuration,
     /// The verb (`-ls`) and what follows it.
     pub args: Vec<String>,
 }
@@ -81,10 +90,13 @@ pub fn invocation(argv: &[OsString]) -> Option<Result<Invocation, String>> {
     }
     let mut inv = Invocation {
         tool,
+        named: namenode.is_some(),
         namenode: namenode.unwrap_or_else(|| DEFAULT_NAMENODE.to_string()),
         quiet,
         verbose,
         conf: Conf::default(),
+        defines: Vec::new(),
+        site: Configuration::default(),
         args: Vec::new(),
     };
     Some(generic_options(&mut inv, args).map(|()| inv))
@@ -113,18 +125,22 @@ fn generic_options(inv: &mut Invocation, args: Vec<String>) -> Result<(), String
             _ => break,
         };
         match key.as_str() {
-            "-fs" => inv.namenode = namenode_url(&value)?,
-            "--namenode" => inv.namenode = value,
+            "-fs" => {
+                (inv.namenode, inv.named) = (namenode_url(&value)?, false);
+                inv.defines.push(("fs.defaultFS".into(), value));
+            }
+            "--namenode" => (inv.namenode, inv.named) = (value, true),
             _ => {
                 let (k, v) = value.split_once('=').ok_or_else(|| format!("-D {value}: expected key=value"))?;
+                inv.defines.push((k.to_string(), v.to_string()));
                 match k {
-                    "fs.defaultFS" | "fs.default.name" => inv.namenode = namenode_url(v)?,
+                    "fs.defaultFS" | "fs.default.name" => (inv.namenode, inv.named) = (namenode_url(v)?, false),
                     "dfs.replication" => {
                         inv.conf.replication =
                             v.parse().map_err(|_| format!("-D {value}: replication must be a number"))?;
                     }
                     "dfs.blocksize" | "dfs.block.size" => {
-                        inv.conf.block_size = parse_size(v).map_err(|e| format!("-D {value}: {e}"))?;
+                        inv.conf.block_size = parse_block_size(v).map_err(|e| format!("-D {value}: {e}"))?;
                     }
                     _ => {}
                 }
@@ -135,7 +151,34 @@ fn generic_options(inv: &mut Invocation, args: Vec<String>) -> Result<(), String
     Ok(())
 }
 
-/// `hdfs://HOST:PORT` (or `http://…`, or `HOST:PORT`) as the URL the client connects to.
+impl Invocation {
+    /// Reads the configuration files (`$HADOOP_CONF_DIR/core-site.xml`, `hdfs-site.xml`) with
+    /// the generic options over them, and takes from them what no flag or `HDFS_NAMENODE` gave:
+    /// the namenode (`fs.defaultFS`, a nameservice's members), `dfs.replication`,
+    /// `dfs.blocksize`.
+    pub fn resolve(&mut self) -> Result<(), ConfError> {
+        let mut site = Configuration::load()?;
+        for (k, v) in &self.defines {
+            site.set(k, v);
+        }
+        if !self.named
+            && let Some(url) = site.default_fs_url()?
+        {
+            self.namenode = url;
+        }
+        if self.conf.replication == 0 {
+            self.conf.replication = site.replication()?.unwrap_or(0);
+        }
+        if self.conf.block_size == 0 {
+            self.conf.block_size = site.block_size()?.unwrap_or(0);
+        }
+        self.site = site;
+        Ok(())
+    }
+}
+
+/// `hdfs://HOST:PORT` (or `http://…`, or `HOST:PORT`) as the URL the client connects to (a
+/// nameservice is resolved later, by [`Invocation::resolve`]).
 fn namenode_url(uri: &str) -> Result<String, String> {
     if let Some(rest) = uri.strip_prefix("hdfs://") {
         let authority = rest.split('/').next().unwrap_or_default();

@@ -5,8 +5,9 @@
 //! - `shell`: what a verb works with, and Hadoop's error lines and exit statuses;
 //! - `paths`, `glob`: path arguments (relative, URIs) and glob expansion (`PathData`);
 //! - the verbs: `listing` (`-ls -stat -find -test`), `space` (`-count -du -df`), `read`
-//!   (`-cat -head -tail -getmerge`), `copy` (`-put -get -cp -mv` and their aliases, over the
-//!   local and remote `ends`), `change` (`-mkdir -touchz -touch -rm -rmdir -setrep`), `perms`
+//!   (`-cat -head -tail -getmerge`), `checksum` (`-checksum`), `copy` (`-put -get -cp -mv` and
+//!   their aliases, over the local and remote `ends`), `change` (`-mkdir -touchz -touch -rm
+//!   -rmdir -setrep`), `perms`
 //!   (`-chmod -chown -chgrp`, with `mode`, Hadoop's `ChmodParser`), `admin` (`dfsadmin`,
 //!   `getconf`, `version`);
 //! - `usage`: the verbs' usage and help.
@@ -15,8 +16,10 @@
 //! others still done); 255 (Hadoop's -1) for bad input, which changes nothing.
 
 mod admin;
+mod append;
 mod args;
 mod change;
+mod checksum;
 mod copy;
 mod ends;
 mod glob;
@@ -34,8 +37,15 @@ pub use args::invocation;
 use args::{Invocation, Tool};
 use shell::{BAD_INPUT, BadInput, Shell, say};
 
-/// Runs a Hadoop-spelled command; returns its exit status.
-pub async fn run(inv: Invocation) -> u8 {
+/// Runs a Hadoop-spelled command; returns its exit status (1 when the configuration files
+/// cannot be used: one line naming the file and what is wrong).
+pub async fn run(mut inv: Invocation) -> u8 {
+    if inv.tool != Tool::Version
+        && let Err(e) = inv.resolve()
+    {
+        eprintln!("hdfs: {e}");
+        return 1;
+    }
     match inv.tool {
         Tool::Dfs => dfs(&inv).await,
         Tool::Dfsadmin => admin::dfsadmin(&inv).await,
@@ -58,11 +68,14 @@ async fn dfs(inv: &Invocation) -> u8 {
     };
     let rest = &inv.args[1..];
     let mut sh = Shell::new(name, &inv.namenode, inv.conf, inv.quiet);
+    sh.fs.add_nameservices(inv.site.nameservices());
     let done = match name {
         "cat" => read::cat(&mut sh, rest).await,
         "head" => read::head(&mut sh, rest).await,
         "tail" => read::tail(&mut sh, rest).await,
         "getmerge" => read::getmerge(&mut sh, rest).await,
+        "appendToFile" => append::append_to_file(&mut sh, rest).await,
+        "checksum" => checksum::checksum(&mut sh, rest).await,
         "put" | "copyFromLocal" => copy::put(&mut sh, rest, false).await,
         "moveFromLocal" => copy::put(&mut sh, rest, true).await,
         "get" | "copyToLocal" => copy::get(&mut sh, rest).await,

@@ -5,7 +5,8 @@
 //!
 //! A URI naming a namenode other than the default one (`--namenode`, `-fs`) is served by a
 //! client connected to `http://HOST:PORT` (port 8020 when none is given); `hdfs:///path` is the
-//! default namenode. Each path is shown as it was given: relative stays relative, a URI a URI.
+//! default namenode, and `hdfs://NAMESERVICE/path` the members of a nameservice of the
+//! configuration files. Each path is shown as it was given: relative stays relative, a URI a URI.
 
 use std::collections::HashMap;
 
@@ -132,13 +133,26 @@ pub struct Fs {
     default_authorities: Vec<String>,
     home: String,
     clients: HashMap<String, Client>,
+    /// Nameservices (`hdfs://NAME/path`) and their members' URLs, from the configuration files.
+    nameservices: HashMap<String, String>,
 }
 
 impl Fs {
     pub fn new(default_url: &str) -> Fs {
         let default_authorities = authorities(default_url).map(str::to_string).collect();
         let home = format!("/user/{}", hdfs_client::current_user());
-        Fs { default_url: default_url.to_string(), default_authorities, home, clients: HashMap::new() }
+        Fs {
+            default_url: default_url.to_string(),
+            default_authorities,
+            home,
+            clients: HashMap::new(),
+            nameservices: HashMap::new(),
+        }
+    }
+
+    /// Lets `hdfs://NAME/path` name the namenodes of nameservice NAME.
+    pub fn add_nameservices(&mut self, nameservices: impl IntoIterator<Item = (String, String)>) {
+        self.nameservices.extend(nameservices);
     }
 
     pub async fn client(&mut self, url: &str) -> Result<Client> {
@@ -170,6 +184,8 @@ impl Fs {
             let path = if path.is_empty() { "/" } else { path };
             let url = if authority.is_empty() {
                 self.default_url.clone()
+            } else if let Some(members) = self.nameservices.get(authority) {
+                members.clone()
             } else {
                 let hostport =
                     if authority.contains(':') { authority.to_string() } else { format!("{authority}:{DEFAULT_PORT}") };

@@ -68,7 +68,9 @@ pub async fn tail(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &["f"], &[], 1, 1).map_err(BadInput)?;
     for item in files(sh, &o.args).await {
         let follow = async {
-            let mut offset = dump_from(&item, item.len().saturating_sub(KIB)).await?;
+            // The length readers see: a file being written, up to its writer's last hflush.
+            let len = item.client.open(&item.path).await?.len();
+            let mut offset = dump_from(&item, len.saturating_sub(KIB)).await?;
             while o.has("f") {
                 tokio::time::sleep(FOLLOW_POLL).await;
                 offset = dump_from(&item, offset).await?;
@@ -82,14 +84,15 @@ pub async fn tail(sh: &mut Shell, args: &[String]) -> Run {
     Ok(())
 }
 
-/// Writes the file from `offset` to its current end on stdout; returns where it stopped. A file
-/// that shrank (was replaced) is followed from its new end.
+/// Writes the file from `offset` to its current end (for a file being written, as far as its
+/// writer has hflushed) on stdout; returns where it stopped. A file that shrank (was replaced)
+/// is followed from its new end.
 async fn dump_from(item: &Item, offset: u64) -> Result<u64> {
-    let len = item.client.stat(&item.path).await?.length;
-    if offset >= len {
-        return Ok(len);
-    }
-    let mut reader = item.client.open_at(&item.path, offset).await?;
+    let mut reader = match item.client.open_at(&item.path, offset).await {
+        Ok(r) => r,
+        Err(Error::InvalidArgument(_)) => return Ok(item.client.open(&item.path).await?.len()),
+        Err(e) => return Err(e),
+    };
     let mut out = tokio::io::stdout();
     let n = tokio::io::copy(&mut reader, &mut out).await?;
     out.flush().await?;

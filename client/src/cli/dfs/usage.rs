@@ -10,16 +10,26 @@ const fn verb(name: &'static str, usage: &'static str, help: &'static str) -> Ve
     Verb { name, usage, help }
 }
 
-/// Hadoop's verbs that need appends or file checksums, which this file system does not have
-/// yet: each says `VERB: not supported yet` and exits 1.
-pub const NOT_YET: &[&str] = &["appendToFile", "checksum", "truncate"];
+/// Hadoop's verbs this file system does not have yet (truncation): each says
+/// `VERB: not supported yet` and exits 1.
+pub const NOT_YET: &[&str] = &["truncate"];
 
 /// Every verb in Hadoop's (alphabetical) order.
 pub const VERBS: &[Verb] = &[
     verb(
+        "appendToFile",
+        "<localsrc> ... <dst>",
+        "Appends the contents of all the given local files to the given dst file. The dst file will be created if it does not exist. If <localSrc> is -, then the input is read from stdin.",
+    ),
+    verb(
         "cat",
         "[-ignoreCrc] <src> ...",
         "Fetch all files that match the file pattern <src> and display their content on stdout. Checksums are verified even with -ignoreCrc.",
+    ),
+    verb(
+        "checksum",
+        "[-v] <src> ...",
+        "Dump checksum information for files that match the file pattern <src> to stdout: PATH, the algorithm (COMPOSITE-CRC32C) and the checksum in hex, tab-separated. The checksum is the CRC32C of the file's bytes, composed from each block's (a round trip to a datanode of each block, which reads no data), so it is the same whatever the block size the file was written with.\n-v: a last column BlockSize=N, the file's block size.",
     ),
     verb("chgrp", "[-R] GROUP PATH...", "This is equivalent to -chown ... :GROUP ..."),
     verb(
