@@ -337,6 +337,15 @@ impl Client {
         Ok(FileWriter::appending(conn, path, st.replication, st.block_size, st.length, r.last_block))
     }
 
+    /// Cuts a closed file to `new_length` bytes (HDFS's truncate): `true` when done at once
+    /// (on a block boundary); `false` while the datanodes cut the last block, the file staying
+    /// open until they have (readers see the new length at once; an append waits for it).
+    pub async fn truncate(&self, p: &str, new_length: u64) -> Result<bool> {
+        let path = path(p)?.to_string();
+        let req = pb::TruncateRequest { path, new_length, client_name: self.conn.client_name().to_string() };
+        Ok(rpc!(self.conn, truncate, req).await?.done)
+    }
+
     /// Opens a file for reading from its start.
     pub async fn open(&self, p: &str) -> Result<FileReader> {
         self.open_at(p, 0).await

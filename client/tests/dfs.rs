@@ -384,7 +384,14 @@ async fn mkdir_touch_rm_rmdir_setrep_read_and_bad_input() {
     // Unknown verbs, verbs not supported yet, help.
     assert_eq!(hdfs.fails(&["-foo"], 255).await, "-foo: Unknown command\n");
     assert!(hdfs.fails(&["ls", "/"], 255).await.contains("Did you mean -ls?"));
-    assert_eq!(hdfs.fails(&["-truncate", "1", "/a/f"], 1).await, "truncate: not supported yet\n");
+    // truncate: inside the block, so block recovery cuts it (-w waits for that); past the end is
+    // refused.
+    assert!(hdfs.fails(&["-truncate", "5000", "/a/f"], 1).await.contains("Cannot truncate to a larger file size"));
+    assert_eq!(
+        hdfs.ok(&["-truncate", "-w", "2000", "/a/f"]).await,
+        "Waiting for /a/f ...\nTruncated /a/f to length: 2000\n"
+    );
+    assert_eq!(hdfs.ok(&["-stat", "%b", "/a/f"]).await, "2000\n");
     // appendToFile: local files and stdin in order, to an existing file or a new one; a missing
     // source changes nothing.
     write(tmp.path(), "l1.txt", b"one\n");

@@ -8,6 +8,9 @@
 //! The holders answer through `DataTransfer`'s `InitReplicaRecovery` and
 //! `FinalizeReplicaRecovery` (HDFS's `InterDatanodeProtocol`); this node, a holder too, asks its
 //! own store directly.
+//!
+//! A truncate inside a block is the same recovery with a length given: every holder cuts its
+//! replica there (HDFS's truncate block recovery, in place).
 
 use hdfs_proto::pb::datanode::{self as dpb, data_transfer_client::DataTransferClient};
 use hdfs_proto::pb::namenode as pb;
@@ -57,7 +60,16 @@ pub(crate) async fn recover_block(
         answers.retain(|(_, _, l)| *l > 0);
     }
     let lengths: Vec<_> = answers.iter().map(|(h, _, l)| (*h, *l)).collect();
-    let len = lengths.iter().map(|(_, l)| *l).min().unwrap_or(0);
+    let mut len = lengths.iter().map(|(_, l)| *l).min().unwrap_or(0);
+    if cmd.truncate_to > 0 {
+        // A truncate: every holder has the whole block; each cuts it to the new end.
+        if len < cmd.truncate_to {
+            let msg =
+                format!("block {id}: replicas hold {len} bytes, fewer than the {} to truncate to", cmd.truncate_to);
+            return Err(Status::failed_precondition(msg));
+        }
+        len = cmd.truncate_to;
+    }
 
     let mut finalized = Vec::new();
     if len > 0 {

@@ -100,6 +100,9 @@ pub enum Error {
     /// A mode with bits HDFS does not have (setuid, setgid, or beyond).
     #[error("invalid permission {0:o}: HDFS modes go up to 1777 (no setuid or setgid)")]
     InvalidMode(u32),
+    /// HDFS's words for a truncate past the end.
+    #[error("{path}: Cannot truncate to a larger file size. Current size: {length}, truncate size: {new_length}.")]
+    TruncateBeyondEnd { path: HdfsPath, length: u64, new_length: u64 },
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -152,6 +155,7 @@ impl From<Error> for Status {
             | Error::InvalidBlockSize(_)
             | Error::InvalidName(_)
             | Error::InvalidMode(_)
+            | Error::TruncateBeyondEnd { .. }
             | Error::BlockMismatch { .. } => Code::InvalidArgument,
             Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound

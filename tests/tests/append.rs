@@ -1,7 +1,8 @@
-//! Append and hflush, as HDFS has them: a closed file reopened under a lease continues its
-//! partial last block under a new generation stamp (or starts a new block); bytes hflushed are
-//! readable by new readers before close; a writer killed mid-append leaves, after lease
-//! recovery, a file no shorter than before, at a length every replica agrees on.
+//! Append, hflush and truncate, as HDFS has them: a closed file reopened under a lease
+//! continues its partial last block under a new generation stamp (or starts a new block); bytes
+//! hflushed are readable by new readers before close; a writer killed mid-append leaves, after
+//! lease recovery, a file no shorter than before, at a length every replica agrees on; a
+//! truncate drops whole blocks at once and has block recovery cut the one it falls inside.
 
 mod common;
 
@@ -150,4 +151,50 @@ async fn a_writer_killed_mid_append_leaves_no_shorter_a_file_every_replica_agree
     cluster.wait_exact_replicas("/w", 3).await.unwrap();
     append(&client, "/w", b"again").await;
     assert_eq!(get(&client, "/w").await.len(), len + 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncate_drops_blocks_and_cuts_the_last_one_in_place() {
+    let cluster = MiniCluster::start(3).await.unwrap();
+    let client = Client::connect(&cluster.namenode_url()).await.unwrap();
+    let data = random_bytes(2 * MIB + MIB / 2, 21);
+    put(&client, "/t", &data, 3).await;
+
+    // On a block boundary: at once.
+    assert!(client.truncate("/t", 2 * MIB as u64).await.unwrap());
+    assert_eq!(cluster.block_locations("/t").await.unwrap().len(), 2);
+    assert!(get(&client, "/t").await == data[..2 * MIB]);
+
+    // Inside a block: the new length is seen at once; recovery cuts the replicas and closes it.
+    let cut = MIB + MIB / 2 + 7;
+    assert!(!client.truncate("/t", cut as u64).await.unwrap());
+    assert_eq!(client.stat("/t").await.unwrap().length, cut as u64);
+    assert!(get(&client, "/t").await == data[..cut]);
+    wait_until("block recovery to close the truncated file", SETTLE_TIMEOUT, || async {
+        client.stat("/t").await.is_ok_and(|s| !s.under_construction)
+    })
+    .await
+    .unwrap();
+    assert!(get(&client, "/t").await == data[..cut]);
+    cluster.wait_exact_replicas("/t", 3).await.unwrap();
+    wait_healthy(&client).await;
+
+    // The same length changes nothing; a longer one is refused; then it takes appends again.
+    assert!(client.truncate("/t", cut as u64).await.unwrap());
+    match client.truncate("/t", cut as u64 + 1).await {
+        Err(Error::InvalidArgument(m)) => assert!(m.contains("Cannot truncate to a larger file size"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    append(&client, "/t", b"more").await;
+    assert_eq!(get(&client, "/t").await, [&data[..cut], b"more"].concat());
+    assert!(client.truncate("/t", 0).await.unwrap());
+    assert_eq!(client.stat("/t").await.unwrap().length, 0);
+    assert!(cluster.block_locations("/t").await.unwrap().is_empty());
+
+    // Not while it is being written.
+    let mut w = client.create("/open", CreateOptions::default()).await.unwrap();
+    w.write_all(b"x").await.unwrap();
+    assert!(matches!(client.truncate("/open", 0).await, Err(Error::FailedPrecondition(_))));
+    w.close().await.unwrap();
+    wait_healthy(&client).await;
 }

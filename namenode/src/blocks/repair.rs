@@ -242,9 +242,9 @@ impl BlockManager {
     }
 
     /// Asks a live holder of `block` (the primary) to recover it among `holders`: agree on the
-    /// length every replica has, finalize them under a new generation stamp, and report back.
-    /// False if no holder is alive.
-    pub fn start_recovery(&mut self, block: Block, holders: &[NodeIdx]) -> bool {
+    /// length every replica has (a truncate: cut them to `truncate_to`), finalize them under a
+    /// new generation stamp, and report back. False if no holder is alive.
+    pub fn start_recovery(&mut self, block: Block, holders: &[NodeIdx], truncate_to: Option<u64>) -> bool {
         let now = Instant::now();
         let mut live: Vec<NodeIdx> =
             holders.iter().copied().filter(|&n| self.liveness_of(n, now) != Liveness::Dead).collect();
@@ -258,6 +258,7 @@ impl BlockManager {
             block,
             new_generation_stamp,
             holders: locations,
+            truncate_to,
         });
         true
     }

@@ -20,7 +20,8 @@ pub enum Command {
     DeleteBlocks(Vec<BlockRef>),
     /// Copy a replica to `targets` (a pipeline, first to last).
     Replicate { block: Block, targets: Vec<Location> },
-    /// Recover a block whose writer is gone: agree on a length among `holders`, finalize them
-    /// with `new_generation_stamp`, and report back.
-    RecoverBlock { block: Block, new_generation_stamp: GenStamp, holders: Vec<Location> },
+    /// Recover a block whose writer is gone: agree on a length among `holders` (for a
+    /// truncate, cut them to `truncate_to`), finalize them with `new_generation_stamp`, and
+    /// report back.
+    RecoverBlock { block: Block, new_generation_stamp: GenStamp, holders: Vec<Location>, truncate_to: Option<u64> },
 }

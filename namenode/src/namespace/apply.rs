@@ -90,6 +90,7 @@ impl Namespace {
                     fx.updated_block = Some(*last);
                 }
                 let writer = self.writers.remove(&id).map(String::from).unwrap_or_default();
+                self.truncating.remove(&id);
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
                 fx.completed = Some((id, writer));
             }
@@ -175,6 +176,47 @@ impl Namespace {
                 }
                 self.writers.insert(id, client.as_str().into());
                 fx.created = Some(id);
+            }
+            Op::Truncate { path, client, new_length, mtime_ms } => {
+                let path = parse(path)?;
+                let id = self.resolve(&path)?;
+                if self.writers.contains_key(&id) {
+                    return Err(Error::LeaseHeldByOther(path));
+                }
+                let file = match &mut self.inodes.get_mut(id).expect("resolved").kind {
+                    InodeKind::File(f) => f,
+                    InodeKind::Directory(_) => return Err(Error::IsADirectory(path)),
+                };
+                let length = file.length();
+                if *new_length > length {
+                    return Err(Error::TruncateBeyondEnd { path, length, new_length: *new_length });
+                }
+                // Blocks wholly past the new end go; the one it falls inside (if any) is cut.
+                let mut start = 0;
+                let keep = file
+                    .blocks
+                    .iter()
+                    .take_while(|b| {
+                        let keep = start < *new_length;
+                        start += b.num_bytes;
+                        keep
+                    })
+                    .count();
+                let dropped: Vec<Block> = file.blocks.drain(keep..).collect();
+                let cut = file.length() - *new_length;
+                if cut > 0 {
+                    let last = file.blocks.last_mut().expect("a block holds the bytes cut");
+                    last.num_bytes -= cut;
+                    self.writers.insert(id, client.as_str().into());
+                    self.truncating.insert(id, last.num_bytes);
+                    fx.created = Some(id);
+                }
+                if !dropped.is_empty() {
+                    // The file stays: its dropped blocks leave the block map as a removed
+                    // file's do (no writer to forget).
+                    fx.removed_files.push(RemovedFile { id, blocks: dropped, writer: None });
+                }
+                self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
             }
             Op::SetTimes { path, mtime_ms } => {
                 let id = self.resolve(&parse(path)?)?;
@@ -288,11 +330,11 @@ impl Namespace {
         while let Some(id) = stack.pop() {
             match self.inodes.remove(id).expect("inode in tree").kind {
                 InodeKind::Directory(c) => stack.extend(c),
-                InodeKind::File(f) => removed.push(RemovedFile {
-                    id,
-                    blocks: f.blocks.into_vec(),
-                    writer: self.writers.remove(&id).map(String::from),
-                }),
+                InodeKind::File(f) => {
+                    self.truncating.remove(&id);
+                    let writer = self.writers.remove(&id).map(String::from);
+                    removed.push(RemovedFile { id, blocks: f.blocks.into_vec(), writer });
+                }
             }
         }
         removed

@@ -64,6 +64,7 @@ impl From<LegacyNamespace> for Namespace {
             next_inode: old.next_inode,
             next_block: old.next_block,
             names: Names::default(),
+            truncating: HashMap::new(),
         }
     }
 }

@@ -136,6 +136,9 @@ pub struct Namespace {
     next_block: BlockId,
     /// The user and group names inodes' [`Perm`]s refer to.
     names: Names,
+    /// Files being truncated inside a block, with the length their last block is cut to once
+    /// block recovery has its replicas agree (HDFS's truncate block).
+    truncating: HashMap<InodeId, u64>,
 }
 
 impl Default for Namespace {
@@ -149,7 +152,14 @@ impl Default for Namespace {
         };
         let mut inodes = IdMap::default();
         inodes.insert(ROOT, root);
-        Self { inodes, writers: HashMap::new(), next_inode: ROOT + 1, next_block: BlockId(1), names: Names::default() }
+        Self {
+            inodes,
+            writers: HashMap::new(),
+            next_inode: ROOT + 1,
+            next_block: BlockId(1),
+            names: Names::default(),
+            truncating: HashMap::new(),
+        }
     }
 }
 
@@ -165,6 +175,11 @@ impl Namespace {
     /// The client writing file `id`, if it is under construction.
     pub fn writer(&self, id: InodeId) -> Option<&str> {
         self.writers.get(&id).map(|w| &**w)
+    }
+
+    /// The length the last block of file `id` is being cut to, if it is being truncated.
+    pub fn truncating(&self, id: InodeId) -> Option<u64> {
+        self.truncating.get(&id).copied()
     }
 
     /// Every file under construction, with its writer.
@@ -193,6 +208,21 @@ impl Namespace {
             }
         }
         out
+    }
+
+    /// `path`'s inode, from the inodes along it ([`inodes_on`](Self::inodes_on)), with
+    /// [`resolve`](Self::resolve)'s errors: the walk is made once for a check and a lookup.
+    pub fn resolved(&self, path: &HdfsPath, on: &[InodeId]) -> Result<InodeId> {
+        let depth = path.components().count();
+        if on.len() == depth + 1 {
+            return Ok(on[depth]);
+        }
+        let last = *on.last().expect("the root is always there");
+        if self.inodes.get(last).is_some_and(Inode::is_dir) {
+            return Err(Error::NotFound(path.clone()));
+        }
+        let names: Vec<&str> = path.components().take(on.len() - 1).collect();
+        Err(Error::NotADirectory(parse(&format!("/{}", names.join("/")))?))
     }
 
     pub fn inode_count(&self) -> usize {

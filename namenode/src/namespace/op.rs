@@ -126,6 +126,15 @@ pub enum Op {
         path: String,
         client: String,
     },
+    /// Cuts a closed file to `new_length`: blocks past it go; a block it falls inside is kept
+    /// at `new_length`'s offset in it, the file open under `client` until block recovery has
+    /// cut its replicas and closes it ([`Op::CommitRecovery`]).
+    Truncate {
+        path: String,
+        client: String,
+        new_length: u64,
+        mtime_ms: u64,
+    },
 }
 
 /// What applying an op did beyond the tree, for the block map and the leases (and, without the

@@ -84,9 +84,9 @@ impl Namesystem {
     pub async fn check_access(&self, path: &HdfsPath, access: Access, caller: &Caller) -> Result<()> {
         self.read_barrier().await?;
         let st = self.lock();
-        self.perms.check(caller, &st.ns, path, Need::traverse())?;
-        st.ns.resolve(path)?;
-        self.perms.check(caller, &st.ns, path, Need::inode(access))
+        let on = self.perms.check(caller, &st.ns, path, Need::traverse())?;
+        st.ns.resolved(path, &on)?;
+        self.perms.check(caller, &st.ns, path, Need::inode(access)).map(drop)
     }
 
     /// The permission settings and the callers they know.

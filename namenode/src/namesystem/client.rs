@@ -117,8 +117,8 @@ impl Namesystem {
     pub async fn file_info(&self, path: &HdfsPath, caller: &Caller) -> Result<FileInfo> {
         self.read_barrier().await?;
         let st = self.lock();
-        self.perms.check(caller, &st.ns, path, Need::traverse())?;
-        let id = st.ns.resolve(path)?;
+        let on = self.perms.check(caller, &st.ns, path, Need::traverse())?;
+        let id = st.ns.resolved(path, &on)?;
         Ok(file_info(&self.perms, &st.ns, path.clone(), id))
     }
 
@@ -132,9 +132,7 @@ impl Namesystem {
         let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
         self.read_barrier().await?;
         let st = self.lock();
-        let is_dir = st.ns.resolve(path).ok().and_then(|id| st.ns.inode(id)).is_some_and(|i| i.is_dir());
-        let need = if is_dir { Need::inode(Access::READ_EXECUTE) } else { Need::traverse() };
-        self.perms.check(caller, &st.ns, path, need)?;
+        self.perms.check(caller, &st.ns, path, Need { dir: Some(Access::READ_EXECUTE), ..Need::default() })?;
         let (entries, more) = st.ns.list(path, start_after, limit)?;
         Ok((entries.into_iter().map(|(p, id)| file_info(&self.perms, &st.ns, p, id)).collect(), more))
     }
@@ -337,11 +335,12 @@ impl Namesystem {
     ) -> Result<LocatedBlocks> {
         self.read_barrier().await?;
         let st = self.lock();
-        self.perms.check(caller, &st.ns, path, Need::inode(Access::READ))?;
-        let id = st.ns.resolve(path)?;
+        let on = self.perms.check(caller, &st.ns, path, Need::inode(Access::READ))?;
+        let id = st.ns.resolved(path, &on)?;
         let file = st.ns.inode(id).and_then(|i| i.as_file()).ok_or_else(|| Error::IsADirectory(path.clone()))?;
-        let open = st.ns.writer(id).is_some();
-        // A file being written: its last block goes apart, with its pipeline.
+        // A file being written: its last block goes apart, with its pipeline. (One being
+        // truncated is not written: its last block is listed at its new length.)
+        let open = st.ns.writer(id).is_some() && st.ns.truncating(id).is_none();
         let (done, last) = match file.blocks.split_last() {
             Some((last, done)) if open => (done, Some(*last)),
             _ => (&file.blocks[..], None),

@@ -38,6 +38,7 @@ mod retry;
 mod state;
 #[cfg(test)]
 mod tests;
+mod truncate;
 
 pub use admin::SafeModeAction;
 pub use client::{CreateOptions, FileInfo, LocatedBlock};

@@ -157,7 +157,7 @@ impl State {
             match last {
                 Some(b) if !holders.is_empty() => {
                     // Asked again after a timeout if no holder is alive or the primary fails.
-                    self.bm.start_recovery(b, &holders);
+                    self.bm.start_recovery(b, &holders, self.ns.truncating(file));
                     self.recovering.insert(file, now);
                 }
                 // No node ever held any of the last block (or there is none): close without it.

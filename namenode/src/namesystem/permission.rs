@@ -25,6 +25,9 @@ use crate::namespace::{InodeId, Namespace, Perm, SUPER};
 /// `hadoop.security.groups.cache.secs`).
 const GROUPS_TTL: Duration = Duration::from_secs(300);
 
+/// The inodes along a path: the root, then one per component while they exist.
+pub(crate) type Walk = smallvec::SmallVec<[InodeId; 8]>;
+
 /// A caller: a user and its groups.
 #[derive(Debug)]
 pub struct Caller {
@@ -42,6 +45,8 @@ pub(crate) struct Need {
     pub parent: Option<Access>,
     /// On the inode itself, if it exists.
     pub inode: Option<Access>,
+    /// On the inode itself, if it is a directory (listing one).
+    pub dir: Option<Access>,
     /// On every directory below and including the inode (recursive delete, du); empty ones
     /// skipped when `skip_empty`.
     pub subtree: Option<Access>,
@@ -137,13 +142,14 @@ impl Permissions {
     }
 
     /// Whether `caller` may do what `need` says to `path`: `PermissionDenied` in HDFS's words if
-    /// not. Missing components are not an error here (the operation reports them).
-    pub fn check(&self, caller: &Caller, ns: &Namespace, path: &HdfsPath, need: Need) -> Result<()> {
+    /// not. Missing components are not an error here (the operation reports them). Returns the
+    /// inodes along the path ([`Namespace::inodes_on`]), for the caller to resolve it from.
+    pub fn check(&self, caller: &Caller, ns: &Namespace, path: &HdfsPath, need: Need) -> Result<Walk> {
+        let on = ns.inodes_on(path);
         if !self.enabled || caller.superuser {
-            return Ok(());
+            return Ok(on);
         }
         let who = Who::of(caller, ns);
-        let on = ns.inodes_on(path);
         let depth = path.components().count();
         // `on[i]` is the inode of the first i components; the last one exists if on has depth+1.
         let exists = on.len() == depth + 1;
@@ -171,7 +177,8 @@ impl Permissions {
         }
         if exists {
             let id = on[depth];
-            if let Some(a) = need.inode {
+            let is_dir = ns.inode(id).is_some_and(|i| i.is_dir());
+            if let Some(a) = need.inode.or(need.dir.filter(|_| is_dir)) {
                 self.check_inode(&who, ns, id, a, || path.clone())?;
             }
             if let Some(a) = need.subtree {
@@ -184,7 +191,7 @@ impl Permissions {
                 )));
             }
         }
-        Ok(())
+        Ok(on)
     }
 
     /// Whether `caller` may change the owner and group of `path` (as `check` passed `owner`):

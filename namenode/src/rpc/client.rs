@@ -179,6 +179,14 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         Ok(Response::new(pb::AppendResponse { status: Some(info.into()), last_block: last.map(Into::into) }))
     }
 
+    async fn truncate(&self, req: Request<pb::TruncateRequest>) -> Reply<pb::TruncateResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        let client = non_empty("client_name", &r.client_name)?;
+        let done = self.ns.truncate(&path(&r.path)?, r.new_length, client, &caller, call).await?;
+        Ok(Response::new(pb::TruncateResponse { done }))
+    }
+
     async fn set_permission(&self, req: Request<pb::SetPermissionRequest>) -> Reply<pb::SetPermissionResponse> {
         let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();

@@ -66,11 +66,12 @@ impl From<Command> for pb::DatanodeCommand {
                 block: Some(block.into()),
                 targets: targets.into_iter().map(Into::into).collect(),
             }),
-            Command::RecoverBlock { block, new_generation_stamp, holders } => {
+            Command::RecoverBlock { block, new_generation_stamp, holders, truncate_to } => {
                 C::RecoverBlock(pb::RecoverBlockCommand {
                     block: Some(block.into()),
                     new_generation_stamp: new_generation_stamp.0,
                     holders: holders.into_iter().map(Into::into).collect(),
+                    truncate_to: truncate_to.unwrap_or(0),
                 })
             }
         };

@@ -1,11 +1,14 @@
-//! `-appendToFile LOCALSRC... DST` (Hadoop's `AppendToFile`): local files, or `-` for standard
-//! input, added in order to the end of DST, which is made if it does not exist. Every source is
-//! checked before anything is written: a missing one changes nothing.
+//! The verbs that change a file's length: `-appendToFile LOCALSRC... DST` (Hadoop's
+//! `AppendToFile`: local files, or `-` for standard input, added in order to the end of DST,
+//! which is made if it does not exist; every source is checked before anything is written, so a
+//! missing one changes nothing) and `-truncate [-w] LENGTH PATH...` (Hadoop's `Truncate`).
+
+use std::time::Duration;
 
 use tokio::io::AsyncRead;
 
 use super::args::parse;
-use super::shell::{BadInput, Run, Shell};
+use super::shell::{BadInput, Run, Shell, say};
 
 pub async fn append_to_file(sh: &mut Shell, args: &[String]) -> Run {
     let o = parse(args, &[], &[], 2, usize::MAX).map_err(BadInput)?;
@@ -54,6 +57,45 @@ pub async fn append_to_file(sh: &mut Shell, args: &[String]) -> Run {
     }
     if let Err(e) = w.close().await {
         sh.fail(&item.shown, &e);
+    }
+    Ok(())
+}
+
+/// How often `-truncate -w` looks whether block recovery has closed the file.
+const RECOVERY_POLL: Duration = Duration::from_millis(200);
+
+pub async fn truncate(sh: &mut Shell, args: &[String]) -> Run {
+    let o = parse(args, &["w"], &[], 2, usize::MAX).map_err(BadInput)?;
+    let length: u64 = o.args[0].parse().map_err(|_| BadInput(format!("Illegal length '{}'", o.args[0])))?;
+    let mut waiting = Vec::new();
+    for item in sh.existing(&o.args[1..]).await {
+        if item.is_dir() {
+            sh.refuse(&item.shown, "Is a directory");
+            continue;
+        }
+        match item.client.truncate(&item.path, length).await {
+            Ok(true) => say(format_args!("Truncated {} to length: {length}\n", item.shown)),
+            Ok(false) if o.has("w") => waiting.push(item),
+            Ok(false) => say(format_args!(
+                "Truncating {} to length: {length}. Wait for block recovery to complete before further updating this file.\n",
+                item.shown
+            )),
+            Err(e) => sh.fail(&item.shown, &e),
+        }
+    }
+    for item in waiting {
+        say(format_args!("Waiting for {} ...\n", item.shown));
+        loop {
+            match item.client.stat(&item.path).await {
+                Ok(st) if !st.under_construction => break,
+                Ok(_) => tokio::time::sleep(RECOVERY_POLL).await,
+                Err(e) => {
+                    sh.fail(&item.shown, &e);
+                    break;
+                }
+            }
+        }
+        say(format_args!("Truncated {} to length: {length}\n", item.shown));
     }
     Ok(())
 }

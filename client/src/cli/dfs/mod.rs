@@ -61,7 +61,7 @@ async fn dfs(inv: &Invocation) -> u8 {
     };
     let Some(name) = word.strip_prefix('-').filter(|n| !n.is_empty()) else {
         eprintln!("{word}: Unknown command");
-        if usage::find(word).is_some() || usage::NOT_YET.contains(&word.as_str()) {
+        if usage::find(word).is_some() {
             eprintln!("Did you mean -{word}?  This command begins with a dash.");
         }
         return BAD_INPUT;
@@ -75,6 +75,7 @@ async fn dfs(inv: &Invocation) -> u8 {
         "tail" => read::tail(&mut sh, rest).await,
         "getmerge" => read::getmerge(&mut sh, rest).await,
         "appendToFile" => append::append_to_file(&mut sh, rest).await,
+        "truncate" => append::truncate(&mut sh, rest).await,
         "checksum" => checksum::checksum(&mut sh, rest).await,
         "put" | "copyFromLocal" => copy::put(&mut sh, rest, false).await,
         "moveFromLocal" => copy::put(&mut sh, rest, true).await,
@@ -98,10 +99,6 @@ async fn dfs(inv: &Invocation) -> u8 {
         "chown" => perms::chown(&mut sh, rest).await,
         "chgrp" => perms::chgrp(&mut sh, rest).await,
         "help" | "usage" => return help(name == "help", rest),
-        n if usage::NOT_YET.contains(&n) => {
-            sh.error("not supported yet");
-            Ok(())
-        }
         _ => {
             eprintln!("{word}: Unknown command");
             return BAD_INPUT;

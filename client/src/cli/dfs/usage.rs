@@ -10,10 +10,6 @@ const fn verb(name: &'static str, usage: &'static str, help: &'static str) -> Ve
     Verb { name, usage, help }
 }
 
-/// Hadoop's verbs this file system does not have yet (truncation): each says
-/// `VERB: not supported yet` and exits 1.
-pub const NOT_YET: &[&str] = &["truncate"];
-
 /// Every verb in Hadoop's (alphabetical) order.
 pub const VERBS: &[Verb] = &[
     verb(
@@ -142,6 +138,11 @@ pub const VERBS: &[Verb] = &[
         "Updates the modification time of the file specified by the <path> to the current time. If the file does not exist, then a zero length file is created at <path> with current time as the timestamp of that <path>.\n-a: change only the access time: there are no access times here, so nothing changes but a missing file is created.\n-m: change only the modification time.\n-t TIMESTAMP: use the specified timestamp (in format yyyyMMdd:HHmmss, UTC) instead of the current time.\n-c: do not create any files.",
     ),
     verb(
+        "truncate",
+        "[-w] <length> <path> ...",
+        "Truncate all files that match the specified file pattern to the specified length.\n-w: Requests that the command wait for block recovery to complete, if necessary.",
+    ),
+    verb(
         "touchz",
         "<path> ...",
         "Creates a file of zero length at <path>. An error is returned if the file exists with non-zero length.",
@@ -165,7 +166,6 @@ pub fn all_usages() -> String {
         out += &format!("\t[-{} {}]\n", v.name, v.usage);
     }
     out += "\nGeneric options: -fs hdfs://HOST:PORT (or --namenode URL), -D dfs.replication=N, -D dfs.blocksize=SIZE\n";
-    out += &format!("Not supported yet: {}\n", NOT_YET.iter().map(|v| format!("-{v}")).collect::<Vec<_>>().join(" "));
     out
 }
 
