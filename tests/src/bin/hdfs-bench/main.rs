@@ -39,6 +39,7 @@ mod load;
 mod main_phase;
 mod meta;
 mod options;
+mod perm;
 mod probe;
 mod procs;
 mod raw;

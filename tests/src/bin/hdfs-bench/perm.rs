@@ -1,0 +1,117 @@
+//! The meta phase's cost of permission checking: the same operations on one namenode by an
+//! ordinary user (every check runs: traverse, write on the parent, ...) and by the superuser
+//! (who skips them, as HDFS's does), measured alternately (user, superuser, superuser, user) so
+//! that a change in the machine's load is spread over both; both walk the same paths.
+//!
+//! - create + close of an empty file (two durable calls), in a directory of each user's;
+//! - stat of one of the populated files, spread over all of them.
+
+use anyhow::bail;
+use hdfs_proto::pb::namenode as pb;
+
+use crate::load::{Rate, spread};
+use crate::meta::{BLOCK_BYTES, Clients, FILES_PER_DIR, client_name, create_close, file_path, measure};
+use crate::report::{Row, Target, Unit};
+
+/// Runs of each operation, by the ordinary user and by the superuser.
+pub struct Checks {
+    pub create_close: (Vec<Rate>, Vec<Rate>),
+    pub stat: (Vec<Rate>, Vec<Rate>),
+}
+
+fn file(superuser: bool, run: u64, i: u64) -> String {
+    format!("{}/f{i}", dir(superuser, run, i / FILES_PER_DIR))
+}
+
+fn dir(superuser: bool, run: u64, d: u64) -> String {
+    format!("/meta/perm-{}/r{run}/d{d}", if superuser { "super" } else { "user" })
+}
+
+/// `user` and `superuser` are clients of the same namenode (`pids`); `files` populated files.
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    user: &Clients,
+    superuser: &Clients,
+    pids: &[u32],
+    ops: u64,
+    files: u64,
+    step: &dyn Fn(&str),
+) -> anyhow::Result<Checks> {
+    let dirs = ops.div_ceil(FILES_PER_DIR);
+    for (clients, su) in [(user, false), (superuser, true)] {
+        measure(rt, clients, pids, 2 * dirs, move |mut nn, _, i| {
+            let path = dir(su, i / dirs, i % dirs);
+            async move {
+                nn.mkdirs(pb::MkdirsRequest { path, create_parent: true }).await?;
+                Ok(())
+            }
+        })?;
+    }
+    let order = [(false, 0), (true, 0), (true, 1), (false, 1)];
+    let both = |what: &str, f: &dyn Fn(&Clients, bool, u64) -> anyhow::Result<Rate>| {
+        let (mut u, mut s) = (Vec::new(), Vec::new());
+        for (su, r) in order {
+            step(&format!("meta: permission checks: {what}, {}, run {}", if su { "superuser" } else { "user" }, r + 1));
+            let rate = f(if su { superuser } else { user }, su, r)?;
+            if su { &mut s } else { &mut u }.push(rate);
+        }
+        anyhow::Ok((u, s))
+    };
+    let create_close = both(&format!("create-close of {ops} empty files"), &|clients, su, r| {
+        measure(rt, clients, pids, ops, move |nn, k, i| create_close(nn, file(su, r, i), client_name(k)))
+    })?;
+    let stat = both(&format!("stat of {ops} files"), &|clients, _, r| {
+        measure(rt, clients, pids, ops, move |mut nn, _, i| {
+            let path = file_path(spread(i + r * ops, files));
+            async move {
+                let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
+                if st.status.is_none_or(|s| s.length != BLOCK_BYTES) {
+                    bail!("stat did not return the file with its length");
+                }
+                Ok(())
+            }
+        })
+    })?;
+    Ok(Checks { create_close, stat })
+}
+
+/// Operations per second over every run.
+fn combined(runs: &[Rate]) -> f64 {
+    let ops: u64 = runs.iter().map(|r| r.ops).sum();
+    ops as f64 / runs.iter().map(|r| r.elapsed.as_secs_f64()).sum::<f64>().max(1e-9)
+}
+
+fn each(runs: &[Rate]) -> String {
+    let runs: Vec<String> = runs.iter().map(|r| format!("{:.0}/s: {}", r.per_sec(), r.describe())).collect();
+    format!("runs: {}", runs.join(" | "))
+}
+
+impl Checks {
+    pub fn rows(&self) -> Vec<Row> {
+        let pair = |key: &str, what: &str, (user, su): &(Vec<Rate>, Vec<Rate>)| {
+            let skipped = combined(su);
+            [
+                Row::new(
+                    format!("meta_perm_super_{key}_ops"),
+                    format!("superuser (no checks): {what}"),
+                    Unit::OpsPerS,
+                    Some(skipped),
+                )
+                .note(each(su)),
+                Row::new(
+                    format!("meta_perm_user_{key}_ops"),
+                    format!("ordinary user (every check): {what}"),
+                    Unit::OpsPerS,
+                    Some(combined(user)),
+                )
+                .against(skipped)
+                .target(Target::MinShareOfBaseline(0.95))
+                .note(each(user)),
+            ]
+        };
+        let mut rows = Vec::new();
+        rows.extend(pair("create_close", "create + close of an empty file, both durable", &self.create_close));
+        rows.extend(pair("stat", "stat of a populated file", &self.stat));
+        rows
+    }
+}
