@@ -28,6 +28,7 @@
 //! missed target is a measurement, not a failure: the exit status is non-zero only if the
 //! benchmark itself could not run.
 
+mod clients;
 mod cluster;
 mod cpu;
 mod group;

@@ -25,8 +25,9 @@ use hdfs_proto::units::format_size;
 use hdfs_proto::user::{NamenodeClient, current_user, namenode_client};
 use tokio_util::sync::CancellationToken;
 
+pub use crate::clients::{Clients, client_name, connect, create_close, create_request, measure};
 use crate::cluster::{Binaries, Cluster};
-use crate::load::{self, Rate, spread};
+use crate::load::{Rate, spread};
 use crate::options::Options;
 use crate::procs::rss;
 use crate::report::{Row, Target, Unit};
@@ -34,7 +35,7 @@ use crate::tiny::TinyDatanode;
 
 /// Files per directory (NNThroughputBenchmark's `-filesPerDir`); also the size of each listing.
 pub const FILES_PER_DIR: u64 = crate::options::META_FILES_PER_DIR;
-pub const REPLICATION: u32 = 3;
+pub use crate::clients::REPLICATION;
 /// The length the tiny datanodes report for every block (no bytes are stored).
 pub const BLOCK_BYTES: u64 = 1 << 20;
 /// The user the phase's clients call as: not a superuser, so every permission check runs in
@@ -156,7 +157,8 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
 
     step("meta: permission checks, an ordinary user against the superuser");
     let superusers = rt.block_on(connect(&url, s.clients, &current_user()))?;
-    let perm = crate::perm::run(&rt, &clients, &superusers, &pids, s.ops, s.files, step)?;
+    let populated = crate::perm::Populated { files: s.files, path: file_path, length: BLOCK_BYTES };
+    let perm = crate::perm::run(&rt, &clients, &superusers, &pids, s.ops, populated, step)?;
     drop(superusers);
 
     step(&format!("meta: listing of {} directories", s.ops));
@@ -210,63 +212,6 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
         restart,
         perm,
     })
-}
-
-pub type Clients = Arc<Vec<NamenodeClient>>;
-
-/// Runs operations `0..ops` spread over the clients (see `load::run`); `op` gets its client's
-/// handle, the client's number and the operation's. The rate carries the CPU the run cost the
-/// servers `pids` and the clients.
-pub fn measure<F, Fut>(
-    rt: &tokio::runtime::Runtime,
-    clients: &Clients,
-    pids: &[u32],
-    ops: u64,
-    op: F,
-) -> anyhow::Result<Rate>
-where
-    F: Fn(NamenodeClient, usize, u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let clients = clients.clone();
-    let (rate, cpu) = crate::cpu::around(pids, || {
-        rt.block_on(load::run(clients.len(), ops, move |k, i| op(clients[k].clone(), k, i)))
-    });
-    Ok(Rate { cpu: Some(cpu), ..rate? })
-}
-
-pub fn client_name(k: usize) -> String {
-    format!("meta-bench-{k}")
-}
-
-/// A create of `path` by `client_name`, at the benchmark's replication.
-pub fn create_request(path: &str, client_name: &str) -> pb::CreateRequest {
-    pb::CreateRequest {
-        path: path.into(),
-        client_name: client_name.into(),
-        replication: REPLICATION,
-        ..Default::default()
-    }
-}
-
-/// Creates the empty file `path` and closes it: two durable calls.
-pub async fn create_close(mut nn: NamenodeClient, path: String, client_name: String) -> anyhow::Result<()> {
-    nn.create(create_request(&path, &client_name)).await?;
-    let done = nn.complete(pb::CompleteRequest { path, client_name, last: None }).await?;
-    if !done.into_inner().completed {
-        bail!("complete of an empty file was refused");
-    }
-    Ok(())
-}
-
-/// One connection per client, as separate client processes would have, calling as `user`.
-pub async fn connect(url: &str, n: usize, user: &str) -> anyhow::Result<Clients> {
-    let mut clients = Vec::with_capacity(n);
-    for _ in 0..n {
-        let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
-        clients.push(namenode_client(channel, user));
-    }
-    Ok(Arc::new(clients))
 }
 
 /// `/meta`, made by the superuser (who runs the namenode) and given to [`BENCH_USER`].

@@ -9,8 +9,9 @@
 use anyhow::bail;
 use hdfs_proto::pb::namenode as pb;
 
+use crate::clients::{Clients, client_name, create_close, measure};
 use crate::load::{Rate, spread};
-use crate::meta::{BLOCK_BYTES, Clients, FILES_PER_DIR, client_name, create_close, file_path, measure};
+use crate::options::META_FILES_PER_DIR as FILES_PER_DIR;
 use crate::report::{Row, Target, Unit};
 
 /// Runs of each operation, by the ordinary user and by the superuser.
@@ -27,16 +28,24 @@ fn dir(superuser: bool, run: u64, d: u64) -> String {
     format!("/meta/perm-{}/r{run}/d{d}", if superuser { "super" } else { "user" })
 }
 
-/// `user` and `superuser` are clients of the same namenode (`pids`); `files` populated files.
+/// The files to stat: `files` of them, file `i` at `path(i)`, each `length` bytes long.
+pub struct Populated {
+    pub files: u64,
+    pub path: fn(u64) -> String,
+    pub length: u64,
+}
+
+/// `user` and `superuser` are clients of the same namenode (`pids`).
 pub fn run(
     rt: &tokio::runtime::Runtime,
     user: &Clients,
     superuser: &Clients,
     pids: &[u32],
     ops: u64,
-    files: u64,
+    populated: Populated,
     step: &dyn Fn(&str),
 ) -> anyhow::Result<Checks> {
+    let Populated { files, path: file_path, length } = populated;
     let dirs = ops.div_ceil(FILES_PER_DIR);
     for (clients, su) in [(user, false), (superuser, true)] {
         measure(rt, clients, pids, 2 * dirs, move |mut nn, _, i| {
@@ -65,7 +74,7 @@ pub fn run(
             let path = file_path(spread(i + r * ops, files));
             async move {
                 let st = nn.get_file_info(pb::GetFileInfoRequest { path }).await?.into_inner();
-                if st.status.is_none_or(|s| s.length != BLOCK_BYTES) {
+                if st.status.is_none_or(|s| s.length != length) {
                     bail!("stat did not return the file with its length");
                 }
                 Ok(())
