@@ -197,10 +197,22 @@ impl Client {
         Ok(())
     }
 
+    /// A file or directory's status. A file being written counts its last block as far as
+    /// its writer has hflushed it (what readers see; the namenode knows only the blocks before),
+    /// when a node of its pipeline says; else the namenode's length stands.
     pub async fn stat(&self, p: &str) -> Result<FileStatus> {
-        let path = path(p)?.to_string();
-        let r = rpc!(self.conn, get_file_info, pb::GetFileInfoRequest { path }).await?;
-        r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()
+        let path = path(p)?;
+        let req = pb::GetFileInfoRequest { path: path.to_string() };
+        let r = rpc!(self.conn, get_file_info, req).await?;
+        let mut st: FileStatus =
+            r.status.ok_or_else(|| Error::InvalidArgument("namenode sent no status".into()))?.try_into()?;
+        if st.under_construction
+            && !st.is_dir()
+            && let Ok(len) = crate::reader::readable_length(&self.conn, &path).await
+        {
+            st.length = st.length.max(len);
+        }
+        Ok(st)
     }
 
     /// Entries of a directory in name order (a file lists as itself), fetched page by page.

@@ -59,20 +59,7 @@ pub struct FileReader {
 
 impl FileReader {
     pub(crate) async fn open(conn: Conn, path: HdfsPath, offset: u64) -> Result<Self> {
-        let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
-        let located = rpc!(conn, get_block_locations, req).await?;
-        let (mut blocks, mut len) = (located.blocks, located.file_length);
-        // A file being written: its last block as far as the writer has hflushed it.
-        if let Some(last) = located.last_block
-            && let Some(block) = last.block
-        {
-            let visible = visible_length(&conn, &path, &block, &last.locations).await?;
-            if visible > 0 {
-                let block = Some(pb::ExtendedBlock { num_bytes: visible, ..block });
-                blocks.push(pb::LocatedBlock { block, offset: len, locations: last.locations });
-                len += visible;
-            }
-        }
+        let (blocks, len) = readable_blocks(&conn, &path, offset).await?;
         if offset > len {
             return Err(Error::InvalidArgument(format!(
                 "{path}: offset {offset} is past the end of the file ({len} bytes)"
@@ -129,6 +116,30 @@ impl AsyncRead for FileReader {
         buf.put_slice(&this.current.split_to(n));
         Poll::Ready(Ok(()))
     }
+}
+
+/// The blocks of a file from `offset` and the file's readable length: for a file being written,
+/// its last block as far as the writer has hflushed it.
+async fn readable_blocks(conn: &Conn, path: &HdfsPath, offset: u64) -> Result<(Vec<pb::LocatedBlock>, u64)> {
+    let req = pb::GetBlockLocationsRequest { path: path.to_string(), offset, length: 0 };
+    let located = rpc!(conn, get_block_locations, req).await?;
+    let (mut blocks, mut len) = (located.blocks, located.file_length);
+    if let Some(last) = located.last_block
+        && let Some(block) = last.block
+    {
+        let visible = visible_length(conn, path, &block, &last.locations).await?;
+        if visible > 0 {
+            let block = Some(pb::ExtendedBlock { num_bytes: visible, ..block });
+            blocks.push(pb::LocatedBlock { block, offset: len, locations: last.locations });
+            len += visible;
+        }
+    }
+    Ok((blocks, len))
+}
+
+/// A file's readable length (see [`readable_blocks`]).
+pub(crate) async fn readable_length(conn: &Conn, path: &HdfsPath) -> Result<u64> {
+    Ok(readable_blocks(conn, path, u64::MAX).await?.1)
 }
 
 /// How much of a block being written readers may see: the first of its pipeline's nodes to

@@ -108,7 +108,9 @@ async fn hflushed_bytes_are_read_before_close() {
         let r = reader.open("/log").await.unwrap();
         assert_eq!(r.len(), want.len() as u64, "after hflush {i}");
         assert!(get(&reader, "/log").await == want, "after hflush {i}");
-        assert!(reader.stat("/log").await.unwrap().under_construction);
+        // stat counts what readers see, as HDFS's does after hflush.
+        let st = reader.stat("/log").await.unwrap();
+        assert_eq!((st.length, st.under_construction), (want.len() as u64, true), "after hflush {i}");
     }
     // Bytes written but not flushed are not promised to readers.
     w.write_all(b"unflushed").await.unwrap();
