@@ -104,6 +104,18 @@ impl HdfsPath {
         Some(if idx == 0 { Self::root() } else { Self(self.0[..idx].to_string()) })
     }
 
+    /// The path of the first `n` components: the root for 0, the whole path for its depth or
+    /// more (an ancestor, as a permission error or a walk names it).
+    pub fn prefix(&self, n: usize) -> HdfsPath {
+        if n == 0 {
+            return Self::root();
+        }
+        match self.0.match_indices('/').nth(n) {
+            Some((end, _)) => Self(self.0[..end].to_string()),
+            None => self.clone(),
+        }
+    }
+
     /// This path with `name` appended; `name` must be a valid single component.
     pub fn join(&self, name: &str) -> Result<HdfsPath, PathError> {
         if name.is_empty() || name.contains('/') {
@@ -135,6 +147,14 @@ impl std::str::FromStr for HdfsPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_are_the_ancestors() {
+        let p = HdfsPath::parse("/a/bb/c").unwrap();
+        let got: Vec<String> = (0..5).map(|n| p.prefix(n).to_string()).collect();
+        assert_eq!(got, ["/", "/a", "/a/bb", "/a/bb/c", "/a/bb/c"]);
+        assert_eq!(HdfsPath::root().prefix(2), HdfsPath::root());
+    }
 
     #[test]
     fn accepts_ordinary_paths_and_trims_one_trailing_slash() {

@@ -234,7 +234,7 @@ impl Namespace {
         let (mut cur, mut depth) = (ROOT, 0);
         while let Some(child) = names.get(depth).and_then(|n| self.child(cur, n)) {
             if self.children(child).is_none() {
-                let at = parse(&format!("/{}", names[..=depth].join("/")))?;
+                let at = path.prefix(depth + 1);
                 return Err(if at == *path { Error::AlreadyExists(path.clone()) } else { Error::NotADirectory(at) });
             }
             (cur, depth) = (child, depth + 1);

@@ -221,8 +221,7 @@ impl Namespace {
         if self.inodes.get(last).is_some_and(Inode::is_dir) {
             return Err(Error::NotFound(path.clone()));
         }
-        let names: Vec<&str> = path.components().take(on.len() - 1).collect();
-        Err(Error::NotADirectory(parse(&format!("/{}", names.join("/")))?))
+        Err(Error::NotADirectory(path.prefix(on.len() - 1)))
     }
 
     pub fn inode_count(&self) -> usize {

@@ -154,7 +154,7 @@ impl Permissions {
         // `on[i]` is the inode of the first i components; the last one exists if on has depth+1.
         let exists = on.len() == depth + 1;
         let ancestor = if exists { on.len().saturating_sub(2) } else { on.len() - 1 };
-        let at = |i: usize| self.inode_path(path, i);
+        let at = |i: usize| path.prefix(i);
         for (i, &id) in on.iter().enumerate().take(ancestor + 1) {
             if !ns.inode(id).is_some_and(|n| n.is_dir()) {
                 return Err(Error::NotADirectory(at(i)));
@@ -286,12 +286,6 @@ impl Permissions {
             self.group_name(ns, inode.perm),
             listing(inode.perm.mode(), inode.is_dir())
         )
-    }
-
-    /// The path of the first `i` components of `path`.
-    fn inode_path(&self, path: &HdfsPath, i: usize) -> HdfsPath {
-        let names: Vec<&str> = path.components().take(i).collect();
-        HdfsPath::parse(&format!("/{}", names.join("/"))).unwrap_or_else(|_| HdfsPath::root())
     }
 }
 

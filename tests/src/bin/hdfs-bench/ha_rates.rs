@@ -14,7 +14,7 @@
 use anyhow::bail;
 use hdfs_proto::pb::namenode as pb;
 
-use crate::load::{Rate, spread};
+use crate::load::{Rate, combined, each, spread};
 use crate::meta::{Clients, FILES_PER_DIR, client_name, create_close, measure};
 use crate::report::{Row, Target};
 
@@ -111,17 +111,6 @@ pub fn run(
         })
     })?;
     Ok(Rates { ops, create_close, stat, list })
-}
-
-/// Operations per second over every run of a side.
-fn combined(runs: &[Rate]) -> f64 {
-    let ops: u64 = runs.iter().map(|r| r.ops).sum();
-    ops as f64 / runs.iter().map(|r| r.elapsed.as_secs_f64()).sum::<f64>().max(1e-9)
-}
-
-fn each(runs: &[Rate]) -> String {
-    let runs: Vec<String> = runs.iter().map(|r| format!("{:.0}/s: {}", r.per_sec(), r.describe())).collect();
-    format!("runs: {}", runs.join(" | "))
 }
 
 impl Compared {

@@ -87,3 +87,15 @@ pub fn spread(i: u64, n: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     (z ^ (z >> 31)) % n.max(1)
 }
+
+/// Operations per second over several runs of one kind (their ops over their summed time).
+pub fn combined(runs: &[Rate]) -> f64 {
+    let ops: u64 = runs.iter().map(|r| r.ops).sum();
+    ops as f64 / runs.iter().map(|r| r.elapsed.as_secs_f64()).sum::<f64>().max(1e-9)
+}
+
+/// Each run's rate and what it cost, for a row's note.
+pub fn each(runs: &[Rate]) -> String {
+    let runs: Vec<String> = runs.iter().map(|r| format!("{:.0}/s: {}", r.per_sec(), r.describe())).collect();
+    format!("runs: {}", runs.join(" | "))
+}

@@ -10,7 +10,7 @@ use anyhow::bail;
 use hdfs_proto::pb::namenode as pb;
 
 use crate::clients::{Clients, client_name, create_close, measure};
-use crate::load::{Rate, spread};
+use crate::load::{Rate, combined, each, spread};
 use crate::options::META_FILES_PER_DIR as FILES_PER_DIR;
 use crate::report::{Row, Target, Unit};
 
@@ -82,17 +82,6 @@ pub fn run(
         })
     })?;
     Ok(Checks { create_close, stat })
-}
-
-/// Operations per second over every run.
-fn combined(runs: &[Rate]) -> f64 {
-    let ops: u64 = runs.iter().map(|r| r.ops).sum();
-    ops as f64 / runs.iter().map(|r| r.elapsed.as_secs_f64()).sum::<f64>().max(1e-9)
-}
-
-fn each(runs: &[Rate]) -> String {
-    let runs: Vec<String> = runs.iter().map(|r| format!("{:.0}/s: {}", r.per_sec(), r.describe())).collect();
-    format!("runs: {}", runs.join(" | "))
 }
 
 impl Checks {
