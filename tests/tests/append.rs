@@ -60,8 +60,7 @@ async fn appends_continue_the_last_block_or_start_a_new_one() {
     append(&client, "/empty", b"now something").await;
     assert_eq!(get(&client, "/empty").await, b"now something");
 
-    // Every replica of every block has the bytes (the scanner would find a bad one; here each
-    // holder is read in turn by restarting the others is overkill: fsck counts them).
+    // Every block back at three replicas of its new generation (fsck counts them).
     wait_healthy(&client).await;
     for bad in ["/nope", "/"] {
         assert!(client.append(bad).await.is_err(), "{bad}");
