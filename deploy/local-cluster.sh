@@ -39,18 +39,19 @@ for n in $(seq 1 "$namenodes"); do
 done
 nn_urls=$(IFS=,; echo "${urls[*]}")
 if [ "$namenodes" -eq 1 ]; then
-    "$bin/namenode" --rpc-addr "127.0.0.1:$nn_port" --data-dir "$dir/namenode" >>"$dir/logs/namenode.log" 2>&1 &
+    "$bin/namenode" --rpc-addr "127.0.0.1:$nn_port" --http-addr "127.0.0.1:9870" --data-dir "$dir/namenode" \
+        >>"$dir/logs/namenode.log" 2>&1 &
     pids+=($!)
 else
     for n in $(seq 1 "$namenodes"); do
         "$bin/namenode" --id "$n" --peers "$(IFS=,; echo "${peers[*]}")" --rpc-addr "127.0.0.1:$((nn_port + n - 1))" \
-            --data-dir "$dir/namenode-$n" >>"$dir/logs/namenode-$n.log" 2>&1 &
+            --http-addr "127.0.0.1:$((9870 + n - 1))" --data-dir "$dir/namenode-$n" >>"$dir/logs/namenode-$n.log" 2>&1 &
         pids+=($!)
     done
 fi
 for i in $(seq 1 "$datanodes"); do
     port=$((9865 + i))
-    "$bin/datanode" --namenode "$nn_urls" --rpc-addr "127.0.0.1:$port" \
+    "$bin/datanode" --namenode "$nn_urls" --rpc-addr "127.0.0.1:$port" --http-addr "127.0.0.1:$((9880 + i))" \
         --data-dir "$dir/datanode-$i" >>"$dir/logs/datanode-$i.log" 2>&1 &
     pids+=($!)
 done

@@ -106,6 +106,9 @@ pub struct CreateOptions {
     pub create_parent: bool,
     pub replication: u32,
     pub block_size: u64,
+    /// The new file's mode as given (HDFS applies no umask to it); `None`: 0666 less the
+    /// namenode's umask.
+    pub permission: Option<u16>,
 }
 
 impl CreateOptions {
@@ -123,6 +126,10 @@ impl CreateOptions {
     }
     pub fn block_size(mut self, bytes: u64) -> Self {
         self.block_size = bytes;
+        self
+    }
+    pub fn permission(mut self, mode: u16) -> Self {
+        self.permission = Some(mode);
         self
     }
 
@@ -329,6 +336,7 @@ impl Client {
             create_parent: opts.create_parent,
             replication: opts.replication,
             block_size: opts.block_size,
+            permission: opts.permission.map(u32::from),
         };
         let r = rpc!(self.conn, create, req).await?;
         let status: FileStatus =

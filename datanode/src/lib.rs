@@ -11,6 +11,7 @@
 //!   its replies carry (delete, copy, recover);
 //! - `recovery`: block recovery as the primary holder;
 //! - `scanner`: the background block scanner;
+//! - `http`: the HTTP port, WebHDFS's data side (through the client library);
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
 //!
 //! How data and events flow between them:
@@ -33,6 +34,7 @@
 //! below imports `reports`.
 
 mod config;
+mod http;
 mod link;
 mod recovery;
 mod reports;
@@ -81,6 +83,7 @@ struct Reporters {
     discovered: mpsc::UnboundedSender<Vec<String>>,
     datanode_id: String,
     address: String,
+    http_address: String,
     store: BlockStore,
     active: Arc<std::sync::atomic::AtomicU32>,
     events: ReplicaEvents,
@@ -96,7 +99,7 @@ impl Reporters {
             self.fencing.clone(),
             self.discovered.clone(),
             self.datanode_id.clone(),
-            self.address.clone(),
+            (self.address.clone(), self.http_address.clone()),
             self.store.clone(),
             self.active.clone(),
         )?;
@@ -114,13 +117,26 @@ impl Reporters {
     }
 }
 
-/// Serves the datanode on `listener` until `shutdown` is cancelled.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// `address`'s host with the HTTP listener's port: what the namenode sends WebHDFS clients to.
+fn advertise_http(address: &str, http: &TcpListener) -> anyhow::Result<String> {
+    let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
+    Ok(format!("{host}:{}", http.local_addr()?.port()))
+}
+
+/// Serves the datanode on `listener` (data transfer) and `http` (WebHDFS) until `shutdown` is
+/// cancelled.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || BlockStore::open(&dir)).await??;
     let datanode_id = store.datanode_id()?;
     let address = advertise(&config, &listener)?;
+    let http_address = http.as_ref().map(|h| advertise_http(&address, h)).transpose()?.unwrap_or_default();
     tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
 
     let tracker = TaskTracker::new();
@@ -133,6 +149,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         discovered,
         datanode_id,
         address,
+        http_address,
         store: store.clone(),
         active: transfer.active(),
         events,
@@ -169,6 +186,15 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         }
     });
 
+    if let Some(http) = http {
+        let web = http::Web { namenodes: config.namenode.clone() };
+        let serve = hdfs_proto::http::serve_until(http::router(web), http, shutdown.clone(), SHUTDOWN_GRACE);
+        tracker.spawn(async move {
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http port failed");
+            }
+        });
+    }
     let router = hdfs_proto::grpc::server().add_service(
         DataTransferServer::new(transfer)
             .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)

@@ -147,6 +147,8 @@ pub(crate) struct NamenodeLink {
     pub(crate) client_protocol: ClientProtocolClient<Channel>,
     pub(crate) datanode_id: String,
     pub(crate) address: String,
+    /// host:port of this node's HTTP port, advertised at registration ("" if none).
+    pub(crate) http_address: String,
     pub(crate) store: BlockStore,
     pub(crate) active: Arc<AtomicU32>,
 }
@@ -160,7 +162,7 @@ impl NamenodeLink {
         fencing: Arc<Fencing>,
         discovered: mpsc::UnboundedSender<Vec<String>>,
         datanode_id: String,
-        address: String,
+        (address, http_address): (String, String),
         store: BlockStore,
         active: Arc<AtomicU32>,
     ) -> Result<Self, tonic::transport::Error> {
@@ -175,6 +177,7 @@ impl NamenodeLink {
             client_protocol: ClientProtocolClient::new(channel),
             datanode_id,
             address,
+            http_address,
             store,
             active,
         })
@@ -198,7 +201,11 @@ impl NamenodeLink {
 
     /// Registers this datanode, then sends a full block report.
     pub(crate) async fn register(&mut self) -> Result<(), Status> {
-        let datanode = pb::DatanodeInfo { datanode_id: self.datanode_id.clone(), address: self.address.clone() };
+        let datanode = pb::DatanodeInfo {
+            datanode_id: self.datanode_id.clone(),
+            address: self.address.clone(),
+            http_address: self.http_address.clone(),
+        };
         let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
         self.client.register(Self::request(req)).await?;
         tracing::info!(datanode = %self.datanode_id, address = %self.address, namenode = %self.url, "registered with the namenode");

@@ -20,6 +20,10 @@ struct Args {
     /// --rpc-addr, with this host's name if it listens on all interfaces).
     #[arg(long, env = "DATANODE_ADVERTISE_ADDR")]
     advertise_addr: Option<String>,
+    /// Address of the HTTP port: WebHDFS data, its page, Prometheus metrics ("" for none).
+    /// Advertised with --advertise-addr's host.
+    #[arg(long, env = "DATANODE_HTTP_ADDR", default_value = "0.0.0.0:9864")]
+    http_addr: String,
     /// Directory of the block store.
     #[arg(long, env = "DATANODE_DATA_DIR")]
     data_dir: PathBuf,
@@ -58,6 +62,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await
         .map_err(|e| anyhow::anyhow!("bind --rpc-addr {}: {e}", args.rpc_addr))?;
+    let http = hdfs_proto::http::bind("--http-addr", &args.http_addr).await?;
     let shutdown = hdfs_proto::daemon::shutdown_on_signal();
-    hdfs_datanode::run(config, listener, shutdown).await
+    hdfs_datanode::run(config, listener, http, shutdown).await
 }

@@ -109,6 +109,10 @@ pub struct Config {
     /// `hadoop.user.group.static.mapping.overrides`; an empty list: no groups).
     #[arg(long, env = "NAMENODE_GROUP_MAPPING", default_value = "", value_parser = parse_group_mapping)]
     pub group_mapping: GroupMapping,
+    /// Who a WebHDFS call without `user.name` acts as (Hadoop's `dfs.web.authentication.simple.anonymous`
+    /// user, `dr.who`).
+    #[arg(long, env = "NAMENODE_HTTP_DEFAULT_USER", default_value = "dr.who")]
+    pub http_default_user: String,
 }
 
 /// Users' groups given on the command line (`--group-mapping`).

@@ -10,6 +10,8 @@
 //!
 //! - `rpc/`: the gRPC services, which only translate (`client.rs`, `datanode.rs`,
 //!   `convert.rs` for every wire ↔ domain mapping);
+//! - `http/`: the HTTP port: WebHDFS (`webhdfs.rs`; data operations redirect to datanodes),
+//!   with Hadoop's JSON and exceptions (`json.rs`);
 //! - `namesystem/`: everything behind one lock, one method per operation (`client.rs`,
 //!   `datanode.rs`, `admin.rs`), and the replication monitor loop (`monitor.rs`);
 //! - `fsck.rs`: health reports, read from the namespace and the block manager;
@@ -50,6 +52,7 @@ mod datanodes;
 mod editlog;
 mod error;
 mod fsck;
+mod http;
 mod idmap;
 mod leases;
 mod namespace;
@@ -74,14 +77,20 @@ pub use namesystem::{GroupStatus, MemberStatus, Namesystem};
 pub use raft::Peers;
 pub use rpc::{CALL_ID_HEADER, CLIENT_ID_HEADER};
 
-/// Serves the namenode on `listener` until `shutdown` is cancelled, then writes an fsimage.
-pub async fn run(mut config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Serves the namenode on `listener` (gRPC) and `http` (WebHDFS, pages, metrics) until
+/// `shutdown` is cancelled, then writes an fsimage.
+pub async fn run(
+    mut config: Config,
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     if config.advertise_addr.is_none() {
         config.advertise_addr = Some(advertise(&listener)?);
     }
     let ns = Arc::new(Namesystem::open(config).await?);
-    serve(ns, listener, shutdown).await
+    serve(ns, listener, http, shutdown).await
 }
 
 /// The listener's address, with this host's name in place of an unspecified IP (so containers
@@ -103,11 +112,25 @@ fn hostname() -> Option<String> {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves an opened namesystem (tests keep a handle on it to observe it).
-pub async fn serve(ns: Arc<Namesystem>, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn serve(
+    ns: Arc<Namesystem>,
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "namenode serving");
+    let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
+    tracing::info!(%addr, ?http_addr, "namenode serving");
     let tracker = TaskTracker::new();
     tracker.spawn(namesystem::ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
+    if let Some(http) = http {
+        let serve = hdfs_proto::http::serve_until(http::router(ns.clone()), http, shutdown.clone(), SHUTDOWN_GRACE);
+        tracker.spawn(async move {
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http port failed");
+            }
+        });
+    }
     let served =
         hdfs_proto::grpc::serve_until(rpc::router(ns.clone()), listener, shutdown.clone(), SHUTDOWN_GRACE).await;
     shutdown.cancel();

@@ -8,6 +8,9 @@ struct Args {
     /// Address of the gRPC service (clients and datanodes).
     #[arg(long, env = "NAMENODE_RPC_ADDR", default_value = "0.0.0.0:8020")]
     rpc_addr: String,
+    /// Address of the HTTP port: WebHDFS, the status page, Prometheus metrics ("" for none).
+    #[arg(long, env = "NAMENODE_HTTP_ADDR", default_value = "0.0.0.0:9870")]
+    http_addr: String,
     #[command(flatten)]
     config: hdfs_namenode::Config,
 }
@@ -27,6 +30,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await
         .map_err(|e| anyhow::anyhow!("bind --rpc-addr {}: {e}", args.rpc_addr))?;
+    let http = hdfs_proto::http::bind("--http-addr", &args.http_addr).await?;
     let shutdown = hdfs_proto::daemon::shutdown_on_signal();
-    hdfs_namenode::run(args.config, listener, shutdown).await
+    hdfs_namenode::run(args.config, listener, http, shutdown).await
 }

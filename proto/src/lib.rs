@@ -12,17 +12,21 @@
 //! - [`grpc`]: transport tuning shared by every channel and server (frame and message sizes).
 //! - [`user`]: who is calling (Hadoop's "simple" authentication), and the metadata naming it.
 //! - [`perm`]: permission bits as HDFS has them, and their `drwxr-xr-x` spelling.
+//! - [`http`]: the HTTP ports' server loop and its limits; [`webhdfs`]: WebHDFS's query
+//!   parameters, paths and `RemoteException` errors, shared by the namenode and the datanodes.
 
 pub mod checksum;
 pub mod codec;
 pub mod daemon;
 pub mod grpc;
+pub mod http;
 pub mod ids;
 pub mod packet;
 pub mod path;
 pub mod perm;
 pub mod units;
 pub mod user;
+pub mod webhdfs;
 
 pub use ids::{BlockId, BlockRef, GenStamp};
 pub use packet::Packet;

@@ -98,6 +98,8 @@ impl Default for ClusterOptions {
 
 struct Running {
     addr: SocketAddr,
+    /// Its HTTP port (WebHDFS, pages, metrics).
+    http: SocketAddr,
     namesystem: Option<std::sync::Arc<hdfs_namenode::Namesystem>>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
@@ -197,6 +199,16 @@ impl MiniCluster {
         hdfs_datanode::store::replica_path(&self.datanode_dir(i), block)
     }
 
+    /// `http://127.0.0.1:PORT` of namenode `i`'s HTTP port (WebHDFS, pages, metrics), if it runs.
+    pub fn namenode_http(&self, i: usize) -> Option<String> {
+        self.namenodes.get(i)?.as_ref().map(|r| format!("http://{}", r.http))
+    }
+
+    /// `http://127.0.0.1:PORT` of datanode `i`'s HTTP port, if it runs.
+    pub fn datanode_http(&self, i: usize) -> Option<String> {
+        self.datanodes.get(i)?.as_ref().map(|r| format!("http://{}", r.http))
+    }
+
     /// The data-transfer address of datanode `i`, if it runs.
     pub fn datanode_addr(&self, i: usize) -> Option<SocketAddr> {
         self.datanodes.get(i)?.as_ref().map(|r| r.addr)
@@ -231,8 +243,10 @@ impl MiniCluster {
         let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await?);
         let shutdown = CancellationToken::new();
         let addr = self.namenode_addrs[i];
-        let task = tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, shutdown.clone()));
-        Ok(Running { addr, namesystem: Some(ns), shutdown, task })
+        let http_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let http = http_listener.local_addr()?;
+        let task = tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, Some(http_listener), shutdown.clone()));
+        Ok(Running { addr, http, namesystem: Some(ns), shutdown, task })
     }
 
     /// The running namenode's state (the leader's, in a group), to observe what it decided
@@ -252,8 +266,10 @@ impl MiniCluster {
         config.scan_bytes_per_sec = self.opts.scan_bytes_per_sec;
         config.scan_period = self.opts.scan_period;
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(hdfs_datanode::run(config, listener, shutdown.clone()));
-        Ok(Running { addr, namesystem: None, shutdown, task })
+        let http_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let http = http_listener.local_addr()?;
+        let task = tokio::spawn(hdfs_datanode::run(config, listener, Some(http_listener), shutdown.clone()));
+        Ok(Running { addr, http, namesystem: None, shutdown, task })
     }
 
     /// Stops datanode `i` gracefully; its data stays.

@@ -260,7 +260,7 @@ async fn member(
     config.peers = Some(hdfs_namenode::Peers::parse(peers).unwrap());
     let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await.unwrap());
     let stop = tokio_util::sync::CancellationToken::new();
-    tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, stop.clone()));
+    tokio::spawn(hdfs_namenode::serve(ns.clone(), listener, None, stop.clone()));
     (ns, stop)
 }
 

@@ -11,9 +11,9 @@ use crate::datanodes::{Command, Storage};
 use crate::error::Result;
 
 impl BlockManager {
-    pub fn register(&mut self, datanode_id: &str, address: &str, storage: Storage, now: Instant) {
+    pub fn register(&mut self, datanode_id: &str, address: &str, http_address: &str, storage: Storage, now: Instant) {
         let known = self.nodes.lookup(datanode_id).is_some();
-        let idx = self.nodes.register(datanode_id, address, storage, now);
+        let idx = self.nodes.register(datanode_id, address, http_address, storage, now);
         // A node that comes back starts clean: its full block report follows.
         let n = self.nodes.get_mut(idx);
         n.pending_deletes.clear();

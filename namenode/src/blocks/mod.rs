@@ -72,6 +72,8 @@ impl ReportedReplica {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatanodeReport {
     pub location: Location,
+    /// host:port of its HTTP port; "" if it has none.
+    pub http_address: String,
     pub state: Liveness,
     pub admin: AdminState,
     pub storage: Storage,
@@ -195,6 +197,21 @@ impl BlockManager {
             })
             .collect();
         choose_targets(candidates, n, block_size, exclude)
+    }
+
+    /// The HTTP address a WebHDFS client is sent to: the first of `holders` (best first) that
+    /// has an HTTP port and is not dead, else a node where a new block of `block_size` would go.
+    pub fn http_target(&self, holders: &[Location], block_size: u64) -> Option<String> {
+        let now = Instant::now();
+        let http = |idx: NodeIdx| {
+            let n = self.nodes.get(idx);
+            (!n.http_address.is_empty() && self.liveness_of(idx, now) != Liveness::Dead).then(|| n.http_address.clone())
+        };
+        holders
+            .iter()
+            .filter_map(|l| self.nodes.lookup(&l.datanode_id))
+            .find_map(http)
+            .or_else(|| self.choose_targets(1, block_size, &[]).into_iter().find_map(http))
     }
 
     /// Records a block of a file (newly allocated, or loaded), with any replica reported before
@@ -380,6 +397,7 @@ impl BlockManager {
             .iter()
             .map(|(idx, n)| DatanodeReport {
                 location: self.location(idx),
+                http_address: n.http_address.clone(),
                 state: self.liveness_of(idx, now),
                 admin: n.admin,
                 storage: n.storage,

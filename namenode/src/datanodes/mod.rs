@@ -47,6 +47,8 @@ pub enum AdminState {
 pub struct Datanode {
     pub id: String,
     pub address: String,
+    /// host:port of its HTTP port (WebHDFS, its page), where redirects send clients; "" if none.
+    pub http_address: String,
     pub storage: Storage,
     pub last_heartbeat: Instant,
     /// Blocks this node holds a replica of, per its reports. A compressed bitmap: block ids are
@@ -112,13 +114,14 @@ pub struct DatanodeManager {
 
 impl DatanodeManager {
     /// Registers a node, or refreshes its address and storage if it is known.
-    pub fn register(&mut self, id: &str, address: &str, storage: Storage, now: Instant) -> NodeIdx {
+    pub fn register(&mut self, id: &str, address: &str, http_address: &str, storage: Storage, now: Instant) -> NodeIdx {
         if let Some(&idx) = self.by_id.get(id) {
             let n = &mut self.nodes[idx.0 as usize];
             if n.address != address {
                 tracing::info!(datanode = id, old = %n.address, new = address, "datanode address changed");
             }
             n.address = address.to_string();
+            n.http_address = http_address.to_string();
             n.storage = storage;
             n.last_heartbeat = now;
             n.dead = false;
@@ -129,6 +132,7 @@ impl DatanodeManager {
         self.nodes.push(Datanode {
             id: id.to_string(),
             address: address.to_string(),
+            http_address: http_address.to_string(),
             storage,
             last_heartbeat: now,
             blocks: BlockSet::default(),
@@ -174,10 +178,10 @@ mod tests {
     fn re_registration_keeps_the_index_and_takes_the_new_address() {
         let mut m = DatanodeManager::default();
         let now = Instant::now();
-        let a = m.register("u1", "h1:1", Storage::default(), now);
-        let b = m.register("u2", "h2:1", Storage::default(), now);
+        let a = m.register("u1", "h1:1", "", Storage::default(), now);
+        let b = m.register("u2", "h2:1", "", Storage::default(), now);
         assert_ne!(a, b);
-        assert_eq!(m.register("u1", "h9:1", Storage::default(), now), a);
+        assert_eq!(m.register("u1", "h9:1", "", Storage::default(), now), a);
         assert_eq!(m.get(a).address, "h9:1");
     }
 }

@@ -331,10 +331,12 @@ impl Namespace {
 
     /// Entries of a directory after `start_after`, at most `limit`, and whether more follow.
     /// A file lists as itself.
-    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<(HdfsPath, InodeId)>, bool)> {
+    /// Up to `limit` entries of directory `path` after `start_after`, and how many remain after
+    /// them; a file lists itself.
+    pub fn list(&self, path: &HdfsPath, start_after: &str, limit: usize) -> Result<(Vec<(HdfsPath, InodeId)>, usize)> {
         let id = self.resolve(path)?;
         let Some(children) = self.children(id) else {
-            return Ok((vec![(path.clone(), id)], false));
+            return Ok((vec![(path.clone(), id)], 0));
         };
         let from = children.partition_point(|&c| *self.inodes[c].name <= *start_after);
         let page = &children[from..children.len().min(from.saturating_add(limit))];
@@ -342,7 +344,7 @@ impl Namespace {
         for &child in page {
             out.push((path.join(&self.inodes[child].name)?, child));
         }
-        Ok((out, from + page.len() < children.len()))
+        Ok((out, children.len() - from - page.len()))
     }
 
     pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {

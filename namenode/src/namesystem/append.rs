@@ -10,8 +10,9 @@ use hdfs_proto::path::HdfsPath;
 use hdfs_proto::perm::Access;
 
 use super::Namesystem;
-use super::client::{FileInfo, LocatedBlock, file_info};
+use super::client::LocatedBlock;
 use super::permission::{Caller, Need};
+use super::status::{FileInfo, file_info};
 use crate::error::{Error, Result};
 use crate::namespace::Op;
 use crate::raft::CallId;

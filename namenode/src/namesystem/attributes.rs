@@ -4,10 +4,10 @@
 //! [`Namesystem::mutate`], checked first as HDFS checks it (`namesystem/permission.rs`).
 
 use hdfs_proto::path::HdfsPath;
-use hdfs_proto::perm::{Access, MODE_MASK};
+use hdfs_proto::perm::Access;
 
 use super::Namesystem;
-use super::permission::{Caller, Need, Permissions};
+use super::permission::{Caller, Need, Permissions, valid_mode};
 use crate::error::{Error, Result};
 use crate::namespace::Op;
 use crate::raft::CallId;
@@ -21,7 +21,7 @@ impl Namesystem {
         caller: &Caller,
         call: Option<CallId>,
     ) -> Result<()> {
-        let mode = u16::try_from(mode).ok().filter(|m| m & !MODE_MASK == 0).ok_or(Error::InvalidMode(mode))?;
+        let mode = valid_mode(mode)?;
         let op = Op::SetPermission { path: path.to_string(), mode };
         self.mutate(
             call,

@@ -13,30 +13,17 @@ use hdfs_proto::{BlockId, GenStamp};
 
 use super::Namesystem;
 use super::limits;
-use super::permission::{Caller, Need, Permissions};
+use super::permission::{Caller, Need, valid_mode};
 use super::propose::now_ms;
+pub use super::status::FileInfo;
+use super::status::file_info;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
-use crate::namespace::{Block, CommittedBlock, ContentSummary, InodeId, InodeKind, Namespace, Op};
+use crate::namespace::{Block, CommittedBlock, ContentSummary, Op};
 use crate::raft::CallId;
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileInfo {
-    pub path: HdfsPath,
-    pub is_dir: bool,
-    pub length: u64,
-    pub replication: u32,
-    pub block_size: u64,
-    pub mtime_ms: u64,
-    pub under_construction: bool,
-    pub children: u64,
-    pub permission: u16,
-    pub owner: String,
-    pub group: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocatedBlock {
@@ -63,13 +50,18 @@ pub struct CreateOptions {
     pub create_parent: bool,
     pub replication: u32,
     pub block_size: u64,
+    /// The file's mode as given (no umask); `None`: 0666 less the umask.
+    pub mode: Option<u32>,
 }
 
 impl Namesystem {
+    /// Makes directory `path` (and its missing parents if `create_parent`), with `mode` as given
+    /// (no umask) or, if `None`, 0777 less the umask.
     pub async fn mkdirs(
         &self,
         path: &HdfsPath,
         create_parent: bool,
+        mode: Option<u32>,
         caller: &Caller,
         call: Option<CallId>,
     ) -> Result<()> {
@@ -77,7 +69,10 @@ impl Namesystem {
             path: path.to_string(),
             mtime_ms: now_ms(),
             owner: caller.user.to_string(),
-            mode: self.perms.new_modes().1,
+            mode: match mode {
+                Some(m) => valid_mode(m)?,
+                None => self.perms.new_modes().1,
+            },
         };
         self.mutate(
             call,
@@ -128,7 +123,7 @@ impl Namesystem {
         start_after: &str,
         limit: usize,
         caller: &Caller,
-    ) -> Result<(Vec<FileInfo>, bool)> {
+    ) -> Result<(Vec<FileInfo>, usize)> {
         let limit = if limit == 0 { DEFAULT_LIST_LIMIT } else { limit.min(DEFAULT_LIST_LIMIT * 10) };
         self.read_barrier().await?;
         let st = self.lock();
@@ -224,7 +219,10 @@ impl Namesystem {
             create_parent: opts.create_parent,
             mtime_ms: now_ms(),
             owner: caller.user.to_string(),
-            mode: self.perms.new_modes().0,
+            mode: match opts.mode {
+                Some(m) => valid_mode(m)?,
+                None => self.perms.new_modes().0,
+            },
             dir_mode: self.perms.new_modes().1,
         };
         let hard_limit = self.config.lease_hard_limit;
@@ -451,40 +449,5 @@ impl Namesystem {
             },
         )
         .await
-    }
-}
-
-pub(super) fn file_info(perms: &Permissions, ns: &Namespace, path: HdfsPath, id: InodeId) -> FileInfo {
-    let inode = ns.inode(id).expect("resolved inode exists");
-    let permission = inode.perm.mode();
-    let owner = perms.owner_name(ns, inode.perm).to_string();
-    let group = perms.group_name(ns, inode.perm).to_string();
-    match &inode.kind {
-        InodeKind::Directory(children) => FileInfo {
-            path,
-            is_dir: true,
-            length: 0,
-            replication: 0,
-            block_size: 0,
-            mtime_ms: inode.mtime_ms,
-            under_construction: false,
-            children: children.len() as u64,
-            permission,
-            owner,
-            group,
-        },
-        InodeKind::File(f) => FileInfo {
-            path,
-            is_dir: false,
-            length: f.length(),
-            replication: f.replication().into(),
-            block_size: f.block_size(),
-            mtime_ms: inode.mtime_ms,
-            under_construction: ns.writer(id).is_some(),
-            children: 0,
-            permission,
-            owner,
-            group,
-        },
     }
 }

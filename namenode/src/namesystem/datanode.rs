@@ -18,12 +18,12 @@ pub struct HeartbeatAnswer {
     pub namenodes: Vec<String>,
 }
 use crate::blocks::{DatanodeReport, ReportedReplica};
-use crate::datanodes::{Command, Storage};
+use crate::datanodes::{Command, Location, Storage};
 use crate::error::Result;
 
 impl Namesystem {
-    pub fn register(&self, datanode_id: &str, address: &str, storage: Storage) {
-        self.lock().bm.register(datanode_id, address, storage, Instant::now());
+    pub fn register(&self, datanode_id: &str, address: &str, http_address: &str, storage: Storage) {
+        self.lock().bm.register(datanode_id, address, http_address, storage, Instant::now());
     }
 
     /// Records a heartbeat; returns the node's commands (none unless this member leads), when
@@ -71,6 +71,12 @@ impl Namesystem {
     /// How many datanodes this member has heard from (leader or not; for tests and reports).
     pub fn registered_datanodes(&self) -> usize {
         self.lock().bm.datanode_report(Instant::now()).len()
+    }
+
+    /// Where a WebHDFS client goes for data: a live holder among `holders`, else a node with
+    /// room for a block of `block_size` (see `BlockManager::http_target`).
+    pub fn http_target(&self, holders: &[Location], block_size: u64) -> Option<String> {
+        self.lock().bm.http_target(holders, block_size)
     }
 
     pub fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {

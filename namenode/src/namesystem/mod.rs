@@ -36,12 +36,13 @@ mod permission;
 mod propose;
 mod retry;
 mod state;
+mod status;
 #[cfg(test)]
 mod tests;
 mod truncate;
 
 pub use admin::SafeModeAction;
-pub use client::{CreateOptions, FileInfo, LocatedBlock};
+pub use client::{CreateOptions, DEFAULT_LIST_LIMIT, FileInfo, LocatedBlock};
 pub use group::{GroupStatus, MemberStatus};
 pub(crate) use monitor::ReplicationMonitor;
 pub use permission::Caller;

@@ -341,6 +341,11 @@ fn os_groups(user: &str) -> Vec<String> {
     out
 }
 
+/// A mode a caller gave: HDFS's bits only (no setuid or setgid).
+pub fn valid_mode(mode: u32) -> Result<u16> {
+    u16::try_from(mode).ok().filter(|m| m & !hdfs_proto::perm::MODE_MASK == 0).ok_or(Error::InvalidMode(mode))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -17,7 +17,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Reply<pb::MkdirsResponse> {
         let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
-        self.ns.mkdirs(&path(&r.path)?, r.create_parent, &caller, call).await?;
+        self.ns.mkdirs(&path(&r.path)?, r.create_parent, None, &caller, call).await?;
         Ok(Response::new(pb::MkdirsResponse {}))
     }
 
@@ -30,8 +30,11 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     async fn get_listing(&self, req: Request<pb::GetListingRequest>) -> Reply<pb::GetListingResponse> {
         let caller = self.caller(&req);
         let r = req.into_inner();
-        let (entries, has_more) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize, &caller).await?;
-        Ok(Response::new(pb::GetListingResponse { entries: entries.into_iter().map(Into::into).collect(), has_more }))
+        let (entries, remaining) = self.ns.list(&path(&r.path)?, &r.start_after, r.limit as usize, &caller).await?;
+        Ok(Response::new(pb::GetListingResponse {
+            entries: entries.into_iter().map(Into::into).collect(),
+            has_more: remaining > 0,
+        }))
     }
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Reply<pb::DeleteResponse> {
@@ -57,6 +60,7 @@ impl pb::client_protocol_server::ClientProtocol for Service {
             create_parent: r.create_parent,
             replication: r.replication,
             block_size: r.block_size,
+            mode: r.permission,
         };
         let (info, live) = self.ns.create(&path(&r.path)?, client, opts, &caller, call).await?;
         Ok(Response::new(pb::CreateResponse { status: Some(info.into()), live_datanodes: live as u32 }))

@@ -45,7 +45,7 @@ impl From<LocatedBlock> for pb::LocatedBlock {
 
 impl From<Location> for pb::DatanodeInfo {
     fn from(l: Location) -> Self {
-        pb::DatanodeInfo { datanode_id: l.datanode_id, address: l.address }
+        pb::DatanodeInfo { datanode_id: l.datanode_id, address: l.address, http_address: String::new() }
     }
 }
 
@@ -138,7 +138,7 @@ pub(super) fn storage(s: Option<pb::StorageReport>) -> Storage {
 impl From<DatanodeReport> for pb::DatanodeReport {
     fn from(d: DatanodeReport) -> Self {
         Self {
-            datanode: Some(d.location.into()),
+            datanode: Some(pb::DatanodeInfo { http_address: d.http_address, ..d.location.into() }),
             state: match d.state {
                 Liveness::Live => pb::DatanodeState::Live,
                 Liveness::Stale => pb::DatanodeState::Stale,

@@ -17,6 +17,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
         self.ns.register(
             non_empty("datanode_id", &dn.datanode_id)?,
             non_empty("address", &dn.address)?,
+            &dn.http_address,
             storage(r.storage),
         );
         Ok(Response::new(pb::RegisterResponse {}))

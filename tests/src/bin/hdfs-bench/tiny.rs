@@ -34,7 +34,11 @@ impl TinyDatanode {
         let mut all = Vec::new();
         for n in 0..TINY_DATANODES {
             // A distinct, unused port for each, so the namenode sees distinct nodes.
-            let info = pb::DatanodeInfo { datanode_id: format!("tiny-{n}"), address: format!("127.0.0.1:{}", 9 + n) };
+            let info = pb::DatanodeInfo {
+                datanode_id: format!("tiny-{n}"),
+                address: format!("127.0.0.1:{}", 9 + n),
+                http_address: String::new(),
+            };
             let held = Arc::new(Mutex::new(Vec::new()));
             let mut received = Vec::new();
             for url in urls {

@@ -1,0 +1,99 @@
+//! The HTTP ports of the namenode and the datanodes (WebHDFS, status pages, metrics): one server
+//! loop with the limits every such port needs.
+//!
+//! - Request heads are bounded in size ([`MAX_HEAD_BYTES`]: a longer URL or header set is refused
+//!   by hyper with 431) and in time ([`HEAD_TIMEOUT`]: a client that trickles its headers, the
+//!   slowloris attack, or keeps an idle connection open is disconnected).
+//! - Bodies are read by the handlers that accept one, each with its own limits (WebHDFS data
+//!   streams; [`BODY_IDLE_TIMEOUT`] between chunks).
+//! - On shutdown every connection is asked to finish its request and close, and the loop waits
+//!   at most `grace` for them.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// The largest request head (request line and headers) accepted.
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
+/// How long a client has to send a whole request head, counted from the connection being ready
+/// for one (so an idle keep-alive connection is closed after this long, too).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may go without a byte before the request is abandoned.
+pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Binds the HTTP port named by `flag` (`""` for none).
+pub async fn bind(flag: &str, addr: &str) -> std::io::Result<Option<TcpListener>> {
+    if addr.is_empty() {
+        return Ok(None);
+    }
+    let listener =
+        TcpListener::bind(addr).await.map_err(|e| std::io::Error::new(e.kind(), format!("bind {flag} {addr}: {e}")))?;
+    Ok(Some(listener))
+}
+
+/// Serves `router` on `listener` until `shutdown` is cancelled, then lets open requests finish
+/// for up to `grace`.
+pub async fn serve_until(
+    router: Router,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    let connections = TaskTracker::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: keep serving the connections we have.
+                    tracing::warn!(error = %e, "http accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let builder = builder.clone();
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = shutdown.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "http connection ended with an error");
+            }
+        });
+    }
+    connections.close();
+    if tokio::time::timeout(grace, connections.wait()).await.is_err() {
+        tracing::warn!(?grace, "http requests still open after shutdown; closing them");
+    }
+    Ok(())
+}
+
+/// A router's fallback: 404 with a plain message.
+pub async fn not_found(uri: axum::http::Uri) -> Result<(axum::http::StatusCode, String), Infallible> {
+    Ok((axum::http::StatusCode::NOT_FOUND, format!("no such page: {}\n", uri.path())))
+}
