@@ -66,14 +66,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use blocks::{BlockEntry, BlockManager, Priority, ReportedReplica, ScheduledCopy};
+pub use blocks::{BlockEntry, BlockManager, BlockSummary, Priority, ReportedReplica, ScheduledCopy};
 pub use config::{Config, GroupMapping, parse_group_mapping};
 pub use datanodes::Storage;
 pub use editlog::in_use;
 pub use error::LEADER_HEADER;
 pub use error::{Error, Result};
 pub use namespace::{CommittedBlock, Inode, Namespace, Op};
-pub use namesystem::{GroupStatus, MemberStatus, Namesystem};
+pub use namesystem::{GroupStatus, MemberStatus, Namesystem, Summary};
 pub use raft::Peers;
 pub use rpc::{CALL_ID_HEADER, CLIENT_ID_HEADER};
 

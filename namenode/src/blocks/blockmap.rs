@@ -34,6 +34,11 @@ pub struct BlockMap {
 }
 
 impl BlockMap {
+    /// Blocks in the namespace.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
     pub fn insert(&mut self, block: BlockId, generation_stamp: GenStamp, file: InodeId) {
         self.blocks.insert(block.0, BlockEntry { file, generation_stamp, replicas: SmallVec::new() });
     }

@@ -33,6 +33,7 @@ mod queues;
 mod repair;
 mod reports;
 mod safemode;
+mod summary;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ use placement::{Candidate, choose_targets};
 pub use queues::Priority;
 use queues::{Pending, Queues};
 pub use safemode::{SafeMode, status_line};
+pub use summary::BlockSummary;
 
 use hdfs_proto::{BlockId, BlockRef, GenStamp};
 

@@ -73,7 +73,6 @@ impl Queues {
         self.member.is_empty()
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.member.len()
     }
@@ -133,7 +132,6 @@ impl Pending {
         self.copies.is_empty()
     }
 
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.copies.len()
     }

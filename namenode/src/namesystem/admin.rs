@@ -3,7 +3,7 @@
 use hdfs_proto::path::HdfsPath;
 
 use super::{Caller, Namesystem};
-use crate::blocks::{ScheduledCopy, status_line};
+use crate::blocks::{BlockSummary, ScheduledCopy, status_line};
 use crate::datanodes::Location;
 use crate::error::Result;
 use crate::fsck::{self, FsckReport};
@@ -16,7 +16,24 @@ pub enum SafeModeAction {
     Leave,
 }
 
+/// The namespace and the cluster at a glance: what the status page's overview and the metrics
+/// show. Counting files walks the inode table (no path building, no block lookups).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub files: u64,
+    pub directories: u64,
+    #[serde(flatten)]
+    pub blocks: BlockSummary,
+}
+
 impl Namesystem {
+    pub fn summary(&self) -> Summary {
+        let st = self.lock();
+        let files = st.ns.files().count() as u64;
+        let directories = st.ns.inode_count() as u64 - files;
+        Summary { files, directories, blocks: st.bm.summary() }
+    }
+
     /// Applies a safe-mode action; returns whether safe mode is on and a description.
     pub fn safe_mode(&self, action: SafeModeAction, caller: &Caller) -> Result<(bool, String)> {
         self.leader_only()?;

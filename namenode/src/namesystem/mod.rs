@@ -41,7 +41,7 @@ mod status;
 mod tests;
 mod truncate;
 
-pub use admin::SafeModeAction;
+pub use admin::{SafeModeAction, Summary};
 pub use client::{CreateOptions, DEFAULT_LIST_LIMIT, FileInfo, LocatedBlock};
 pub use group::{GroupStatus, MemberStatus};
 pub(crate) use monitor::ReplicationMonitor;
