@@ -366,6 +366,15 @@ impl Client {
         Ok(rpc!(self.conn, truncate, req).await?.done)
     }
 
+    /// Moves the blocks of closed files `sources`, in order, to the end of closed file `target`
+    /// and removes the sources (HDFS's concat: no bytes are copied).
+    pub async fn concat(&self, target: &str, sources: &[&str]) -> Result<()> {
+        let sources = sources.iter().map(|s| Ok(path(s)?.to_string())).collect::<Result<Vec<_>>>()?;
+        let req = pb::ConcatRequest { target: path(target)?.to_string(), sources };
+        rpc!(self.conn, concat, req).await?;
+        Ok(())
+    }
+
     /// Opens a file for reading from its start.
     pub async fn open(&self, p: &str) -> Result<FileReader> {
         self.open_at(p, 0).await

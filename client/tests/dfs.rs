@@ -405,6 +405,15 @@ async fn mkdir_touch_rm_rmdir_setrep_read_and_bad_input() {
     );
     assert_eq!(hdfs.fails(&["-appendToFile", "l1.txt", "/a"], 1).await, "appendToFile: `/a': Is a directory\n");
     assert_eq!(hdfs.ok(&["-stat", "%b", "/a/log"]).await, "18\n");
+    // concat: the sources' blocks to the target's end, the sources gone; a missing one is said.
+    hdfs.ok(&["-appendToFile", "l2.txt", "/a/log2"]).await;
+    hdfs.ok(&["-concat", "/a/log", "/a/log2"]).await;
+    assert_eq!(hdfs.ok(&["-cat", "/a/log"]).await, "one\ntwo\none\nstdin\ntwo\n");
+    assert_eq!(hdfs.test("-e", "/a/log2").await, 1);
+    assert_eq!(
+        hdfs.fails(&["-concat", "/a/log", "/a/log2"], 1).await,
+        "concat: `/a/log2': No such file or directory\n"
+    );
     assert_eq!(
         hdfs.ok(&["-usage", "rm"]).await,
         "Usage: hdfs dfs [generic options] -rm [-f] [-r|-R] [-skipTrash] <src> ...\n"

@@ -103,6 +103,9 @@ pub enum Error {
     /// HDFS's words for a truncate past the end.
     #[error("{path}: Cannot truncate to a larger file size. Current size: {length}, truncate size: {new_length}.")]
     TruncateBeyondEnd { path: HdfsPath, length: u64, new_length: u64 },
+    /// A concat refused for what its sources are (none, the target itself, twice, empty).
+    #[error("concat: {0}")]
+    Concat(String),
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -156,6 +159,7 @@ impl From<Error> for Status {
             | Error::InvalidName(_)
             | Error::InvalidMode(_)
             | Error::TruncateBeyondEnd { .. }
+            | Error::Concat(_)
             | Error::BlockMismatch { .. } => Code::InvalidArgument,
             Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound

@@ -333,3 +333,124 @@ async fn fsspec_writes_in_chunks_and_reads_ranges() {
     let out = tokio::task::spawn_blocking(move || run_python("fsspec_roundtrip.py", &[&nn])).await.unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("fsspec: ok"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concat_moves_blocks_through_webhdfs_and_the_library() {
+    let cluster = cluster().await;
+    let nn = cluster.namenode_http(0).unwrap();
+    let client = hdfs_client::Client::connect(&cluster.namenode_url()).await.unwrap();
+    let mut want = Vec::new();
+    for (i, name) in ["t", "a", "b", "c"].iter().enumerate() {
+        // 1 MiB blocks: "a" spans two, with a partial last block in the middle of the result.
+        let data: Vec<u8> = (0..(i + 1) * 700_000).map(|j| (j * (i + 3)) as u8).collect();
+        let opts = hdfs_client::CreateOptions::default().block_size(1 << 20).create_parent(true);
+        let mut w = client.create(&format!("/cc/{name}"), opts).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut w, &data).await.unwrap();
+        w.close().await.unwrap();
+        want.push(data);
+    }
+    let me = hdfs_client::current_user();
+    let url = format!("{nn}/webhdfs/v1/cc/t?op=CONCAT&sources=/cc/a,/cc/b&user.name={me}");
+    let (code, _, body) = tokio::task::spawn_blocking(move || curl(&["-X", "POST", &url])).await.unwrap();
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    // The library, then a refusal (a missing source) that changes nothing.
+    client.concat("/cc/t", &["/cc/c"]).await.unwrap();
+    let url = format!("{nn}/webhdfs/v1/cc/t?op=CONCAT&sources=/cc/nothing&user.name={me}");
+    let (code, _, _) = tokio::task::spawn_blocking(move || curl(&["-X", "POST", &url])).await.unwrap();
+    assert_eq!(code, 404);
+    let mut r = client.open("/cc/t").await.unwrap();
+    let mut got = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut r, &mut got).await.unwrap();
+    assert!(got == want.concat(), "concatenated bytes differ ({} vs {})", got.len(), want.concat().len());
+    let names: Vec<String> = client.list("/cc").await.unwrap().into_iter().map(|s| s.path).collect();
+    assert_eq!(names, ["/cc/t"]);
+    // Over WebHDFS, ranged, across the moved blocks' boundaries.
+    let open = format!("{nn}/webhdfs/v1/cc/t?op=OPEN&offset=690000&length=1500000&user.name={me}");
+    let (_, _, body) = tokio::task::spawn_blocking(move || curl(&["-L", &open])).await.unwrap();
+    assert!(body == want.concat()[690_000..2_190_000]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_mid_create_leaves_no_complete_file() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cluster = MiniCluster::with_options(ClusterOptions {
+        datanodes: 3,
+        replication: 3,
+        lease_hard_limit: std::time::Duration::from_secs(2),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let su = hdfs_client::Client::connect(&cluster.namenode_url()).await.unwrap();
+    su.set_permission("/", 0o1777).await.unwrap();
+    let nn = cluster.namenode_http(0).unwrap();
+    let url = format!("{nn}/webhdfs/v1/gone.bin?op=CREATE&user.name=alice&noredirect=true");
+    let (code, _, body) = tokio::task::spawn_blocking(move || curl(&["-X", "PUT", &url])).await.unwrap();
+    assert_eq!(code, 200);
+    let dn = json(&body)["Location"].as_str().unwrap().to_string();
+    // A raw HTTP/1.1 upload, chunked, that stops half way and disconnects.
+    let rest = dn.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: chunked\r\n\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![7u8; 1 << 20];
+    for _ in 0..3 {
+        s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes()).await.unwrap();
+        s.write_all(&chunk).await.unwrap();
+        s.write_all(b"\r\n").await.unwrap();
+    }
+    drop(s);
+    // The file exists, open for writing, until its lease is recovered; it is never complete
+    // with a length claiming the whole upload, and never shows bytes that were not sent.
+    hdfs_tests::wait_until("the abandoned file to be closed by lease recovery", hdfs_tests::SETTLE_TIMEOUT, || async {
+        su.stat("/gone.bin").await.is_ok_and(|st| !st.under_construction)
+    })
+    .await
+    .unwrap();
+    let st = su.stat("/gone.bin").await.unwrap();
+    assert!(st.length <= 3 << 20, "{} bytes", st.length);
+    let mut data = Vec::new();
+    su.open("/gone.bin").await.unwrap().read_to_end(&mut data).await.unwrap();
+    assert!(data.iter().all(|&b| b == 7), "bytes that were never sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slow_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cluster = MiniCluster::start(1).await.unwrap();
+    let nn = cluster.namenode_http(0).unwrap();
+    let host = nn.strip_prefix("http://").unwrap().to_string();
+    // Slowloris: a head that never ends. The server hangs up within its head timeout.
+    let started = std::time::Instant::now();
+    let mut s = tokio::net::TcpStream::connect(&host).await.unwrap();
+    s.write_all(b"GET /webhdfs/v1/?op=GETFILESTATUS HTTP/1.1\r\nHost: x\r\nX-Slow: ").await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), s.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "a never-ending head kept its connection for 30 s");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(5), "closed before the head timeout");
+    // Meanwhile, and after, the port serves others.
+    let url = format!("{nn}/webhdfs/v1/?op=GETFILESTATUS");
+    let (code, _, _) = tokio::task::spawn_blocking(move || curl(&[&url])).await.unwrap();
+    assert_eq!(code, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_answers_standby_and_hdfscli_moves_on_to_the_leader() {
+    let cluster =
+        MiniCluster::with_options(ClusterOptions { namenodes: 3, datanodes: 3, replication: 3, ..Default::default() })
+            .await
+            .unwrap();
+    let leader = cluster.wait_leader(None).await.unwrap();
+    let su = hdfs_client::Client::connect(&cluster.namenode_url()).await.unwrap();
+    su.set_permission("/", 0o1777).await.unwrap();
+    let follower = (0..3).find(|&i| i != leader).unwrap();
+    let url = format!("{}/webhdfs/v1/?op=LISTSTATUS", cluster.namenode_http(follower).unwrap());
+    let (code, _, body) = tokio::task::spawn_blocking(move || curl(&[&url])).await.unwrap();
+    assert_eq!(code, 403);
+    assert_eq!(json(&body)["RemoteException"]["exception"], "StandbyException");
+    // HdfsCLI given every member, the follower first, finds the leader.
+    let urls = format!("{};{}", cluster.namenode_http(follower).unwrap(), cluster.namenode_http(leader).unwrap());
+    let out = tokio::task::spawn_blocking(move || run_python("hdfscli_ha.py", &[&urls])).await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hdfscli ha: ok"));
+}

@@ -34,6 +34,13 @@ pub struct BlockMap {
 }
 
 impl BlockMap {
+    /// Makes `block` part of `file` (its old file's blocks were moved, by a concat).
+    pub fn set_file(&mut self, block: BlockId, file: InodeId) {
+        if let Some(e) = self.get_mut(block) {
+            e.file = file;
+        }
+    }
+
     /// Blocks in the namespace.
     pub fn len(&self) -> usize {
         self.blocks.len()

@@ -55,6 +55,7 @@ pub fn remote(e: Error) -> RemoteError {
         | Error::InvalidName(_)
         | Error::InvalidMode(_)
         | Error::TruncateBeyondEnd { .. }
+        | Error::Concat(_)
         | Error::RootOperation(_) => RemoteError::illegal_argument(message),
         Error::DirectoryNotEmpty(p) => {
             RemoteError::io("PathIsNotEmptyDirectoryException", format!("`{p} is non empty': Directory is not empty"))

@@ -61,6 +61,7 @@ async fn call(web: &Web, req: Request) -> Answer {
         (&Method::PUT, "SETOWNER") => call.set_owner().await,
         (&Method::PUT, "SETTIMES") => call.set_times().await,
         (&Method::POST, "APPEND") => call.append().await,
+        (&Method::POST, "CONCAT") => call.concat().await,
         (&Method::POST, "TRUNCATE") => call.truncate().await,
         (&Method::DELETE, "DELETE") => call.delete().await,
         (m, op) => Err(webhdfs::unknown_op(m.as_str(), op)),
@@ -296,6 +297,20 @@ impl Call<'_> {
         } else {
             self.web.ns.file_info(self.path, self.caller).await.map_err(remote)?;
         }
+        ok_empty()
+    }
+
+    async fn concat(&self) -> Answer {
+        let sources = self.params.required("sources")?;
+        let sources = sources
+            .split(',')
+            .map(|s| {
+                HdfsPath::parse(s.trim()).map_err(|e| {
+                    RemoteError::illegal_argument(format!("Invalid value for webhdfs parameter \"sources\": {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.web.ns.concat(self.path, &sources, self.caller, None).await.map_err(remote)?;
         ok_empty()
     }
 

@@ -222,8 +222,62 @@ impl Namespace {
                 let id = self.resolve(&parse(path)?)?;
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
             }
+            Op::Concat { target, sources, mtime_ms } => self.concat(target, sources, *mtime_ms)?,
         }
         Ok(fx)
+    }
+
+    /// [`Op::Concat`]: every check first, then the move, so a refused concat changes nothing.
+    fn concat(&mut self, target: &str, sources: &[String], mtime_ms: u64) -> Result<()> {
+        let target_path = parse(target)?;
+        let target = self.closed_file(&target_path)?;
+        if sources.is_empty() {
+            return Err(Error::Concat(format!("{target_path}: no source files given")));
+        }
+        let mut ids = Vec::with_capacity(sources.len());
+        for s in sources {
+            let path = parse(s)?;
+            let id = self.closed_file(&path)?;
+            if id == target {
+                return Err(Error::Concat(format!("{path}: a source cannot be the target")));
+            }
+            if ids.contains(&id) {
+                return Err(Error::Concat(format!("{path}: the same source twice")));
+            }
+            if self.inodes[id].as_file().is_some_and(|f| f.blocks.is_empty()) {
+                return Err(Error::Concat(format!("{path}: source file is empty")));
+            }
+            ids.push(id);
+        }
+        // The target keeps the highest replication of them all, as HDFS's concat does.
+        let replication = |inode: &Inode| inode.as_file().map_or(0, File::replication);
+        let most = ids.iter().map(|&id| replication(&self.inodes[id])).max().unwrap_or(0);
+        let mut moved = Vec::new();
+        for id in ids {
+            let parent = self.inodes[id].parent;
+            self.inodes.get_mut(parent).expect("parent exists").mtime_ms = mtime_ms;
+            // Not a removed file's blocks: they stay, in the target.
+            moved.extend(self.remove_subtree(id).into_iter().flat_map(|r| r.blocks));
+        }
+        let inode = self.inodes.get_mut(target).expect("resolved");
+        inode.mtime_ms = mtime_ms;
+        if let InodeKind::File(f) = &mut inode.kind {
+            f.blocks.extend(moved);
+            f.set_replication(f.replication().max(most));
+        }
+        Ok(())
+    }
+
+    /// The closed file at `path`.
+    fn closed_file(&self, path: &HdfsPath) -> Result<InodeId> {
+        let id = self.resolve(path)?;
+        if self.inodes[id].is_dir() {
+            return Err(Error::IsADirectory(path.clone()));
+        }
+        if self.writers.contains_key(&id) {
+            return Err(Error::LeaseHeldByOther(path.clone()));
+        }
+        Ok(id)
     }
 
     /// Makes `path` and any missing parents (owned by `owner`, `None`: the superuser), or

@@ -135,6 +135,14 @@ pub enum Op {
         new_length: u64,
         mtime_ms: u64,
     },
+    /// Moves the blocks of closed files `sources`, in order, to the end of closed file
+    /// `target`, and removes the sources (HDFS's concat). No byte moves: the block map's
+    /// entries are re-pointed at the target.
+    Concat {
+        target: String,
+        sources: Vec<String>,
+        mtime_ms: u64,
+    },
 }
 
 /// What applying an op did beyond the tree, for the block map and the leases (and, without the

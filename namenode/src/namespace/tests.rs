@@ -291,3 +291,45 @@ fn ops_from_before_owners_make_the_superusers_entries() {
     assert_eq!(perm_of(&ns, "/old/sub/f"), ("".into(), "".into(), 0o644));
     assert_eq!(ns.names().id(""), None);
 }
+
+/// A closed file at `path` with one block of `len` bytes, id `block`.
+fn closed_file(ns: &mut Namespace, path: &str, block: u64, len: u64) {
+    create(ns, path, false).unwrap();
+    let add = Op::AddBlock { path: path.into(), previous: None, block: BlockId(block), generation_stamp: GenStamp(1) };
+    ns.apply(&add).unwrap();
+    let last = Some(CommittedBlock { id: BlockId(block), num_bytes: len });
+    ns.apply(&Op::Complete { path: path.into(), last, mtime_ms: 2 }).unwrap();
+}
+
+#[test]
+fn concat_moves_the_sources_blocks_in_order_and_removes_the_sources() {
+    let mut ns = Namespace::default();
+    closed_file(&mut ns, "/t", 1, 10);
+    closed_file(&mut ns, "/a", 2, 20);
+    closed_file(&mut ns, "/b", 3, 5);
+    create(&mut ns, "/open", false).unwrap();
+    let concat = |target: &str, sources: &[&str]| Op::Concat {
+        target: target.into(),
+        sources: sources.iter().map(|s| s.to_string()).collect(),
+        mtime_ms: 9,
+    };
+    // Refusals change nothing.
+    for (op, what) in [
+        (concat("/t", &[]), "no sources"),
+        (concat("/t", &["/t"]), "the target as a source"),
+        (concat("/t", &["/a", "/a"]), "a source twice"),
+        (concat("/t", &["/a", "/missing"]), "a missing source"),
+        (concat("/t", &["/open"]), "a source being written"),
+        (concat("/open", &["/a"]), "a target being written"),
+        (concat("/t", &["/"]), "a directory"),
+    ] {
+        assert!(ns.apply(&op).is_err(), "{what} was accepted");
+        assert!(ns.resolve(&p("/a")).is_ok(), "{what} removed a source");
+    }
+    assert!(matches!(ns.apply(&concat("/t", &["/open"])), Err(Error::LeaseHeldByOther(_))));
+    ns.apply(&concat("/t", &["/b", "/a"])).unwrap();
+    let f = ns.inode(ns.resolve(&p("/t")).unwrap()).unwrap().as_file().unwrap();
+    assert_eq!(f.blocks.iter().map(|b| b.id.0).collect::<Vec<_>>(), [1, 3, 2]);
+    assert_eq!(f.length(), 35);
+    assert!(ns.resolve(&p("/a")).is_err() && ns.resolve(&p("/b")).is_err());
+}

@@ -182,10 +182,18 @@ impl State {
             }
             self.check_file(*id);
         }
-        if let Op::SetReplication { path, .. } = op
-            && let Ok(path) = hdfs_proto::path::HdfsPath::parse(path)
+        if let Op::SetReplication { path: target, .. } | Op::Concat { target, .. } = op
+            && let Ok(path) = hdfs_proto::path::HdfsPath::parse(target)
             && let Ok(id) = self.ns.resolve(&path)
         {
+            if matches!(op, Op::Concat { .. }) {
+                // The sources' blocks are the target's now.
+                let blocks: Vec<_> =
+                    self.ns.inode(id).and_then(|i| i.as_file()).map(|f| f.blocks.to_vec()).unwrap_or_default();
+                for b in blocks {
+                    self.bm.blocks.set_file(b.id, id);
+                }
+            }
             self.check_file(id);
         }
     }

@@ -27,6 +27,7 @@ mod admin;
 mod append;
 mod attributes;
 mod client;
+mod concat;
 mod datanode;
 mod group;
 mod limits;

@@ -191,6 +191,14 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         Ok(Response::new(pb::TruncateResponse { done }))
     }
 
+    async fn concat(&self, req: Request<pb::ConcatRequest>) -> Reply<pb::ConcatResponse> {
+        let (call, caller) = (call_id(&req), self.caller(&req));
+        let r = req.into_inner();
+        let sources = r.sources.iter().map(|s| path(s)).collect::<Result<Vec<_>, _>>()?;
+        self.ns.concat(&path(&r.target)?, &sources, &caller, call).await?;
+        Ok(Response::new(pb::ConcatResponse {}))
+    }
+
     async fn set_permission(&self, req: Request<pb::SetPermissionRequest>) -> Reply<pb::SetPermissionResponse> {
         let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();

@@ -1,7 +1,8 @@
 //! The verbs that change a file's length: `-appendToFile LOCALSRC... DST` (Hadoop's
 //! `AppendToFile`: local files, or `-` for standard input, added in order to the end of DST,
 //! which is made if it does not exist; every source is checked before anything is written, so a
-//! missing one changes nothing) and `-truncate [-w] LENGTH PATH...` (Hadoop's `Truncate`).
+//! missing one changes nothing), `-truncate [-w] LENGTH PATH...` (Hadoop's `Truncate`) and
+//! `-concat TARGET SRC...` (Hadoop's `Concat`: the sources' blocks moved to the target's end).
 
 use std::time::Duration;
 
@@ -96,6 +97,20 @@ pub async fn truncate(sh: &mut Shell, args: &[String]) -> Run {
             }
         }
         say(format_args!("Truncated {} to length: {length}\n", item.shown));
+    }
+    Ok(())
+}
+
+pub async fn concat(sh: &mut Shell, args: &[String]) -> Run {
+    let o = parse(args, &[], &[], 2, usize::MAX).map_err(BadInput)?;
+    let mut items = sh.existing(&o.args).await;
+    if items.len() < 2 {
+        return Ok(());
+    }
+    let target = items.remove(0);
+    let sources: Vec<&str> = items.iter().map(|i| i.path.as_str()).collect();
+    if let Err(e) = target.client.concat(&target.path, &sources).await {
+        sh.fail(&target.shown, &e);
     }
     Ok(())
 }

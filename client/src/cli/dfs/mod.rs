@@ -76,6 +76,7 @@ async fn dfs(inv: &Invocation) -> u8 {
         "getmerge" => read::getmerge(&mut sh, rest).await,
         "appendToFile" => append::append_to_file(&mut sh, rest).await,
         "truncate" => append::truncate(&mut sh, rest).await,
+        "concat" => append::concat(&mut sh, rest).await,
         "checksum" => checksum::checksum(&mut sh, rest).await,
         "put" | "copyFromLocal" => copy::put(&mut sh, rest, false).await,
         "moveFromLocal" => copy::put(&mut sh, rest, true).await,

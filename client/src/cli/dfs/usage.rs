@@ -138,6 +138,11 @@ pub const VERBS: &[Verb] = &[
         "Updates the modification time of the file specified by the <path> to the current time. If the file does not exist, then a zero length file is created at <path> with current time as the timestamp of that <path>.\n-a: change only the access time: there are no access times here, so nothing changes but a missing file is created.\n-m: change only the modification time.\n-t TIMESTAMP: use the specified timestamp (in format yyyyMMdd:HHmmss, UTC) instead of the current time.\n-c: do not create any files.",
     ),
     verb(
+        "concat",
+        "<target path> <src path> <src path> ...",
+        "Concatenate existing source files into the target file: their blocks move to its end, no bytes are copied, and the sources are gone.",
+    ),
+    verb(
         "truncate",
         "[-w] <length> <path> ...",
         "Truncate all files that match the specified file pattern to the specified length.\n-w: Requests that the command wait for block recovery to complete, if necessary.",
