@@ -12,6 +12,8 @@
 # HDFS_PROJECT names the compose project (default hdfs). Ports published on the host: the group's
 # members at HDFS_NN1_PUBLISH, HDFS_NN2_PUBLISH, HDFS_NN3_PUBLISH (127.0.0.1:8020, :8021, :8022),
 # the single namenode at HDFS_NAMENODE_PUBLISH (127.0.0.1:8020); `127.0.0.1:` picks a free port.
+# Their HTTP ports (status page, WebHDFS, metrics): HDFS_NN1_HTTP_PUBLISH.. (127.0.0.1:9870,
+# :9871, :9872), HDFS_NAMENODE_HTTP_PUBLISH (127.0.0.1:9870).
 # Every command but `up` works on the cluster as it was started, whatever NAMENODES says now.
 set -euo pipefail
 PROJECT=${HDFS_PROJECT:-hdfs}

@@ -103,6 +103,7 @@ if [ "$SCENARIO" = kill-namenode ]; then NAMENODES=1; else NAMENODES=3; fi
 export HDFS_IMAGE
 # Any free port (`127.0.0.1:` is "IP:" with no host port): drills may run beside a cluster.
 export HDFS_NAMENODE_PUBLISH=127.0.0.1: HDFS_NN1_PUBLISH=127.0.0.1: HDFS_NN2_PUBLISH=127.0.0.1: HDFS_NN3_PUBLISH=127.0.0.1:
+export HDFS_NAMENODE_HTTP_PUBLISH=127.0.0.1: HDFS_NN1_HTTP_PUBLISH=127.0.0.1: HDFS_NN2_HTTP_PUBLISH=127.0.0.1: HDFS_NN3_HTTP_PUBLISH=127.0.0.1:
 DATANODES=4
 BIG_MIB=128      # the large file of the mid-operation kills
 OP_TIMEOUT=150   # bound of one hdfs command (the client's own stalls are 30 s read, 60 s ack)

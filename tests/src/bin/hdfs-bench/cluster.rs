@@ -54,6 +54,8 @@ impl Binaries {
 
 pub struct Datanode {
     pub addr: String,
+    /// Its HTTP port (WebHDFS's data side).
+    pub http: String,
     pub dir: PathBuf,
     log: PathBuf,
     proc: Option<Proc>,
@@ -73,6 +75,8 @@ pub struct Cluster {
     pub probe: Probe,
     namenode: Option<Proc>,
     namenode_addr: String,
+    /// The namenode's HTTP port (WebHDFS, metrics).
+    pub namenode_http: String,
     namenode_args: Vec<String>,
     namenode_log: PathBuf,
     pub datanodes: Vec<Datanode>,
@@ -93,6 +97,7 @@ impl Cluster {
             namenode_url,
             namenode: None,
             namenode_addr: nn_addr,
+            namenode_http: free_port()?,
             namenode_args: namenode_args.to_vec(),
             namenode_log: logs.join("namenode.log"),
             datanodes: Vec::new(),
@@ -101,6 +106,7 @@ impl Cluster {
         for i in 0..datanodes {
             cluster.datanodes.push(Datanode {
                 addr: free_port()?,
+                http: free_port()?,
                 dir: root.join(format!("datanode-{i}")),
                 log: logs.join(format!("datanode-{i}.log")),
                 proc: None,
@@ -139,7 +145,7 @@ impl Cluster {
     /// Starts the namenode on its port and data dir (again, after [`Self::stop_namenode`]).
     pub fn start_namenode(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.bins.namenode);
-        cmd.arg("--rpc-addr").arg(&self.namenode_addr);
+        cmd.arg("--rpc-addr").arg(&self.namenode_addr).arg("--http-addr").arg(&self.namenode_http);
         cmd.arg("--data-dir").arg(self.root.join("namenode"));
         cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
         cmd.args(&self.namenode_args);
@@ -172,7 +178,7 @@ impl Cluster {
     pub fn start_datanode(&mut self, i: usize) -> anyhow::Result<()> {
         let dn = &mut self.datanodes[i];
         let mut cmd = Command::new(&self.bins.datanode);
-        cmd.args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr]);
+        cmd.args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr, "--http-addr", &dn.http]);
         cmd.arg("--data-dir").arg(&dn.dir);
         cmd.args(["--heartbeat-interval", HEARTBEAT]);
         dn.proc = Some(Proc::spawn(format!("datanode-{i}"), logged(cmd, &dn.log)?)?);

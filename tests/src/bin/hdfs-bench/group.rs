@@ -155,7 +155,8 @@ impl Group {
     pub fn start_member(&mut self, i: usize) -> anyhow::Result<()> {
         let m = &mut self.members[i];
         let mut cmd = Command::new(self.bins.namenode());
-        cmd.arg("--rpc-addr").arg(&m.addr).arg("--data-dir").arg(&m.dir);
+        // No HTTP port: the group's figures are about its RPCs, and members share this host.
+        cmd.arg("--rpc-addr").arg(&m.addr).arg("--http-addr=").arg("--data-dir").arg(&m.dir);
         cmd.args(["--id", &m.id.to_string()]);
         if m.join {
             cmd.arg("--join");

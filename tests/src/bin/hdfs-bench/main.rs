@@ -3,7 +3,7 @@
 //! It exists because throughput figures on these VMs swing several-fold from run to run
 //! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
 //! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
-//! system uses. Five phases, each on clusters of its own and each a file here that measures and
+//! system uses. Six phases, each on clusters of its own and each a file here that measures and
 //! then makes its rows of the table:
 //!
 //! - `main` (`main_phase.rs`): put and get against the raw disk and loopback baselines, memory,
@@ -18,6 +18,8 @@
 //! - `ha` (`ha.rs`): the namenode group of three against a namenode alone (rates), failovers
 //!   after the leader is killed, and a fourth member joining a group that holds a big
 //!   namespace.
+//! - `webhdfs` (`web.rs`): WebHDFS with curl against `hdfs put` and `get`, memory, and the cost
+//!   of scraping `/metrics`.
 //!
 //! `--phases` runs any of them alone. This file parses the options, runs the chosen phases and
 //! prints the table.
@@ -50,6 +52,7 @@ mod small;
 mod steps;
 mod timeline;
 mod tiny;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -116,6 +119,9 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     if opts.ha {
         println!("ha: {}", ha::setup(opts));
     }
+    if opts.webhdfs {
+        println!("webhdfs: {}", web::setup(opts));
+    }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
     if let Some(path) = &opts.json {
@@ -133,6 +139,7 @@ struct Measured {
     meta: Option<meta::Meta>,
     small: Option<small::Small>,
     ha: Option<ha::Ha>,
+    web: Option<web::Web>,
 }
 
 fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
@@ -142,9 +149,10 @@ fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measur
     let repair = opts.repair.then(|| repair::run(opts, bins.clone(), root, &step)).transpose()?;
     let meta = opts.meta.then(|| meta::run(opts, bins.clone(), root, &step)).transpose()?;
     let small = opts.small.then(|| small::run(opts, bins.clone(), root, &step)).transpose()?;
-    let ha = opts.ha.then(|| ha::run(opts, bins, root, &step)).transpose()?;
+    let ha = opts.ha.then(|| ha::run(opts, bins.clone(), root, &step)).transpose()?;
+    let web = opts.webhdfs.then(|| web::run(opts, bins, root, &step)).transpose()?;
     step("done");
-    Ok(Measured { main, repair, meta, small, ha })
+    Ok(Measured { main, repair, meta, small, ha, web })
 }
 
 impl Measured {
@@ -155,7 +163,8 @@ impl Measured {
         let meta = self.meta.iter().flat_map(meta::Meta::rows);
         let small = self.small.iter().flat_map(|s| s.rows(opts));
         let ha = self.ha.iter().flat_map(ha::Ha::rows);
-        main.chain(repair).chain(meta).chain(small).chain(ha).collect()
+        let web = self.web.iter().flat_map(web::Web::rows);
+        main.chain(repair).chain(meta).chain(small).chain(ha).chain(web).collect()
     }
 }
 

@@ -12,7 +12,7 @@ pub const META_FILES_PER_DIR: u64 = 32;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts local clusters from the binaries next to this one and measures them. Five phases, each
+Starts local clusters from the binaries next to this one and measures them. Six phases, each
 on clusters of its own:
   main    1 namenode + 3 datanodes: put/get at replication 1 and 3, one client and 4 at once,
           against this machine's raw disk and loopback limits; memory, disk space and
@@ -28,11 +28,14 @@ on clusters of its own:
           --clients clients, --meta-ops of each; --ha-kills kills of the leader until a create
           succeeds; then --ha-files single-block files on a new group of 3, memory per file on
           each member, and a 4th member joining (snapshot install until caught up)
+  webhdfs 1 namenode + 3 datanodes: --size through WebHDFS with curl (CREATE, OPEN) against
+          hdfs put and get; peak memory; put throughput with /metrics scraped every second
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
-  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha (default all)
+  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha, webhdfs
+                       (default all)
   --clients N          meta, small and ha phases: concurrent clients (default 16)
   --meta-files N       meta phase: single-block files in the namespace (default 1000000)
   --meta-ops N         meta and ha phases: operations of each kind measured (default 100000)
@@ -60,6 +63,7 @@ pub struct Options {
     pub meta: bool,
     pub small: bool,
     pub ha: bool,
+    pub webhdfs: bool,
     pub clients: usize,
     pub meta_files: u64,
     pub meta_ops: u64,
@@ -85,6 +89,7 @@ impl Default for Options {
             meta: true,
             small: true,
             ha: true,
+            webhdfs: true,
             clients: 16,
             meta_files: 1_000_000,
             meta_ops: 100_000,
@@ -105,11 +110,18 @@ impl Default for Options {
 impl Options {
     /// The phases that run, in order, as `--phases` spells them.
     pub fn phases(&self) -> Vec<&'static str> {
-        [("main", self.main), ("repair", self.repair), ("meta", self.meta), ("small", self.small), ("ha", self.ha)]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(p, _)| p)
-            .collect()
+        [
+            ("main", self.main),
+            ("repair", self.repair),
+            ("meta", self.meta),
+            ("small", self.small),
+            ("ha", self.ha),
+            ("webhdfs", self.webhdfs),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(p, _)| p)
+        .collect()
     }
 }
 
@@ -133,7 +145,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
-            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha) = phases(&value()?)?,
+            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.webhdfs) = phases(&value()?)?,
             "--clients" => opts.clients = count(&flag, &value()?)? as usize,
             "--meta-files" => opts.meta_files = count(&flag, &value()?)?,
             "--meta-ops" => opts.meta_ops = count(&flag, &value()?)?,
@@ -172,9 +184,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
     Ok(Some(opts))
 }
 
-/// `main,repair` → (main, repair, meta, small, ha).
-fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool)> {
-    let (mut main, mut repair, mut meta, mut small, mut ha) = (false, false, false, false, false);
+/// `main,repair` → (main, repair, meta, small, ha, webhdfs).
+fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool, bool)> {
+    let (mut main, mut repair, mut meta, mut small, mut ha, mut webhdfs) = (false, false, false, false, false, false);
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match p {
             "main" => main = true,
@@ -182,13 +194,14 @@ fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool)> {
             "meta" => meta = true,
             "small" => small = true,
             "ha" => ha = true,
-            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha)"),
+            "webhdfs" => webhdfs = true,
+            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha, webhdfs)"),
         }
     }
-    if !(main || repair || meta || small || ha) {
+    if !(main || repair || meta || small || ha || webhdfs) {
         bail!("--phases {list:?}: no phase to run");
     }
-    Ok((main, repair, meta, small, ha))
+    Ok((main, repair, meta, small, ha, webhdfs))
 }
 
 /// A positive whole number.

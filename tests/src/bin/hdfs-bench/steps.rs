@@ -182,7 +182,7 @@ fn run_all(name: &str, cmds: Vec<std::process::Command>, stderr_log: &Path) -> a
 
 /// Drops every file of every datanode from the page cache, so reads come from disk as the
 /// raw read baseline's do.
-fn evict_datanodes(cluster: &Cluster) -> anyhow::Result<()> {
+pub fn evict_datanodes(cluster: &Cluster) -> anyhow::Result<()> {
     for d in &cluster.datanodes {
         raw::evict_tree(&d.dir)?;
     }
