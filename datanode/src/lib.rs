@@ -11,7 +11,8 @@
 //!   its replies carry (delete, copy, recover);
 //! - `recovery`: block recovery as the primary holder;
 //! - `scanner`: the background block scanner;
-//! - `http`: the HTTP port, WebHDFS's data side (through the client library);
+//! - `metrics`: the counters the data paths and the scanner record into (a leaf);
+//! - `http`: the HTTP port, WebHDFS's data side (through the client library) and `/metrics`;
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
 //!
 //! How data and events flow between them:
@@ -30,12 +31,13 @@
 //! ```
 //!
 //! Imports point one way: `transfer`, `reports`, `recovery` and `scanner` use `link` and
-//! `store`; `reports` also hands copies to `transfer` and recoveries to `recovery`; nothing
-//! below imports `reports`.
+//! `store` (`transfer`, `scanner` and `http` also the `metrics` leaf); `reports` also hands
+//! copies to `transfer` and recoveries to `recovery`; nothing below imports `reports`.
 
 mod config;
 mod http;
 mod link;
+mod metrics;
 mod recovery;
 mod reports;
 mod scanner;
@@ -141,7 +143,15 @@ pub async fn run(
 
     let tracker = TaskTracker::new();
     let events = ReplicaEvents::default();
-    let transfer = TransferService::new(store.clone(), events.clone(), tracker.clone(), &address, shutdown.clone());
+    let metrics = metrics::Metrics::default();
+    let transfer = TransferService::new(
+        store.clone(),
+        events.clone(),
+        tracker.clone(),
+        &address,
+        shutdown.clone(),
+        metrics.clone(),
+    );
     let (discovered, mut discoveries) = mpsc::unbounded_channel::<Vec<String>>();
     let reporters = Reporters {
         config: config.clone(),
@@ -163,7 +173,12 @@ pub async fn run(
             links.push(reporters.start(&namenode_url(&url))?);
         }
     }
-    let scanner = BlockScanner { links, bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
+    let scanner = BlockScanner {
+        links,
+        bytes_per_sec: config.scan_bytes_per_sec,
+        period: config.scan_period,
+        metrics: metrics.clone(),
+    };
     tracker.spawn(scanner.run(shutdown.clone()));
     // Members added to the group later, as the namenodes list them in heartbeat replies.
     tracker.spawn({
@@ -187,7 +202,8 @@ pub async fn run(
     });
 
     if let Some(http) = http {
-        let web = http::Web { namenodes: config.namenode.clone() };
+        let registry = http::registry(&metrics, store.clone(), transfer.active());
+        let web = http::Web { namenodes: config.namenode.clone(), metrics: Arc::new(registry) };
         let serve = hdfs_proto::http::serve_until(http::router(web), http, shutdown.clone(), SHUTDOWN_GRACE);
         tracker.spawn(async move {
             if let Err(e) = serve.await {

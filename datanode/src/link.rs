@@ -185,10 +185,7 @@ impl NamenodeLink {
 
     pub(crate) fn storage(&self) -> pb::StorageReport {
         let used = self.store.used_bytes();
-        let (capacity, remaining) = match rustix::fs::statvfs(self.store.dir()) {
-            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
-            Err(_) => (0, 0),
-        };
+        let (capacity, remaining) = self.store.disk_space();
         pb::StorageReport { capacity, dfs_used: used, remaining, active_transfers: self.active.load(Ordering::Relaxed) }
     }
 

@@ -14,6 +14,7 @@ use hdfs_proto::pb::namenode as pb;
 use tokio_util::sync::CancellationToken;
 
 use crate::link::{NamenodeLink, extended};
+use crate::metrics::Metrics;
 use crate::store::{ReplicaInfo, StoreError};
 
 /// Bytes read per step.
@@ -24,6 +25,8 @@ pub(crate) struct BlockScanner {
     pub(crate) links: Vec<NamenodeLink>,
     pub(crate) bytes_per_sec: u64,
     pub(crate) period: Duration,
+    /// Bytes verified and bad replicas found.
+    pub(crate) metrics: Metrics,
 }
 
 impl BlockScanner {
@@ -61,6 +64,7 @@ impl BlockScanner {
         for r in &replicas {
             if let Some(reason) = self.scan(r).await {
                 bad += 1;
+                self.metrics.scan_errors.inc();
                 tracing::warn!(block = %r.block.id, %reason, "scanner found a corrupt replica");
                 let req = pb::ReportBadBlocksRequest {
                     block: Some(extended(r)),
@@ -104,7 +108,10 @@ impl BlockScanner {
             let Ok((back, r)) = r else { return None };
             reader = back;
             match r {
-                Ok(n) => pos += n,
+                Ok(n) => {
+                    pos += n;
+                    self.metrics.scanned.inc_by(n);
+                }
                 Err(e @ (StoreError::Checksum { .. } | StoreError::Io { .. })) => return Some(e.to_string()),
                 Err(_) => return None,
             }

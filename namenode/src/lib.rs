@@ -11,7 +11,8 @@
 //! - `rpc/`: the gRPC services, which only translate (`client.rs`, `datanode.rs`,
 //!   `convert.rs` for every wire ↔ domain mapping);
 //! - `http/`: the HTTP port: WebHDFS (`webhdfs.rs`; data operations redirect to datanodes),
-//!   with Hadoop's JSON and exceptions (`json.rs`);
+//!   with Hadoop's JSON and exceptions (`json.rs`), and Prometheus metrics (`metrics.rs`, gauges
+//!   read from the namesystem at scrape time);
 //! - `namesystem/`: everything behind one lock, one method per operation (`client.rs`,
 //!   `datanode.rs`, `admin.rs`), and the replication monitor loop (`monitor.rs`);
 //! - `fsck.rs`: health reports, read from the namespace and the block manager;
@@ -25,7 +26,8 @@
 //!   leaf type for work sent in heartbeat replies);
 //! - `namespace/`: the tree as a deterministic state machine (`op.rs` the log record, `apply.rs`
 //!   the transitions); `idmap.rs` its paged id map;
-//! - `config.rs`, `error.rs` (with the one mapping of errors to gRPC status codes).
+//! - `config.rs`, `error.rs` (with the one mapping of errors to gRPC status codes), `metrics.rs`
+//!   (what is counted where it happens: edit-log syncs, RPC calls; a leaf all may record into).
 //!
 //! ```text
 //!   clients ──ClientProtocol──┐        ┌─ DatanodeProtocol── datanodes
@@ -55,6 +57,7 @@ mod fsck;
 mod http;
 mod idmap;
 mod leases;
+mod metrics;
 mod namespace;
 mod namesystem;
 mod raft;

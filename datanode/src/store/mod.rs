@@ -62,7 +62,9 @@ struct Inner {
     db: sled::Db,
     replicas: sled::Tree,
     meta: sled::Tree,
+    /// Bytes and count of finalized replicas, kept as they change (for heartbeats and metrics).
     used: AtomicU64,
+    finalized: AtomicU64,
 }
 
 /// Cheap to clone; every clone is the same store.
@@ -87,17 +89,20 @@ impl BlockStore {
             replicas,
             meta,
             used: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
         };
         let store = Self { inner: Arc::new(inner) };
-        let mut used = 0;
+        let (mut used, mut finalized) = (0, 0);
         for item in store.inner.replicas.iter() {
             let (k, v) = item?;
             let rec = decode(key_to_block(&k)?, &v)?;
             if rec.state == ReplicaState::Finalized {
                 used += rec.len;
+                finalized += 1;
             }
         }
         store.inner.used.store(used, Ordering::Relaxed);
+        store.inner.finalized.store(finalized, Ordering::Relaxed);
         Ok(store)
     }
 
@@ -128,6 +133,31 @@ impl BlockStore {
     /// Bytes of finalized replicas.
     pub fn used_bytes(&self) -> u64 {
         self.inner.used.load(Ordering::Relaxed)
+    }
+
+    /// How many finalized replicas the store holds.
+    pub fn finalized_replicas(&self) -> u64 {
+        self.inner.finalized.load(Ordering::Relaxed)
+    }
+
+    /// The file system holding the store: (capacity, bytes available to this process), both 0
+    /// if it cannot be read.
+    pub fn disk_space(&self) -> (u64, u64) {
+        match rustix::fs::statvfs(self.dir()) {
+            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
+            Err(_) => (0, 0),
+        }
+    }
+
+    /// A finalized replica of `len` bytes came (`true`) or went.
+    fn count_finalized(&self, len: u64, came: bool) {
+        if came {
+            self.inner.used.fetch_add(len, Ordering::Relaxed);
+            self.inner.finalized.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.inner.used.fetch_sub(len, Ordering::Relaxed);
+            self.inner.finalized.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Where the bytes of `block` live.
@@ -173,7 +203,7 @@ impl BlockStore {
         let rec = decode(block, &old)?;
         self.remove_files(block)?;
         if rec.state == ReplicaState::Finalized {
-            self.inner.used.fetch_sub(rec.len, Ordering::Relaxed);
+            self.count_finalized(rec.len, false);
         }
         Ok(Some(rec.info(block)))
     }
@@ -267,6 +297,7 @@ mod tests {
         let store = BlockStore::open(dir.path()).unwrap();
         assert_eq!(store.datanode_id().unwrap(), id, "identity is stable");
         assert_eq!(store.used_bytes(), data.len() as u64);
+        assert_eq!(store.finalized_replicas(), 1, "counted again at open");
         assert_eq!(store.list().unwrap().0, vec![ReplicaInfo { block: BlockRef::new(42, 1), len: data.len() as u64 }]);
         let mut r = store.open_reader(BlockRef::new(42, 1)).unwrap();
         let (got, sums) = r.read_chunks(BYTES_PER_CHECKSUM as u64, 1 << 20).unwrap();
@@ -279,10 +310,10 @@ mod tests {
     fn delete_removes_record_file_and_usage() {
         let (dir, store) = temp_store();
         write(&store, 3, b"hello");
-        assert_eq!(store.used_bytes(), 5);
+        assert_eq!((store.used_bytes(), store.finalized_replicas()), (5, 1));
         assert!(store.delete(BlockId(3), GenStamp(0)).unwrap().is_none(), "a newer generation than asked is kept");
         assert_eq!(store.delete(BlockId(3), GenStamp(1)).unwrap().map(|i| i.len), Some(5));
-        assert_eq!(store.used_bytes(), 0);
+        assert_eq!((store.used_bytes(), store.finalized_replicas()), (0, 0));
         assert!(store.delete(BlockId(3), GenStamp(1)).unwrap().is_none());
         assert!(!replica_path(dir.path(), 3).exists());
     }

@@ -10,7 +10,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hdfs_proto::{BlockId, BlockRef, GenStamp};
@@ -34,7 +33,7 @@ impl BlockStore {
         let path = self.path(id);
         let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io("open", &path))?;
         if rec.state == ReplicaState::Finalized {
-            self.inner.used.fetch_sub(rec.len, Ordering::Relaxed);
+            self.count_finalized(rec.len, false);
         }
         truncate(&file, &path, id, &mut rec, len)?;
         rec.state = ReplicaState::Rbw;
@@ -119,6 +118,9 @@ mod tests {
         let mut r = store.open_reader(BlockRef::new(1, 2)).unwrap();
         let (got, _) = r.read_chunks(0, 1 << 20).unwrap();
         assert_eq!(got, &data[..cut as usize], "the cut replica verifies");
+        // Recovering a finalized replica again: counted once, at its new length.
+        store.finalize_recovered(BlockRef::new(1, 3), cut - 10).unwrap();
+        assert_eq!((store.finalized_replicas(), store.used_bytes()), (1, cut - 10));
         drop(store);
         let store = BlockStore::open(dir.path()).unwrap();
         assert_eq!(store.list().unwrap().0.len(), 1, "survives a restart");

@@ -10,7 +10,6 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use hdfs_proto::checksum::{self, BYTES_PER_CHECKSUM};
@@ -125,7 +124,7 @@ impl ReplicaWriter {
         self.store.put_record(self.block, &self.rec)?;
         self.store.inner.db.flush()?;
         self.finalized = true;
-        self.store.inner.used.fetch_add(self.rec.len, Ordering::Relaxed);
+        self.store.count_finalized(self.rec.len, true);
         Ok(self.rec.info(self.block))
     }
 }

@@ -45,6 +45,7 @@ use node::Node;
 use read::{ReadRange, ReadStream};
 
 use crate::link::ReplicaEvents;
+use crate::metrics::Metrics;
 use crate::store::BlockStore;
 
 /// The `DataTransfer` gRPC service.
@@ -60,9 +61,10 @@ impl TransferService {
         tracker: TaskTracker,
         me: &str,
         shutdown: CancellationToken,
+        metrics: Metrics,
     ) -> Self {
         let (me, active, peers) = (me.into(), Arc::new(AtomicU32::new(0)), Arc::new(Peers::default()));
-        Self { node: Node { store, events, tracker, me, active, peers, shutdown } }
+        Self { node: Node { store, events, tracker, me, active, peers, shutdown, metrics } }
     }
 
     /// Transfers in progress, reported in heartbeats as load.
@@ -88,7 +90,9 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
             Some(pb::WriteBlockRequest { msg: Some(Msg::Header(h)) }) => WriteHeader::try_from(h)?,
             _ => return Err(Status::invalid_argument("a write must start with a header")),
         };
-        let acks = self.node.write_block(header, inbound).await?;
+        let acks = self.node.write_block(header, inbound).await.inspect_err(|_| {
+            self.node.metrics.pipeline_failures.inc();
+        })?;
         Ok(Response::new(Box::pin(ReceiverStream::new(acks))))
     }
 

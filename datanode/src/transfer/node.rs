@@ -3,8 +3,8 @@
 //! The service, the pipeline write, the read and the copy all work on the same few things: the
 //! store, the replica events, the task tracker that shutdown waits on, this node's address (named
 //! in every error, so a client knows which node of a pipeline failed), the count of transfers in
-//! progress (the load heartbeats report) and the kept connections to the next nodes of
-//! pipelines. They live here, apart from the gRPC service, so that the activities depend on
+//! progress (the load heartbeats report), the kept connections to the next nodes of
+//! pipelines, and the counters of bytes moved. They live here, apart from the gRPC service, so that the activities depend on
 //! this one leaf and not on the service or on each other.
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use tonic::Status;
 
 use super::downstream::Peers;
 use crate::link::ReplicaEvents;
+use crate::metrics::Metrics;
 use crate::store::BlockStore;
 
 #[derive(Clone)]
@@ -32,6 +33,7 @@ pub(super) struct Node {
     /// Cancelled at shutdown: transfers in flight stop at once and new ones are refused, so
     /// peers see the node go as they would see it die (the pipeline recovers without it).
     pub(super) shutdown: CancellationToken,
+    pub(super) metrics: Metrics,
 }
 
 impl Node {

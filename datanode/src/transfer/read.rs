@@ -12,6 +12,7 @@ use std::pin::Pin;
 use hdfs_proto::BlockRef;
 use hdfs_proto::checksum::BYTES_PER_CHECKSUM;
 use hdfs_proto::pb::datanode as pb;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -47,6 +48,7 @@ impl Node {
     pub(super) async fn read_block(&self, r: ReadRange) -> Result<ReadStream, Status> {
         let store = self.store.clone();
         let me = self.me.clone();
+        let read = self.metrics.read.clone();
         let opened = tokio::task::spawn_blocking(move || {
             let id = r.block.id;
             let mut reader = store.open_reader(r.block).map_err(|e| with_node(&me, e.into()))?;
@@ -59,12 +61,12 @@ impl Node {
             }
             let end = if r.length == 0 { reader.len() } else { r.offset.saturating_add(r.length).min(reader.len()) };
             let mut pos = reader.align(r.offset);
-            let first = (pos < end).then(|| read_packet(&mut reader, &mut pos, end, &me));
-            Ok((reader, pos, end, first))
+            let first = (pos < end).then(|| read_packet(&mut reader, &mut pos, end, &me, &read));
+            Ok((reader, pos, end, first, read))
         })
         .await
         .map_err(|e| Status::internal(e.to_string()))?;
-        let (mut reader, mut pos, end, first) = opened?;
+        let (mut reader, mut pos, end, first, read) = opened?;
         let Some(first) = first else {
             return Ok(Box::pin(tokio_stream::empty()));
         };
@@ -81,7 +83,7 @@ impl Node {
                 return;
             }
             while pos < end && !shutdown.is_cancelled() {
-                let msg = read_packet(&mut reader, &mut pos, end, &me);
+                let msg = read_packet(&mut reader, &mut pos, end, &me, &read);
                 let failed = msg.is_err();
                 if tx.blocking_send(msg).is_err() || failed {
                     break;
@@ -92,12 +94,20 @@ impl Node {
     }
 }
 
-/// The packet of a read at `pos` (at most `READ_PACKET` bytes, not past `end`); advances `pos`.
-fn read_packet(reader: &mut ReplicaReader, pos: &mut u64, end: u64, me: &str) -> Result<pb::ReadBlockResponse, Status> {
+/// The packet of a read at `pos` (at most `READ_PACKET` bytes, not past `end`); advances `pos`
+/// and counts the bytes in `read`.
+fn read_packet(
+    reader: &mut ReplicaReader,
+    pos: &mut u64,
+    end: u64,
+    me: &str,
+    read: &Counter,
+) -> Result<pb::ReadBlockResponse, Status> {
     match reader.read_chunks(*pos, READ_PACKET.min((end - *pos) as usize)) {
         Ok((data, checksums)) => {
             let offset = *pos;
             *pos += data.len() as u64;
+            read.inc_by(data.len() as u64);
             Ok(pb::ReadBlockResponse {
                 offset,
                 data: data.into(),

@@ -86,12 +86,16 @@ impl Node {
         // The disk thread: verify and append each packet; finalize on the last.
         let disk_me = me.clone();
         let events = self.events.clone();
+        let metrics = self.metrics.clone();
         self.tracker.spawn_blocking(move || {
             let mut writer = Some(writer);
             let mut pkt_rx = pkt_rx;
             while let Some(p) = pkt_rx.blocking_recv() {
                 let Some(w) = writer.as_mut() else { break };
                 let mut r = w.append(p.offset, &p.data, &p.checksums).map(|()| (p.seqno, None));
+                if r.is_ok() {
+                    metrics.written.inc_by(p.data.len() as u64);
+                }
                 if p.sync && r.is_ok() {
                     r = w.persist().map(|()| (p.seqno, None));
                 }
@@ -101,6 +105,9 @@ impl Node {
                         .expect("present")
                         .finalize()
                         .map(|info| (p.seqno, Some((info, events.received_and_reported(info)))));
+                    if r.is_ok() {
+                        metrics.blocks_written.inc();
+                    }
                 }
                 let failed = r.is_err();
                 let _ = done_tx.blocking_send(r.map_err(|e| {
@@ -119,24 +126,34 @@ impl Node {
             None => (None, None),
         };
         let shutdown = self.shutdown.clone();
+        let failures = self.metrics.pipeline_failures.clone();
         self.tracker.spawn(async move {
             let _guard = guard;
             let recv = async {
                 let r = forward_packets(&mut inbound, down_tx, pkt_tx).await;
+                let failed = r.is_err();
                 if let Err(e) = r {
                     let _ = ack_tx.send(Err(e)).await;
                 }
+                failed
             };
             let acks = async {
-                if let Err(e) = pair_acks(done_rx, down_acks, &ack_tx, &me).await {
+                let r = pair_acks(done_rx, down_acks, &ack_tx, &me).await;
+                let failed = r.is_err();
+                if let Err(e) = r {
                     let _ = ack_tx.send(Err(e)).await;
                 }
+                failed
             };
-            tokio::select! {
-                _ = async { tokio::join!(recv, acks) } => {}
+            let failed = tokio::select! {
+                (a, b) = async { tokio::join!(recv, acks) } => a || b,
                 _ = shutdown.cancelled() => {
                     let _ = ack_tx.send(Err(Status::unavailable("datanode shutting down"))).await;
+                    true
                 }
+            };
+            if failed {
+                failures.inc();
             }
         });
         Ok(ack_rx)

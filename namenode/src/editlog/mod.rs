@@ -46,6 +46,7 @@ use serde::{Deserialize, Serialize};
 use sync::Shared;
 
 use crate::error::{Error, Result};
+use crate::metrics::EditLogMetrics;
 use crate::raft::{Entry, LogId, StorageError, TypeConfig, Vote};
 
 const META_FILE: &str = "raft-meta";
@@ -221,6 +222,11 @@ impl EditLog {
     /// Makes every later write fail as on a full disk (for tests of what a member does then).
     pub fn simulate_full_disk(&self) {
         self.inner.shared.full.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Its syncs, counted and timed (clones share the counts).
+    pub fn metrics(&self) -> EditLogMetrics {
+        self.inner.shared.metrics.clone()
     }
 
     /// Whether a write or sync failed: the log then refuses everything.

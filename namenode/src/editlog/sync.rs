@@ -3,15 +3,18 @@
 //! `fdatasync`s it, and only then tells openraft (each append's `LogFlushed` callback) that its
 //! entries are durable. Every append that arrives while one sync runs shares the next (HDFS's
 //! `logSync`), so many client operations share one disk flush. A failed write or sync poisons
-//! the log: every waiting callback gets the error, and so does every later append.
+//! the log: every waiting callback gets the error, and so does every later append. Each sync
+//! is counted and timed (`hdfs_namenode_editlog_sync_seconds`).
 
 use std::fs;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 use openraft::storage::LogFlushed;
 
+use crate::metrics::EditLogMetrics;
 use crate::raft::TypeConfig;
 
 /// Records appended but not yet handed to the syncer, and who waits for them.
@@ -35,6 +38,7 @@ pub(super) struct Shared {
     durable: AtomicU64,
     /// Set by tests to make the next write fail as on a full disk.
     pub(super) full: AtomicBool,
+    pub(super) metrics: EditLogMetrics,
 }
 
 /// ENOSPC ("No space left on device") on Linux.
@@ -51,6 +55,7 @@ impl Shared {
             failed: AtomicBool::new(false),
             durable: AtomicU64::new(0),
             full: AtomicBool::new(false),
+            metrics: EditLogMetrics::default(),
         }
     }
 
@@ -73,7 +78,12 @@ impl Shared {
         } else if self.full.load(Ordering::Acquire) {
             Err(std::io::Error::from_raw_os_error(libc_enospc()))
         } else {
-            segment.write_all(&buf).and_then(|_| segment.sync_data())
+            let started = Instant::now();
+            let r = segment.write_all(&buf).and_then(|_| segment.sync_data());
+            if r.is_ok() {
+                self.metrics.synced(buf.len(), started.elapsed());
+            }
+            r
         };
         match &result {
             Err(e) => self.fail(e),
@@ -90,6 +100,7 @@ impl Shared {
 
     fn fail(&self, e: &std::io::Error) {
         tracing::error!(error = %e, "edit log write failed; this namenode stops acknowledging");
+        self.metrics.failed();
         self.failed.store(true, Ordering::Release);
     }
 

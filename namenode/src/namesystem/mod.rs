@@ -58,6 +58,7 @@ pub(crate) use state::State;
 use crate::config::Config;
 use crate::editlog::{EditLog, Syncer};
 use crate::error::{Error, Result};
+use crate::metrics::{Metrics, RpcMetrics};
 use crate::namespace::{Effects, Op};
 use crate::raft::network::{Faults, Network};
 use crate::raft::read::ReadBarrier;
@@ -86,6 +87,8 @@ pub struct Namesystem {
     /// When this member started, and whether it currently stands for election.
     started: std::time::Instant,
     elects: std::sync::atomic::AtomicBool,
+    /// Counted where things happen: the edit log's syncs, the RPC edge's calls.
+    metrics: Metrics,
 }
 
 /// A member that led when it stopped would lead again at once on restart (openraft keeps its
@@ -156,6 +159,7 @@ impl Namesystem {
             ready_term: AtomicU64::new(0),
             led_term: AtomicU64::new(0),
             log_guard: Mutex::new(Some(guard)),
+            metrics: Metrics { editlog: log.metrics(), rpc: RpcMetrics::default() },
             log,
             wake: tokio::sync::Notify::new(),
             replay_to,
@@ -208,6 +212,11 @@ impl Namesystem {
 
     pub(crate) fn raft(&self) -> &Raft {
         &self.raft
+    }
+
+    /// What is counted as it happens (the gauges are read at scrape time, `http/metrics.rs`).
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

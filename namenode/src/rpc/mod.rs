@@ -2,11 +2,13 @@
 //!
 //! [`client`](self::client) serves `ClientProtocol`, [`datanode`](self::datanode)
 //! `DatanodeProtocol`, [`raft`](self::raft) the group's `RaftService`; [`convert`](self::convert) holds every mapping between wire and domain
-//! types, and [`Error`]'s one mapping to `Status` is in `error.rs`.
+//! types, and [`Error`]'s one mapping to `Status` is in `error.rs`. [`metered`](self::metered)
+//! counts and times every call.
 
 mod client;
 mod convert;
 mod datanode;
+mod metered;
 mod raft;
 
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use hdfs_proto::pb::namenode::raft_service_server::RaftServiceServer;
 
 use crate::error::Error;
 use crate::raft::CallId;
+use metered::Metered;
 
 /// Metadata naming a call for the retry cache.
 pub const CLIENT_ID_HEADER: &str = "x-hdfs-client-id";
@@ -29,23 +32,27 @@ use crate::namesystem::{Caller, Namesystem};
 
 /// Both services on one router, for [`serve`](crate::serve).
 pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
+    let metrics = ns.metrics().rpc.clone();
     let svc = Service { ns };
     hdfs_proto::grpc::server()
-        .add_service(
+        .add_service(Metered::new(
             ClientProtocolServer::new(svc.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
+            metrics.clone(),
+        ))
+        .add_service(Metered::new(
             DatanodeProtocolServer::new(svc.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
-        .add_service(
+            metrics.clone(),
+        ))
+        .add_service(Metered::new(
             RaftServiceServer::new(svc)
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
-        )
+            metrics,
+        ))
 }
 
 /// The handlers of both services, sharing the namesystem.

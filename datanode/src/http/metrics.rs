@@ -1,0 +1,80 @@
+//! `GET /metrics`: the datanode in Prometheus's text format (prometheus-client encodes it), every
+//! name prefixed `hdfs_datanode_`: the counters of the data paths (`metrics.rs` at the crate
+//! root), and gauges read at scrape time: replicas held, the disk's space as heartbeats report
+//! it, and transfers in progress.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, prometheus_text};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use super::Web;
+use crate::metrics::Metrics;
+use crate::store::BlockStore;
+
+/// Everything `/metrics` shows: `metrics` and gauges read from `store` and `active` (transfers
+/// in progress).
+pub(crate) fn registry(metrics: &Metrics, store: BlockStore, active: Arc<AtomicU32>) -> Registry {
+    let mut r = Registry::with_prefix("hdfs_datanode");
+    metrics.register(&mut r);
+    r.register_collector(Box::new(Gauges { store, active }));
+    r
+}
+
+pub(super) async fn scrape(State(web): State<Web>) -> Response {
+    let mut text = String::new();
+    match prometheus_text::encode(&mut text, &web.metrics) {
+        Ok(()) => ([(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)], text).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "could not encode the metrics\n").into_response(),
+    }
+}
+
+struct Gauges {
+    store: BlockStore,
+    active: Arc<AtomicU32>,
+}
+
+impl fmt::Debug for Gauges {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("datanode gauges")
+    }
+}
+
+fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, unit: Option<Unit>, v: u64) -> fmt::Result {
+    let m = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?;
+    ConstGauge::new(v).encode(m)
+}
+
+impl Collector for Gauges {
+    fn encode(&self, mut e: DescriptorEncoder) -> fmt::Result {
+        // What heartbeats report (`link.rs`), so these match `hdfs report` for this node.
+        let (capacity, remaining) = self.store.disk_space();
+        let bytes = Some(Unit::Bytes);
+        gauge(
+            &mut e,
+            "capacity_total",
+            "Size of the file system holding the data directory.",
+            bytes.clone(),
+            capacity,
+        )?;
+        gauge(&mut e, "capacity_used", "Bytes of finalized replicas.", bytes.clone(), self.store.used_bytes())?;
+        gauge(&mut e, "capacity_remaining", "Space left on the data directory's file system.", bytes, remaining)?;
+        gauge(&mut e, "blocks", "Finalized replicas held.", None, self.store.finalized_replicas())?;
+        let active = u64::from(self.active.load(Ordering::Relaxed));
+        gauge(
+            &mut e,
+            "active_transfers",
+            "Reads, writes and copies in progress (the load heartbeats report).",
+            None,
+            active,
+        )
+    }
+}
