@@ -10,8 +10,9 @@
 //! - `reports`: registration, heartbeats and block reports to the namenode, and the commands
 //!   its replies carry (delete, copy, recover);
 //! - `recovery`: block recovery as the primary holder;
-//! - `scanner`: the background block scanner;
-//! - `http`: the HTTP port, WebHDFS's data side (through the client library);
+//! - `scanner`: the background block scanner, and its progress;
+//! - `http`: the HTTP port, WebHDFS's data side (through the client library) and the
+//!   datanode's own page (volumes, replicas, the scanner's progress);
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
 //!
 //! How data and events flow between them:
@@ -55,7 +56,7 @@ use tokio_util::task::TaskTracker;
 pub use config::Config;
 use link::{Fencing, NamenodeLink, ReplicaEvents, namenode_url};
 use reports::{HeartbeatLoop, IncrementalReportLoop};
-use scanner::BlockScanner;
+use scanner::{BlockScanner, ScanProgress};
 use store::BlockStore;
 use transfer::TransferService;
 
@@ -138,6 +139,14 @@ pub async fn run(
     let address = advertise(&config, &listener)?;
     let http_address = http.as_ref().map(|h| advertise_http(&address, h)).transpose()?.unwrap_or_default();
     tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
+    let node = Arc::new(http::NodeInfo {
+        datanode_id: datanode_id.clone(),
+        address: address.clone(),
+        http_address: http_address.clone(),
+        started: std::time::SystemTime::now(),
+        scan_bytes_per_sec: config.scan_bytes_per_sec,
+        scan_period: config.scan_period,
+    });
 
     let tracker = TaskTracker::new();
     let events = ReplicaEvents::default();
@@ -163,7 +172,13 @@ pub async fn run(
             links.push(reporters.start(&namenode_url(&url))?);
         }
     }
-    let scanner = BlockScanner { links, bytes_per_sec: config.scan_bytes_per_sec, period: config.scan_period };
+    let scan = Arc::new(ScanProgress::default());
+    let scanner = BlockScanner {
+        links,
+        bytes_per_sec: config.scan_bytes_per_sec,
+        period: config.scan_period,
+        progress: scan.clone(),
+    };
     tracker.spawn(scanner.run(shutdown.clone()));
     // Members added to the group later, as the namenodes list them in heartbeat replies.
     tracker.spawn({
@@ -187,7 +202,7 @@ pub async fn run(
     });
 
     if let Some(http) = http {
-        let web = http::Web { namenodes: config.namenode.clone() };
+        let web = http::Web { namenodes: config.namenode.clone(), store: store.clone(), scan, node };
         let serve = hdfs_proto::http::serve_until(http::router(web), http, shutdown.clone(), SHUTDOWN_GRACE);
         tracker.spawn(async move {
             if let Err(e) = serve.await {

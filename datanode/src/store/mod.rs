@@ -40,7 +40,7 @@ use std::time::Duration;
 use hdfs_proto::{BlockId, GenStamp};
 
 use error::{Result, io};
-use records::{decode, encode, key, key_to_block};
+use records::{decode, encode, key, key_to_block, state_of};
 
 pub use error::StoreError;
 pub use reader::ReplicaReader;
@@ -63,6 +63,17 @@ struct Inner {
     replicas: sled::Tree,
     meta: sled::Tree,
     used: AtomicU64,
+    /// Records by state, kept as records are written and removed (for the datanode's page,
+    /// which must not read every record).
+    finalized: AtomicU64,
+    unfinished: AtomicU64,
+}
+
+/// How many replicas the store holds, by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicaCounts {
+    pub finalized: u64,
+    pub unfinished: u64,
 }
 
 /// Cheap to clone; every clone is the same store.
@@ -87,12 +98,15 @@ impl BlockStore {
             replicas,
             meta,
             used: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
+            unfinished: AtomicU64::new(0),
         };
         let store = Self { inner: Arc::new(inner) };
         let mut used = 0;
         for item in store.inner.replicas.iter() {
             let (k, v) = item?;
             let rec = decode(key_to_block(&k)?, &v)?;
+            store.count(Some(rec.state), 1);
             if rec.state == ReplicaState::Finalized {
                 used += rec.len;
             }
@@ -128,6 +142,24 @@ impl BlockStore {
     /// Bytes of finalized replicas.
     pub fn used_bytes(&self) -> u64 {
         self.inner.used.load(Ordering::Relaxed)
+    }
+
+    /// Replicas held, finalized and unfinished.
+    pub fn counts(&self) -> ReplicaCounts {
+        ReplicaCounts {
+            finalized: self.inner.finalized.load(Ordering::Relaxed),
+            unfinished: self.inner.unfinished.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Adds `delta` (1 or -1, as a wrapping add) to the count of records in `state`.
+    fn count(&self, state: Option<ReplicaState>, delta: u64) {
+        let counter = match state {
+            Some(ReplicaState::Finalized) => &self.inner.finalized,
+            Some(ReplicaState::Rbw) => &self.inner.unfinished,
+            None => return,
+        };
+        counter.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Where the bytes of `block` live.
@@ -171,6 +203,7 @@ impl BlockStore {
             return Ok(None);
         };
         let rec = decode(block, &old)?;
+        self.count(Some(rec.state), u64::MAX);
         self.remove_files(block)?;
         if rec.state == ReplicaState::Finalized {
             self.inner.used.fetch_sub(rec.len, Ordering::Relaxed);
@@ -198,7 +231,12 @@ impl BlockStore {
     }
 
     fn put_record(&self, block: BlockId, rec: &ReplicaRecord) -> Result<()> {
-        self.inner.replicas.insert(key(block), encode(block, rec)?)?;
+        let old = self.inner.replicas.insert(key(block), encode(block, rec)?)?;
+        let old = old.and_then(|v| state_of(&v));
+        if old != Some(rec.state) {
+            self.count(old, u64::MAX);
+            self.count(Some(rec.state), 1);
+        }
         Ok(())
     }
 
@@ -285,5 +323,21 @@ mod tests {
         assert_eq!(store.used_bytes(), 0);
         assert!(store.delete(BlockId(3), GenStamp(1)).unwrap().is_none());
         assert!(!replica_path(dir.path(), 3).exists());
+    }
+
+    #[test]
+    fn replicas_are_counted_by_state_as_records_change() {
+        let (dir, store) = temp_store();
+        write(&store, 1, b"one");
+        write(&store, 2, b"two");
+        let w = store.create(BlockRef::new(3, 1)).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 2, unfinished: 1 });
+        drop(w);
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 2, unfinished: 1 }, "kept as unfinished");
+        store.delete(BlockId(1), GenStamp(1)).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 });
+        drop(store);
+        let store = BlockStore::open(dir.path()).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 }, "counted again at open");
     }
 }

@@ -3,7 +3,7 @@
 //! It exists because throughput figures on these VMs swing several-fold from run to run
 //! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
 //! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
-//! system uses. Five phases, each on clusters of its own and each a file here that measures and
+//! system uses. Six phases, each on clusters of its own and each a file here that measures and
 //! then makes its rows of the table:
 //!
 //! - `main` (`main_phase.rs`): put and get against the raw disk and loopback baselines, memory,
@@ -18,13 +18,16 @@
 //! - `ha` (`ha.rs`): the namenode group of three against a namenode alone (rates), failovers
 //!   after the leader is killed, and a fourth member joining a group that holds a big
 //!   namespace.
+//! - `page` (`page.rs`): the namenode's status page and its JSON with a thousand fake datanodes
+//!   registered, fetched over loopback; the only phase that needs no other binary.
 //!
 //! `--phases` runs any of them alone. This file parses the options, runs the chosen phases and
 //! prints the table.
 //!
 //! docs/BENCHMARKS.md says exactly what each figure is and records the results.
 //!
-//! Targets are those of the project's foundation issue (main) and repair issue (repair). A
+//! Targets are those of the project's foundation issue (main), repair issue (repair) and status
+//! page issue (page). A
 //! missed target is a measurement, not a failure: the exit status is non-zero only if the
 //! benchmark itself could not run.
 
@@ -40,6 +43,7 @@ mod load;
 mod main_phase;
 mod meta;
 mod options;
+mod page;
 mod perm;
 mod probe;
 mod procs;
@@ -86,7 +90,9 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: &Options) -> anyhow::Result<()> {
-    let bins = Binaries::next_to_self()?;
+    // The page phase runs its namenode in this process; every other one starts binaries.
+    let needs_binaries = opts.phases().iter().any(|p| *p != "page");
+    let bins = needs_binaries.then(Binaries::next_to_self).transpose()?;
     let work = WorkDir::create(opts)?;
     let load_before = load_average();
     let measured = measure(opts, bins, work.path())?;
@@ -100,7 +106,11 @@ fn run(opts: &Options) -> anyhow::Result<()> {
         load_average_after: load_average(),
         rows: measured.rows(opts),
     };
-    println!("\nhdfs-bench: MB = 10^6 bytes; datanodes heartbeat every {HEARTBEAT}, dead after {DEAD_AFTER}");
+    if needs_binaries {
+        println!("\nhdfs-bench: MB = 10^6 bytes; datanodes heartbeat every {HEARTBEAT}, dead after {DEAD_AFTER}");
+    } else {
+        println!();
+    }
     if opts.main {
         println!("main: {}", main_phase::setup(opts));
     }
@@ -115,6 +125,9 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     }
     if opts.ha {
         println!("ha: {}", ha::setup(opts));
+    }
+    if opts.page {
+        println!("page: {}", page::setup(opts));
     }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
@@ -133,18 +146,21 @@ struct Measured {
     meta: Option<meta::Meta>,
     small: Option<small::Small>,
     ha: Option<ha::Ha>,
+    page: Option<page::Page>,
 }
 
-fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
+fn measure(opts: &Options, bins: Option<Binaries>, root: &Path) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let step = |what: &str| eprintln!("hdfs-bench [{:>6.1}s] {what}", started.elapsed().as_secs_f64());
-    let main = opts.main.then(|| main_phase::run(opts, bins.clone(), root, &step)).transpose()?;
-    let repair = opts.repair.then(|| repair::run(opts, bins.clone(), root, &step)).transpose()?;
-    let meta = opts.meta.then(|| meta::run(opts, bins.clone(), root, &step)).transpose()?;
-    let small = opts.small.then(|| small::run(opts, bins.clone(), root, &step)).transpose()?;
-    let ha = opts.ha.then(|| ha::run(opts, bins, root, &step)).transpose()?;
+    let bins = || bins.clone().expect("binaries are found whenever a phase other than page runs");
+    let main = opts.main.then(|| main_phase::run(opts, bins(), root, &step)).transpose()?;
+    let repair = opts.repair.then(|| repair::run(opts, bins(), root, &step)).transpose()?;
+    let meta = opts.meta.then(|| meta::run(opts, bins(), root, &step)).transpose()?;
+    let small = opts.small.then(|| small::run(opts, bins(), root, &step)).transpose()?;
+    let ha = opts.ha.then(|| ha::run(opts, bins(), root, &step)).transpose()?;
+    let page = opts.page.then(|| page::run(opts, root, &step)).transpose()?;
     step("done");
-    Ok(Measured { main, repair, meta, small, ha })
+    Ok(Measured { main, repair, meta, small, ha, page })
 }
 
 impl Measured {
@@ -155,7 +171,8 @@ impl Measured {
         let meta = self.meta.iter().flat_map(meta::Meta::rows);
         let small = self.small.iter().flat_map(|s| s.rows(opts));
         let ha = self.ha.iter().flat_map(ha::Ha::rows);
-        main.chain(repair).chain(meta).chain(small).chain(ha).collect()
+        let page = self.page.iter().flat_map(page::Page::rows);
+        main.chain(repair).chain(meta).chain(small).chain(ha).chain(page).collect()
     }
 }
 

@@ -12,7 +12,7 @@ pub const META_FILES_PER_DIR: u64 = 32;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts local clusters from the binaries next to this one and measures them. Five phases, each
+Starts local clusters from the binaries next to this one and measures them. Six phases, each
 on clusters of its own:
   main    1 namenode + 3 datanodes: put/get at replication 1 and 3, one client and 4 at once,
           against this machine's raw disk and loopback limits; memory, disk space and
@@ -28,11 +28,15 @@ on clusters of its own:
           --clients clients, --meta-ops of each; --ha-kills kills of the leader until a create
           succeeds; then --ha-files single-block files on a new group of 3, memory per file on
           each member, and a 4th member joining (snapshot install until caught up)
+  page    1 namenode in this process with --page-datanodes fake datanodes registered and
+          heartbeating: the status page /, /api/datanodes and /api/overview fetched
+          --page-requests times each; p50, p99, max (needs no other binary)
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
-  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha (default all)
+  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha, page
+                       (default all)
   --clients N          meta, small and ha phases: concurrent clients (default 16)
   --meta-files N       meta phase: single-block files in the namespace (default 1000000)
   --meta-ops N         meta and ha phases: operations of each kind measured (default 100000)
@@ -41,6 +45,8 @@ options:
   --ha-files N         ha phase: single-block files for the snapshot and memory figures
                        (default 1000000)
   --ha-kills N         ha phase: times the leader is killed (default 5)
+  --page-datanodes N   page phase: fake datanodes registered (default 1000)
+  --page-requests N    page phase: fetches of each page measured (default 200)
   --permissions on|off meta phase: the namenode checks permissions (default on; its clients are
                        an ordinary user, so every check runs in full)
   --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
@@ -60,6 +66,7 @@ pub struct Options {
     pub meta: bool,
     pub small: bool,
     pub ha: bool,
+    pub page: bool,
     pub clients: usize,
     pub meta_files: u64,
     pub meta_ops: u64,
@@ -67,6 +74,8 @@ pub struct Options {
     pub small_size: u64,
     pub ha_files: u64,
     pub ha_kills: usize,
+    pub page_datanodes: usize,
+    pub page_requests: usize,
     pub permissions: bool,
     pub repair_streams: Option<u32>,
     pub repair_block_size: Option<u64>,
@@ -85,6 +94,7 @@ impl Default for Options {
             meta: true,
             small: true,
             ha: true,
+            page: true,
             clients: 16,
             meta_files: 1_000_000,
             meta_ops: 100_000,
@@ -92,6 +102,8 @@ impl Default for Options {
             small_size: 1 << 10,
             ha_files: 1_000_000,
             ha_kills: 5,
+            page_datanodes: 1000,
+            page_requests: 200,
             permissions: true,
             repair_streams: None,
             repair_block_size: None,
@@ -105,11 +117,18 @@ impl Default for Options {
 impl Options {
     /// The phases that run, in order, as `--phases` spells them.
     pub fn phases(&self) -> Vec<&'static str> {
-        [("main", self.main), ("repair", self.repair), ("meta", self.meta), ("small", self.small), ("ha", self.ha)]
-            .into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(p, _)| p)
-            .collect()
+        [
+            ("main", self.main),
+            ("repair", self.repair),
+            ("meta", self.meta),
+            ("small", self.small),
+            ("ha", self.ha),
+            ("page", self.page),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(p, _)| p)
+        .collect()
     }
 }
 
@@ -133,7 +152,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
-            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha) = phases(&value()?)?,
+            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.page) = phases(&value()?)?,
             "--clients" => opts.clients = count(&flag, &value()?)? as usize,
             "--meta-files" => opts.meta_files = count(&flag, &value()?)?,
             "--meta-ops" => opts.meta_ops = count(&flag, &value()?)?,
@@ -141,6 +160,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "--small-size" => opts.small_size = size(&value()?)?,
             "--ha-files" => opts.ha_files = count(&flag, &value()?)?,
             "--ha-kills" => opts.ha_kills = count(&flag, &value()?)? as usize,
+            "--page-datanodes" => opts.page_datanodes = count(&flag, &value()?)? as usize,
+            "--page-requests" => opts.page_requests = count(&flag, &value()?)? as usize,
             "--permissions" => {
                 opts.permissions = match value()?.as_str() {
                     "on" | "true" => true,
@@ -172,9 +193,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
     Ok(Some(opts))
 }
 
-/// `main,repair` → (main, repair, meta, small, ha).
-fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool)> {
-    let (mut main, mut repair, mut meta, mut small, mut ha) = (false, false, false, false, false);
+/// `main,repair` → (main, repair, meta, small, ha, page).
+fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool, bool)> {
+    let (mut main, mut repair, mut meta, mut small, mut ha, mut page) = (false, false, false, false, false, false);
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match p {
             "main" => main = true,
@@ -182,13 +203,14 @@ fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool)> {
             "meta" => meta = true,
             "small" => small = true,
             "ha" => ha = true,
-            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha)"),
+            "page" => page = true,
+            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha, page)"),
         }
     }
-    if !(main || repair || meta || small || ha) {
+    if !(main || repair || meta || small || ha || page) {
         bail!("--phases {list:?}: no phase to run");
     }
-    Ok((main, repair, meta, small, ha))
+    Ok((main, repair, meta, small, ha, page))
 }
 
 /// A positive whole number.
