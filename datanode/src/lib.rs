@@ -10,9 +10,10 @@
 //! - `reports`: registration, heartbeats and block reports to the namenode, and the commands
 //!   its replies carry (delete, copy, recover);
 //! - `recovery`: block recovery as the primary holder;
-//! - `scanner`: the background block scanner;
+//! - `scanner`: the background block scanner, and its progress;
 //! - `metrics`: the counters the data paths and the scanner record into (a leaf);
-//! - `http`: the HTTP port, WebHDFS's data side (through the client library) and `/metrics`;
+//! - `http`: the HTTP port, WebHDFS's data side (through the client library), the datanode's
+//!   own page (volumes, replicas, the scanner's progress) and `/metrics`;
 //! - [`run`]: starts all of it on a listener and stops it on shutdown.
 //!
 //! How data and events flow between them:
@@ -57,7 +58,7 @@ use tokio_util::task::TaskTracker;
 pub use config::Config;
 use link::{Fencing, NamenodeLink, ReplicaEvents, namenode_url};
 use reports::{HeartbeatLoop, IncrementalReportLoop};
-use scanner::BlockScanner;
+use scanner::{BlockScanner, ScanProgress};
 use store::BlockStore;
 use transfer::TransferService;
 
@@ -140,6 +141,14 @@ pub async fn run(
     let address = advertise(&config, &listener)?;
     let http_address = http.as_ref().map(|h| advertise_http(&address, h)).transpose()?.unwrap_or_default();
     tracing::info!(datanode = %datanode_id, %address, used = store.used_bytes(), "datanode serving");
+    let node = Arc::new(http::NodeInfo {
+        datanode_id: datanode_id.clone(),
+        address: address.clone(),
+        http_address: http_address.clone(),
+        started: std::time::SystemTime::now(),
+        scan_bytes_per_sec: config.scan_bytes_per_sec,
+        scan_period: config.scan_period,
+    });
 
     let tracker = TaskTracker::new();
     let events = ReplicaEvents::default();
@@ -173,11 +182,13 @@ pub async fn run(
             links.push(reporters.start(&namenode_url(&url))?);
         }
     }
+    let scan = Arc::new(ScanProgress::default());
     let scanner = BlockScanner {
         links,
         bytes_per_sec: config.scan_bytes_per_sec,
         period: config.scan_period,
         metrics: metrics.clone(),
+        progress: scan.clone(),
     };
     tracker.spawn(scanner.run(shutdown.clone()));
     // Members added to the group later, as the namenodes list them in heartbeat replies.
@@ -203,7 +214,13 @@ pub async fn run(
 
     if let Some(http) = http {
         let registry = http::registry(&metrics, store.clone(), transfer.active());
-        let web = http::Web { namenodes: config.namenode.clone(), metrics: Arc::new(registry) };
+        let web = http::Web {
+            namenodes: config.namenode.clone(),
+            metrics: Arc::new(registry),
+            store: store.clone(),
+            scan,
+            node,
+        };
         let serve = hdfs_proto::http::serve_until(http::router(web), http, shutdown.clone(), SHUTDOWN_GRACE);
         tracker.spawn(async move {
             if let Err(e) = serve.await {

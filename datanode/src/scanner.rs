@@ -7,8 +7,13 @@
 //! 1 MiB/s there; 8 MiB/s by default here): after each piece the scanner waits as long as the
 //! budget requires, so it never competes with clients for more than that. A pass over all
 //! replicas starts at most every `period`.
+//!
+//! Its progress ([`ScanProgress`]: this pass's replicas and bytes, errors, the last pass) is
+//! shared with the datanode's page.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hdfs_proto::pb::namenode as pb;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +25,56 @@ use crate::store::{ReplicaInfo, StoreError};
 /// Bytes read per step.
 const PIECE: usize = 1 << 20;
 
+/// What the scanner has done, as the datanode's page shows it.
+#[derive(Debug, Default)]
+pub(crate) struct ScanProgress {
+    pub(crate) in_pass: AtomicBool,
+    /// This pass (the last one, between passes): when it started (ms since the Unix epoch),
+    /// replicas to scan, replicas and bytes scanned, bad replicas found.
+    pub(crate) pass_started_ms: AtomicU64,
+    pub(crate) pass_replicas: AtomicU64,
+    pub(crate) scanned_replicas: AtomicU64,
+    pub(crate) scanned_bytes: AtomicU64,
+    pub(crate) pass_errors: AtomicU64,
+    /// Passes finished, when the last one ended and how long it took.
+    pub(crate) passes: AtomicU64,
+    pub(crate) last_pass_ended_ms: AtomicU64,
+    pub(crate) last_pass_ms: AtomicU64,
+    /// Bad replicas found since the datanode started.
+    pub(crate) errors: AtomicU64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl ScanProgress {
+    fn start_pass(&self, replicas: usize) {
+        self.pass_started_ms.store(now_ms(), Ordering::Relaxed);
+        self.pass_replicas.store(replicas as u64, Ordering::Relaxed);
+        self.scanned_replicas.store(0, Ordering::Relaxed);
+        self.scanned_bytes.store(0, Ordering::Relaxed);
+        self.pass_errors.store(0, Ordering::Relaxed);
+        self.in_pass.store(true, Ordering::Relaxed);
+    }
+
+    fn scanned(&self, bytes: u64, bad: bool) {
+        self.scanned_replicas.fetch_add(1, Ordering::Relaxed);
+        self.scanned_bytes.fetch_add(bytes, Ordering::Relaxed);
+        if bad {
+            self.pass_errors.fetch_add(1, Ordering::Relaxed);
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn end_pass(&self, took: Duration) {
+        self.in_pass.store(false, Ordering::Relaxed);
+        self.passes.fetch_add(1, Ordering::Relaxed);
+        self.last_pass_ended_ms.store(now_ms(), Ordering::Relaxed);
+        self.last_pass_ms.store(took.as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
 pub(crate) struct BlockScanner {
     /// Every namenode: a bad replica is reported to each (only the leader acts on it).
     pub(crate) links: Vec<NamenodeLink>,
@@ -27,6 +82,7 @@ pub(crate) struct BlockScanner {
     pub(crate) period: Duration,
     /// Bytes verified and bad replicas found.
     pub(crate) metrics: Metrics,
+    pub(crate) progress: Arc<ScanProgress>,
 }
 
 impl BlockScanner {
@@ -40,6 +96,7 @@ impl BlockScanner {
                 r = self.pass() => r,
                 _ = shutdown.cancelled() => return,
             };
+            self.progress.end_pass(started.elapsed());
             match pass {
                 Ok((replicas, bad)) => tracing::debug!(replicas, bad, "scanner pass done"),
                 Err(e) => tracing::warn!(error = %e, "scanner pass failed"),
@@ -60,9 +117,12 @@ impl BlockScanner {
     /// One pass over every finalized replica; returns (replicas scanned, bad ones found).
     async fn pass(&self) -> Result<(usize, usize), StoreError> {
         let (replicas, _) = self.link().store.blocking(|s| s.list()).await?;
+        self.progress.start_pass(replicas.len());
         let mut bad = 0;
         for r in &replicas {
-            if let Some(reason) = self.scan(r).await {
+            let found = self.scan(r).await;
+            self.progress.scanned(r.len, found.is_some());
+            if let Some(reason) = found {
                 bad += 1;
                 self.metrics.scan_errors.inc();
                 tracing::warn!(block = %r.block.id, %reason, "scanner found a corrupt replica");

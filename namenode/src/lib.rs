@@ -11,8 +11,10 @@
 //! - `rpc/`: the gRPC services, which only translate (`client.rs`, `datanode.rs`,
 //!   `convert.rs` for every wire ↔ domain mapping);
 //! - `http/`: the HTTP port: WebHDFS (`webhdfs.rs`; data operations redirect to datanodes),
-//!   with Hadoop's JSON and exceptions (`json.rs`), and Prometheus metrics (`metrics.rs`, gauges
-//!   read from the namesystem at scrape time);
+//!   with Hadoop's JSON and exceptions (`json.rs`); Prometheus metrics (`metrics.rs`, gauges
+//!   read from the namesystem at scrape time); the status page (`pages.rs` at `/`,
+//!   `browse_page.rs` at `/browse`) rendered from the views (`views.rs`, `browse.rs`) that
+//!   `api.rs` serves as JSON under `/api/`;
 //! - `namesystem/`: everything behind one lock, one method per operation (`client.rs`,
 //!   `datanode.rs`, `admin.rs`), and the replication monitor loop (`monitor.rs`);
 //! - `fsck.rs`: health reports, read from the namespace and the block manager;
@@ -20,7 +22,10 @@
 //!   fsimage, `lock.rs` one namenode per directory);
 //! - `blocks/`: replicas and repair, none of it persisted (`heartbeats.rs`, `reports.rs` block
 //!   reports, `repair.rs` the monitor's tick, `blockmap.rs`, `placement.rs`, `queues.rs`
-//!   priority queues and copies in flight, `safemode.rs`);
+//!   priority queues and copies in flight, `safemode.rs`, `progress.rs` the current repair's
+//!   rate and estimated end, `summary.rs`);
+//! - `events.rs`: the ring of recent cluster events (datanodes, repairs, safe mode,
+//!   leadership), a leaf the block manager and the namesystem record into;
 //! - `leases.rs`: one writer per file;
 //! - `datanodes/`: datanodes as seen from here (the manager, `liveness.rs`, `command.rs` the
 //!   leaf type for work sent in heartbeat replies);
@@ -53,6 +58,7 @@ mod config;
 mod datanodes;
 mod editlog;
 mod error;
+mod events;
 mod fsck;
 mod http;
 mod idmap;
@@ -69,12 +75,13 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use blocks::{BlockEntry, BlockManager, BlockSummary, Priority, ReportedReplica, ScheduledCopy};
+pub use blocks::{BlockEntry, BlockManager, BlockSummary, Priority, RepairStatus, ReportedReplica, ScheduledCopy};
 pub use config::{Config, GroupMapping, parse_group_mapping};
 pub use datanodes::Storage;
 pub use editlog::in_use;
 pub use error::LEADER_HEADER;
 pub use error::{Error, Result};
+pub use events::{Event, EventKind};
 pub use namespace::{CommittedBlock, Inode, Namespace, Op};
 pub use namesystem::{GroupStatus, MemberStatus, Namesystem, Summary};
 pub use raft::Peers;

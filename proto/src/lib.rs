@@ -14,11 +14,13 @@
 //! - [`perm`]: permission bits as HDFS has them, and their `drwxr-xr-x` spelling.
 //! - [`http`]: the HTTP ports' server loop and its limits; [`webhdfs`]: WebHDFS's query
 //!   parameters, paths and `RemoteException` errors, shared by the namenode and the datanodes.
+//! - [`html`]: the status pages' escaping, skeleton, JSON answers and time formats.
 
 pub mod checksum;
 pub mod codec;
 pub mod daemon;
 pub mod grpc;
+pub mod html;
 pub mod http;
 pub mod ids;
 pub mod packet;

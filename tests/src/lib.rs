@@ -5,7 +5,8 @@
 //! Nodes are started with the same `run` functions the binaries call. A test can stop, restart
 //! or kill (no graceful shutdown) any node, and waits on conditions with [`wait_until`], never on
 //! fixed sleeps. The harness talks to the namenode over its public gRPC API only, so it does not
-//! depend on the client library it is used to test.
+//! depend on the client library it is used to test. [`http`] is a tiny HTTP client for the
+//! HTTP ports' tests (status pages, their JSON) and the benchmark.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub mod group;
+pub mod http;
 
 /// Short intervals so that tests run quickly; stale after three missed heartbeats.
 pub const TEST_HEARTBEAT: Duration = Duration::from_millis(250);

@@ -67,7 +67,7 @@ impl Collector for Gauges {
         )?;
         gauge(&mut e, "capacity_used", "Bytes of finalized replicas.", bytes.clone(), self.store.used_bytes())?;
         gauge(&mut e, "capacity_remaining", "Space left on the data directory's file system.", bytes, remaining)?;
-        gauge(&mut e, "blocks", "Finalized replicas held.", None, self.store.finalized_replicas())?;
+        gauge(&mut e, "blocks", "Finalized replicas held.", None, self.store.counts().finalized)?;
         let active = u64::from(self.active.load(Ordering::Relaxed));
         gauge(
             &mut e,

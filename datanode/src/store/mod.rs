@@ -40,7 +40,7 @@ use std::time::Duration;
 use hdfs_proto::{BlockId, GenStamp};
 
 use error::{Result, io};
-use records::{decode, encode, key, key_to_block};
+use records::{decode, encode, key, key_to_block, state_of};
 
 pub use error::StoreError;
 pub use reader::ReplicaReader;
@@ -62,9 +62,19 @@ struct Inner {
     db: sled::Db,
     replicas: sled::Tree,
     meta: sled::Tree,
-    /// Bytes and count of finalized replicas, kept as they change (for heartbeats and metrics).
+    /// Bytes of finalized replicas, kept as they change (for heartbeats and metrics).
     used: AtomicU64,
+    /// Records by state, kept as records are written and removed (for the datanode's page,
+    /// which must not read every record).
     finalized: AtomicU64,
+    unfinished: AtomicU64,
+}
+
+/// How many replicas the store holds, by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplicaCounts {
+    pub finalized: u64,
+    pub unfinished: u64,
 }
 
 /// Cheap to clone; every clone is the same store.
@@ -90,19 +100,19 @@ impl BlockStore {
             meta,
             used: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
+            unfinished: AtomicU64::new(0),
         };
         let store = Self { inner: Arc::new(inner) };
-        let (mut used, mut finalized) = (0, 0);
+        let mut used = 0;
         for item in store.inner.replicas.iter() {
             let (k, v) = item?;
             let rec = decode(key_to_block(&k)?, &v)?;
+            store.count(Some(rec.state), 1);
             if rec.state == ReplicaState::Finalized {
                 used += rec.len;
-                finalized += 1;
             }
         }
         store.inner.used.store(used, Ordering::Relaxed);
-        store.inner.finalized.store(finalized, Ordering::Relaxed);
         Ok(store)
     }
 
@@ -135,11 +145,6 @@ impl BlockStore {
         self.inner.used.load(Ordering::Relaxed)
     }
 
-    /// How many finalized replicas the store holds.
-    pub fn finalized_replicas(&self) -> u64 {
-        self.inner.finalized.load(Ordering::Relaxed)
-    }
-
     /// The file system holding the store: (capacity, bytes available to this process), both 0
     /// if it cannot be read.
     pub fn disk_space(&self) -> (u64, u64) {
@@ -149,15 +154,32 @@ impl BlockStore {
         }
     }
 
-    /// A finalized replica of `len` bytes came (`true`) or went.
+    /// A finalized replica of `len` bytes came (`true`) or went (the count of replicas follows
+    /// the records: [`Self::count`]).
     fn count_finalized(&self, len: u64, came: bool) {
         if came {
             self.inner.used.fetch_add(len, Ordering::Relaxed);
-            self.inner.finalized.fetch_add(1, Ordering::Relaxed);
         } else {
             self.inner.used.fetch_sub(len, Ordering::Relaxed);
-            self.inner.finalized.fetch_sub(1, Ordering::Relaxed);
         }
+    }
+
+    /// Replicas held, finalized and unfinished.
+    pub fn counts(&self) -> ReplicaCounts {
+        ReplicaCounts {
+            finalized: self.inner.finalized.load(Ordering::Relaxed),
+            unfinished: self.inner.unfinished.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Adds `delta` (1 or -1, as a wrapping add) to the count of records in `state`.
+    fn count(&self, state: Option<ReplicaState>, delta: u64) {
+        let counter = match state {
+            Some(ReplicaState::Finalized) => &self.inner.finalized,
+            Some(ReplicaState::Rbw) => &self.inner.unfinished,
+            None => return,
+        };
+        counter.fetch_add(delta, Ordering::Relaxed);
     }
 
     /// Where the bytes of `block` live.
@@ -201,6 +223,7 @@ impl BlockStore {
             return Ok(None);
         };
         let rec = decode(block, &old)?;
+        self.count(Some(rec.state), u64::MAX);
         self.remove_files(block)?;
         if rec.state == ReplicaState::Finalized {
             self.count_finalized(rec.len, false);
@@ -228,7 +251,12 @@ impl BlockStore {
     }
 
     fn put_record(&self, block: BlockId, rec: &ReplicaRecord) -> Result<()> {
-        self.inner.replicas.insert(key(block), encode(block, rec)?)?;
+        let old = self.inner.replicas.insert(key(block), encode(block, rec)?)?;
+        let old = old.and_then(|v| state_of(&v));
+        if old != Some(rec.state) {
+            self.count(old, u64::MAX);
+            self.count(Some(rec.state), 1);
+        }
         Ok(())
     }
 
@@ -297,7 +325,7 @@ mod tests {
         let store = BlockStore::open(dir.path()).unwrap();
         assert_eq!(store.datanode_id().unwrap(), id, "identity is stable");
         assert_eq!(store.used_bytes(), data.len() as u64);
-        assert_eq!(store.finalized_replicas(), 1, "counted again at open");
+        assert_eq!(store.counts().finalized, 1, "counted again at open");
         assert_eq!(store.list().unwrap().0, vec![ReplicaInfo { block: BlockRef::new(42, 1), len: data.len() as u64 }]);
         let mut r = store.open_reader(BlockRef::new(42, 1)).unwrap();
         let (got, sums) = r.read_chunks(BYTES_PER_CHECKSUM as u64, 1 << 20).unwrap();
@@ -310,11 +338,27 @@ mod tests {
     fn delete_removes_record_file_and_usage() {
         let (dir, store) = temp_store();
         write(&store, 3, b"hello");
-        assert_eq!((store.used_bytes(), store.finalized_replicas()), (5, 1));
+        assert_eq!((store.used_bytes(), store.counts().finalized), (5, 1));
         assert!(store.delete(BlockId(3), GenStamp(0)).unwrap().is_none(), "a newer generation than asked is kept");
         assert_eq!(store.delete(BlockId(3), GenStamp(1)).unwrap().map(|i| i.len), Some(5));
-        assert_eq!((store.used_bytes(), store.finalized_replicas()), (0, 0));
+        assert_eq!((store.used_bytes(), store.counts().finalized), (0, 0));
         assert!(store.delete(BlockId(3), GenStamp(1)).unwrap().is_none());
         assert!(!replica_path(dir.path(), 3).exists());
+    }
+
+    #[test]
+    fn replicas_are_counted_by_state_as_records_change() {
+        let (dir, store) = temp_store();
+        write(&store, 1, b"one");
+        write(&store, 2, b"two");
+        let w = store.create(BlockRef::new(3, 1)).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 2, unfinished: 1 });
+        drop(w);
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 2, unfinished: 1 }, "kept as unfinished");
+        store.delete(BlockId(1), GenStamp(1)).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 });
+        drop(store);
+        let store = BlockStore::open(dir.path()).unwrap();
+        assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 }, "counted again at open");
     }
 }

@@ -59,6 +59,17 @@ pub(super) fn key_to_block(k: &[u8]) -> Result<BlockId> {
         .map_err(|_| StoreError::BadRecord { block: BlockId(0), reason: format!("key of {} bytes", k.len()) })
 }
 
+/// The state of an encoded record, read from its first field alone (the checksums after it
+/// need not be decoded).
+pub(super) fn state_of(v: &[u8]) -> Option<ReplicaState> {
+    let index: [u8; 4] = v.get(..4)?.try_into().ok()?;
+    match u32::from_le_bytes(index) {
+        0 => Some(ReplicaState::Rbw),
+        1 => Some(ReplicaState::Finalized),
+        _ => None,
+    }
+}
+
 pub(super) fn encode(block: BlockId, rec: &ReplicaRecord) -> Result<Vec<u8>> {
     bincode::serialize(rec).map_err(|source| StoreError::Undecodable { block, source })
 }
@@ -94,6 +105,10 @@ mod tests {
         want.extend([1, 0, 0, 0, 0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde]);
         assert_eq!(bytes, want);
         assert_eq!(decode(BlockId(1), &bytes).unwrap(), rec);
+        assert_eq!(state_of(&bytes), Some(ReplicaState::Finalized));
+        let rbw = ReplicaRecord { state: ReplicaState::Rbw, ..rec.clone() };
+        assert_eq!(state_of(&encode(BlockId(1), &rbw).unwrap()), Some(ReplicaState::Rbw));
+        assert_eq!(state_of(&[1, 0]), None);
         assert!(matches!(decode(BlockId(1), &bytes[..3]), Err(StoreError::Undecodable { .. })));
     }
 }

@@ -120,7 +120,7 @@ mod tests {
         assert_eq!(got, &data[..cut as usize], "the cut replica verifies");
         // Recovering a finalized replica again: counted once, at its new length.
         store.finalize_recovered(BlockRef::new(1, 3), cut - 10).unwrap();
-        assert_eq!((store.finalized_replicas(), store.used_bytes()), (1, cut - 10));
+        assert_eq!((store.counts().finalized, store.used_bytes()), (1, cut - 10));
         drop(store);
         let store = BlockStore::open(dir.path()).unwrap();
         assert_eq!(store.list().unwrap().0.len(), 1, "survives a restart");

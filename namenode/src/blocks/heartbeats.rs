@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::BlockManager;
 use crate::datanodes::{Command, Storage};
 use crate::error::Result;
+use crate::events::{Event, EventKind};
 
 impl BlockManager {
     pub fn register(&mut self, datanode_id: &str, address: &str, http_address: &str, storage: Storage, now: Instant) {
@@ -20,6 +21,10 @@ impl BlockManager {
         n.commands.clear();
         n.scheduled = 0;
         tracing::info!(datanode = datanode_id, address, known, "datanode registered");
+        let again = if known { "registered again" } else { "registered" };
+        let message =
+            format!("datanode {address} {again} ({} of storage)", hdfs_proto::units::format_size(storage.capacity));
+        self.events.record(Event::new(EventKind::DatanodeRegistered, message).datanode(address));
     }
 
     /// Records a heartbeat and returns the node's pending work (none in safe mode), and whether

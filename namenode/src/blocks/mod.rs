@@ -14,7 +14,12 @@
 //! - [`blockmap`](self::blockmap) (replica locations, one 48-byte slot per block),
 //!   [`placement`](self::placement) (targets for new replicas), [`queues`](self::queues)
 //!   (HDFS's priority queues and the copies in flight), [`safemode`](self::safemode) (the
-//!   start-up gate): the pure parts, each tested alone.
+//!   start-up gate), [`progress`](self::progress) (the current repair, its rate and estimated
+//!   end): the pure parts, each tested alone;
+//! - [`summary`](self::summary): the cluster at a glance, for the status page and metrics.
+//!
+//! What happens to datanodes, repairs and safe mode is also recorded, as it happens, in
+//! [`Events`], the ring the status page lists.
 //!
 //! ```text
 //!   datanode RPCs ──> heartbeats.rs / reports.rs ──> BlockMap, DatanodeManager
@@ -29,6 +34,7 @@
 mod blockmap;
 mod heartbeats;
 mod placement;
+mod progress;
 mod queues;
 mod repair;
 mod reports;
@@ -41,6 +47,8 @@ use std::time::{Duration, Instant};
 pub use blockmap::BlockEntry;
 use blockmap::BlockMap;
 use placement::{Candidate, choose_targets};
+pub use progress::RepairStatus;
+use progress::{Change, Progress};
 pub use queues::Priority;
 use queues::{Pending, Queues};
 pub use safemode::{SafeMode, status_line};
@@ -51,6 +59,7 @@ use hdfs_proto::{BlockId, BlockRef, GenStamp};
 use crate::config::Config;
 use crate::datanodes::{AdminState, DatanodeManager, Liveness, Location, NodeIdx, Storage, liveness};
 use crate::error::{Error, Result};
+use crate::events::{Event, EventKind, Events};
 use crate::namespace::{Block, InodeId, Namespace};
 
 /// Scheduled copies remembered for observation (tests, reports).
@@ -116,6 +125,10 @@ pub struct BlockManager {
     /// Each with when it was reported: on the leader, one still unapplied after `dead_after`
     /// belongs to no namespace this group has (an old cluster's) and is deleted.
     ahead: HashMap<BlockId, Vec<(NodeIdx, ReportedReplica, Instant)>>,
+    /// What happened lately, for the status page.
+    pub events: Events,
+    /// The current repair and the recent rate of copies.
+    progress: Progress,
     heartbeat: Duration,
     dead_after: Duration,
     max_streams: u32,
@@ -133,6 +146,8 @@ impl BlockManager {
             safe_mode: SafeMode::new(config.safemode_threshold, config.safemode_extension),
             history: Vec::new(),
             ahead: HashMap::new(),
+            events: Events::default(),
+            progress: Progress::default(),
             heartbeat: config.heartbeat_interval,
             dead_after: config.dead_after,
             max_streams: config.max_replication_streams,
@@ -392,6 +407,38 @@ impl BlockManager {
             .and_then(|e| ns.inode(e.file))
             .and_then(|i| i.as_file())
             .map_or(0, |f| f.replication() as usize)
+    }
+
+    /// Takes over what `old` observed (its events and the repair's rate), when this block
+    /// manager replaces it (a snapshot installed): the replicas start over, the story goes on.
+    pub fn inherit(&mut self, old: &mut BlockManager) {
+        self.events = std::mem::take(&mut old.events);
+        self.progress = std::mem::take(&mut old.progress);
+    }
+
+    /// The current repair: copies made, blocks left, rate and estimated end.
+    pub fn repair_status(&self, now: Instant) -> RepairStatus {
+        self.progress.status((self.queues.len() + self.pending.len()) as u64, now)
+    }
+
+    /// Records a change in the current repair as an event.
+    fn repair_changed(&mut self, change: Option<Change>) {
+        match change {
+            None => {}
+            Some(Change::Started) => {
+                let waiting = (self.queues.len() + self.pending.len()) as u64;
+                let message = format!("repair started: {waiting} blocks need more replicas");
+                self.events.record(Event::new(EventKind::RepairStarted, message).blocks(waiting));
+            }
+            Some(Change::Finished { copied, took }) => {
+                tracing::info!(copied, ?took, "repair finished: every block has its replicas");
+                let message = format!(
+                    "repair finished: {copied} blocks copied in {}; every block has its replicas",
+                    hdfs_proto::html::span(took)
+                );
+                self.events.record(Event::new(EventKind::RepairFinished, message).blocks(copied).duration(took));
+            }
+        }
     }
 
     pub fn datanode_report(&self, now: Instant) -> Vec<DatanodeReport> {

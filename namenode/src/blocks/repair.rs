@@ -14,6 +14,7 @@ use super::queues::{PendingCopy, Priority, priority};
 use super::{BlockManager, HISTORY_LIMIT, ScheduledCopy};
 use crate::datanodes::{AdminState, Command, Liveness, Location, NodeIdx};
 use crate::error::{Error, Result};
+use crate::events::{Event, EventKind};
 use crate::namespace::{Block, Namespace};
 
 impl BlockManager {
@@ -30,6 +31,8 @@ impl BlockManager {
             let (reported, total) = self.reported_blocks(ns);
             if self.safe_mode.update(reported, total, now) {
                 tracing::info!(reported, total, "leaving safe mode");
+                let message = format!("left safe mode: {reported} of {total} blocks reported");
+                self.events.record(Event::new(EventKind::SafeModeLeft, message));
                 self.to_check.extend(self.blocks.ids());
             }
             return;
@@ -37,6 +40,7 @@ impl BlockManager {
         if !lead {
             // A new leader checks every block when it takes over.
             self.to_check.clear();
+            self.progress.abandon();
             return;
         }
         self.expire_ahead(now);
@@ -49,6 +53,8 @@ impl BlockManager {
             self.classify(ns, block, now);
         }
         self.schedule_copies(ns, now);
+        let change = self.progress.update((self.queues.len() + self.pending.len()) as u64, now);
+        self.repair_changed(change);
     }
 
     pub(super) fn copy_failed(&mut self, block: BlockId, copy: &PendingCopy) {
@@ -70,15 +76,30 @@ impl BlockManager {
                 continue;
             }
             n.last_state = state;
-            let (id, blocks) = (n.id.clone(), n.blocks.len());
-            match state {
-                Liveness::Live => tracing::info!(datanode = %id, "datanode live again"),
-                Liveness::Stale => tracing::info!(datanode = %id, "datanode stale: missed heartbeats"),
+            let (id, address, blocks) = (n.id.clone(), n.address.clone(), n.blocks.len());
+            let silent = hdfs_proto::html::span(now.saturating_duration_since(n.last_heartbeat));
+            let event = match state {
+                Liveness::Live => {
+                    tracing::info!(datanode = %id, "datanode live again");
+                    Event::new(EventKind::DatanodeLive, format!("datanode {address} is live again"))
+                }
+                Liveness::Stale => {
+                    tracing::info!(datanode = %id, "datanode stale: missed heartbeats");
+                    Event::new(
+                        EventKind::DatanodeStale,
+                        format!("datanode {address} is stale: no heartbeat for {silent}"),
+                    )
+                }
                 Liveness::Dead => {
                     tracing::info!(datanode = %id, blocks, "datanode declared dead; re-replicating its blocks");
                     self.declare_dead(idx, now);
+                    let message = format!(
+                        "datanode {address} declared dead: no heartbeat for {silent}; its {blocks} replicas are forgotten"
+                    );
+                    Event::new(EventKind::DatanodeDead, message).blocks(blocks)
                 }
-            }
+            };
+            self.events.record(event.datanode(&address));
         }
     }
 
@@ -236,6 +257,8 @@ impl BlockManager {
         src.commands.push(Command::Replicate { block: b, targets: locations });
         self.pending.add(block, PendingCopy { source, targets, deadline: now + self.replication_timeout });
         self.queues.remove(block);
+        let change = self.progress.scheduled(now, hdfs_proto::html::now_ms());
+        self.repair_changed(change);
         if self.history.len() < HISTORY_LIMIT {
             self.history.push(ScheduledCopy { block, priority: prio });
         }
@@ -276,6 +299,15 @@ impl BlockManager {
         n.admin = if decommission { AdminState::Decommissioning } else { AdminState::Normal };
         let blocks: Vec<BlockId> = n.blocks.iter().collect();
         tracing::info!(datanode = %n.id, decommission, blocks = blocks.len(), "admin state changed");
+        let address = n.address.clone();
+        let event = if decommission {
+            let message =
+                format!("datanode {address} is being decommissioned: {} replicas to copy elsewhere", blocks.len());
+            Event::new(EventKind::DecommissionStarted, message).blocks(blocks.len() as u64)
+        } else {
+            Event::new(EventKind::DecommissionStopped, format!("datanode {address} is back in service"))
+        };
+        self.events.record(event.datanode(&address));
         self.to_check.extend(blocks);
         Ok(self.location(idx))
     }
@@ -294,6 +326,10 @@ impl BlockManager {
                 let n = self.nodes.get_mut(idx);
                 n.admin = AdminState::Decommissioned;
                 tracing::info!(datanode = %n.id, "decommissioned: every block it holds has enough replicas elsewhere");
+                let address = n.address.clone();
+                let message =
+                    format!("datanode {address} decommissioned: every block it holds has enough replicas elsewhere");
+                self.events.record(Event::new(EventKind::Decommissioned, message).datanode(&address));
             }
         }
     }

@@ -84,6 +84,7 @@ impl BlockManager {
                 let src = self.nodes.get_mut(copy.source);
                 src.streams = src.streams.saturating_sub(1);
                 confirmed = true;
+                self.progress.confirmed(Instant::now());
                 tracing::info!(block = %r.block, datanode = datanode_id, "copy confirmed");
             }
         }

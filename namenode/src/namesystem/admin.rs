@@ -3,9 +3,10 @@
 use hdfs_proto::path::HdfsPath;
 
 use super::{Caller, Namesystem};
-use crate::blocks::{BlockSummary, ScheduledCopy, status_line};
+use crate::blocks::{BlockSummary, RepairStatus, ScheduledCopy, status_line};
 use crate::datanodes::Location;
 use crate::error::Result;
+use crate::events::{Event, EventKind};
 use crate::fsck::{self, FsckReport};
 
 /// What `hdfs safemode` asks for.
@@ -34,6 +35,27 @@ impl Namesystem {
         Summary { files, directories, blocks: st.bm.summary() }
     }
 
+    /// The current repair (on the leader; another member schedules none): copies made,
+    /// blocks left, the recent rate and the estimated end.
+    pub fn repair_status(&self) -> RepairStatus {
+        self.lock().bm.repair_status(std::time::Instant::now())
+    }
+
+    /// Why safe mode is on and what ends it; `None` when it is off.
+    pub fn safe_mode_tip(&self) -> Option<String> {
+        let st = self.lock();
+        if !st.bm.safe_mode.is_on() {
+            return None;
+        }
+        st.bm.safe_mode_tip(&st.ns)
+    }
+
+    /// Up to `limit` of the latest events (datanodes, repairs, safe mode, leadership), newest
+    /// first.
+    pub fn events(&self, limit: usize) -> Vec<Event> {
+        self.lock().bm.events.recent(limit)
+    }
+
     /// Applies a safe-mode action; returns whether safe mode is on and a description.
     pub fn safe_mode(&self, action: SafeModeAction, caller: &Caller) -> Result<(bool, String)> {
         self.leader_only()?;
@@ -46,6 +68,8 @@ impl Namesystem {
             SafeModeAction::Enter => {
                 st.bm.safe_mode.enter();
                 tracing::info!("safe mode entered by an operator");
+                let message = format!("safe mode entered by {}", caller.user);
+                st.bm.events.record(Event::new(EventKind::SafeModeEntered, message));
             }
             SafeModeAction::Leave => {
                 st.bm.safe_mode.leave();
@@ -53,6 +77,8 @@ impl Namesystem {
                 st.bm.check(ids);
                 let (reported, total) = st.bm.reported_blocks(&st.ns);
                 tracing::info!(reported, total, "safe mode left by an operator");
+                let message = format!("safe mode left by {}: {reported} of {total} blocks reported", caller.user);
+                st.bm.events.record(Event::new(EventKind::SafeModeLeft, message));
                 if reported < total {
                     // Left knowingly: say what is still missing (HDFS's `-safemode forceExit`
                     // warns the same way).

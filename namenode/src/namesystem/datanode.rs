@@ -79,6 +79,12 @@ impl Namesystem {
         self.lock().bm.http_target(holders, block_size)
     }
 
+    /// Every datanode as this member sees it, leader or not (datanodes heartbeat to every
+    /// member; only the leader's view decides anything).
+    pub fn datanodes_seen(&self) -> Vec<DatanodeReport> {
+        self.lock().bm.datanode_report(Instant::now())
+    }
+
     pub fn datanode_report(&self) -> Result<Vec<DatanodeReport>> {
         self.leader_only()?;
         Ok(self.lock().bm.datanode_report(Instant::now()))

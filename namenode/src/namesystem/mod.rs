@@ -77,6 +77,8 @@ pub struct Namesystem {
     ready_term: AtomicU64,
     /// The term in which the monitor last saw this member lead (to notice a new leadership).
     led_term: AtomicU64,
+    /// Whether this member led when the monitor last looked (to notice a lost leadership).
+    was_leading: std::sync::atomic::AtomicBool,
     /// The edit log's syncer and directory lock, dropped once openraft is shut down.
     log_guard: Mutex<Option<Syncer>>,
     log: EditLog,
@@ -158,6 +160,7 @@ impl Namesystem {
             faults,
             ready_term: AtomicU64::new(0),
             led_term: AtomicU64::new(0),
+            was_leading: std::sync::atomic::AtomicBool::new(false),
             log_guard: Mutex::new(Some(guard)),
             metrics: Metrics { editlog: log.metrics(), rpc: RpcMetrics::default() },
             log,

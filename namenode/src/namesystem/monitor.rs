@@ -19,6 +19,7 @@ use super::propose::now_ms;
 use super::{Namesystem, State};
 use crate::config::Config;
 use crate::datanodes::NodeIdx;
+use crate::events::{Event, EventKind};
 use crate::namespace::{Block, InodeId, Op};
 
 /// The loop; see the module doc.
@@ -63,6 +64,13 @@ impl Namesystem {
                 tracing::info!(term, "leading the namenode group");
                 st.leases.renew_all(now);
                 st.bm.take_over();
+                let message = format!("namenode {} leads the group in term {term}", self.id);
+                st.bm.events.record(Event::new(EventKind::LeadershipGained, message));
+            }
+            if self.was_leading.swap(leading, Ordering::AcqRel) && !leading {
+                tracing::info!(term, "no longer leading the namenode group");
+                let message = format!("namenode {} no longer leads the group (term {term})", self.id);
+                st.bm.events.record(Event::new(EventKind::LeadershipLost, message));
             }
             let replayed = st.applied.map_or(0, |l| l.index) >= self.replay_to;
             let State { ns, bm, .. } = &mut *st;

@@ -147,7 +147,8 @@ impl State {
     /// Replaces the replicated state with a snapshot's. The block map starts over: datanodes
     /// are told to register again at their next heartbeat and report every replica.
     pub(super) fn install(&mut self, image: Image, last: Option<LogId>, membership: StoredMembership, config: &Config) {
-        let (bm, leases) = derived_state(&image.namespace, config);
+        let (mut bm, leases) = derived_state(&image.namespace, config);
+        bm.inherit(&mut self.bm);
         self.ns = image.namespace;
         self.retry = image.retry;
         self.bm = bm;

@@ -20,13 +20,16 @@
 //!   namespace.
 //! - `webhdfs` (`web.rs`): WebHDFS with curl against `hdfs put` and `get`, memory, and the cost
 //!   of scraping `/metrics`.
+//! - `page` (`page.rs`): the namenode's status page and its JSON with a thousand fake datanodes
+//!   registered, fetched over loopback; the only phase that needs no other binary.
 //!
 //! `--phases` runs any of them alone. This file parses the options, runs the chosen phases and
 //! prints the table.
 //!
 //! docs/BENCHMARKS.md says exactly what each figure is and records the results.
 //!
-//! Targets are those of the project's foundation issue (main) and repair issue (repair). A
+//! Targets are those of the project's foundation issue (main), repair issue (repair) and status
+//! page issue (page). A
 //! missed target is a measurement, not a failure: the exit status is non-zero only if the
 //! benchmark itself could not run.
 
@@ -42,6 +45,7 @@ mod load;
 mod main_phase;
 mod meta;
 mod options;
+mod page;
 mod perm;
 mod probe;
 mod procs;
@@ -89,7 +93,9 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: &Options) -> anyhow::Result<()> {
-    let bins = Binaries::next_to_self()?;
+    // The page phase runs its namenode in this process; every other one starts binaries.
+    let needs_binaries = opts.phases().iter().any(|p| *p != "page");
+    let bins = needs_binaries.then(Binaries::next_to_self).transpose()?;
     let work = WorkDir::create(opts)?;
     let load_before = load_average();
     let measured = measure(opts, bins, work.path())?;
@@ -103,7 +109,11 @@ fn run(opts: &Options) -> anyhow::Result<()> {
         load_average_after: load_average(),
         rows: measured.rows(opts),
     };
-    println!("\nhdfs-bench: MB = 10^6 bytes; datanodes heartbeat every {HEARTBEAT}, dead after {DEAD_AFTER}");
+    if needs_binaries {
+        println!("\nhdfs-bench: MB = 10^6 bytes; datanodes heartbeat every {HEARTBEAT}, dead after {DEAD_AFTER}");
+    } else {
+        println!();
+    }
     if opts.main {
         println!("main: {}", main_phase::setup(opts));
     }
@@ -121,6 +131,9 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     }
     if opts.webhdfs {
         println!("webhdfs: {}", web::setup(opts));
+    }
+    if opts.page {
+        println!("page: {}", page::setup(opts));
     }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
@@ -140,19 +153,22 @@ struct Measured {
     small: Option<small::Small>,
     ha: Option<ha::Ha>,
     web: Option<web::Web>,
+    page: Option<page::Page>,
 }
 
-fn measure(opts: &Options, bins: Binaries, root: &Path) -> anyhow::Result<Measured> {
+fn measure(opts: &Options, bins: Option<Binaries>, root: &Path) -> anyhow::Result<Measured> {
     let started = Instant::now();
     let step = |what: &str| eprintln!("hdfs-bench [{:>6.1}s] {what}", started.elapsed().as_secs_f64());
-    let main = opts.main.then(|| main_phase::run(opts, bins.clone(), root, &step)).transpose()?;
-    let repair = opts.repair.then(|| repair::run(opts, bins.clone(), root, &step)).transpose()?;
-    let meta = opts.meta.then(|| meta::run(opts, bins.clone(), root, &step)).transpose()?;
-    let small = opts.small.then(|| small::run(opts, bins.clone(), root, &step)).transpose()?;
-    let ha = opts.ha.then(|| ha::run(opts, bins.clone(), root, &step)).transpose()?;
-    let web = opts.webhdfs.then(|| web::run(opts, bins, root, &step)).transpose()?;
+    let bins = || bins.clone().expect("binaries are found whenever a phase other than page runs");
+    let main = opts.main.then(|| main_phase::run(opts, bins(), root, &step)).transpose()?;
+    let repair = opts.repair.then(|| repair::run(opts, bins(), root, &step)).transpose()?;
+    let meta = opts.meta.then(|| meta::run(opts, bins(), root, &step)).transpose()?;
+    let small = opts.small.then(|| small::run(opts, bins(), root, &step)).transpose()?;
+    let ha = opts.ha.then(|| ha::run(opts, bins(), root, &step)).transpose()?;
+    let web = opts.webhdfs.then(|| web::run(opts, bins(), root, &step)).transpose()?;
+    let page = opts.page.then(|| page::run(opts, root, &step)).transpose()?;
     step("done");
-    Ok(Measured { main, repair, meta, small, ha, web })
+    Ok(Measured { main, repair, meta, small, ha, web, page })
 }
 
 impl Measured {
@@ -164,7 +180,8 @@ impl Measured {
         let small = self.small.iter().flat_map(|s| s.rows(opts));
         let ha = self.ha.iter().flat_map(ha::Ha::rows);
         let web = self.web.iter().flat_map(web::Web::rows);
-        main.chain(repair).chain(meta).chain(small).chain(ha).chain(web).collect()
+        let page = self.page.iter().flat_map(page::Page::rows);
+        main.chain(repair).chain(meta).chain(small).chain(ha).chain(web).chain(page).collect()
     }
 }
 

@@ -30,11 +30,15 @@ on clusters of its own:
           each member, and a 4th member joining (snapshot install until caught up)
   webhdfs 1 namenode + 3 datanodes: --size through WebHDFS with curl (CREATE, OPEN) against
           hdfs put and get; peak memory; put throughput with /metrics scraped every second
+  page    1 namenode in this process with --page-datanodes fake datanodes registered and
+          heartbeating: the status page /, /api/datanodes and /api/overview fetched
+          --page-requests times each; p50, p99, max (needs no other binary)
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
-  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha, webhdfs
+  --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha, webhdfs,
+                       page
                        (default all)
   --clients N          meta, small and ha phases: concurrent clients (default 16)
   --meta-files N       meta phase: single-block files in the namespace (default 1000000)
@@ -44,6 +48,8 @@ options:
   --ha-files N         ha phase: single-block files for the snapshot and memory figures
                        (default 1000000)
   --ha-kills N         ha phase: times the leader is killed (default 5)
+  --page-datanodes N   page phase: fake datanodes registered (default 1000)
+  --page-requests N    page phase: fetches of each page measured (default 200)
   --permissions on|off meta phase: the namenode checks permissions (default on; its clients are
                        an ordinary user, so every check runs in full)
   --repair-streams N   repair phase: the namenode's --max-replication-streams (default: its own, 2)
@@ -64,6 +70,7 @@ pub struct Options {
     pub small: bool,
     pub ha: bool,
     pub webhdfs: bool,
+    pub page: bool,
     pub clients: usize,
     pub meta_files: u64,
     pub meta_ops: u64,
@@ -71,6 +78,8 @@ pub struct Options {
     pub small_size: u64,
     pub ha_files: u64,
     pub ha_kills: usize,
+    pub page_datanodes: usize,
+    pub page_requests: usize,
     pub permissions: bool,
     pub repair_streams: Option<u32>,
     pub repair_block_size: Option<u64>,
@@ -90,6 +99,7 @@ impl Default for Options {
             small: true,
             ha: true,
             webhdfs: true,
+            page: true,
             clients: 16,
             meta_files: 1_000_000,
             meta_ops: 100_000,
@@ -97,6 +107,8 @@ impl Default for Options {
             small_size: 1 << 10,
             ha_files: 1_000_000,
             ha_kills: 5,
+            page_datanodes: 1000,
+            page_requests: 200,
             permissions: true,
             repair_streams: None,
             repair_block_size: None,
@@ -117,6 +129,7 @@ impl Options {
             ("small", self.small),
             ("ha", self.ha),
             ("webhdfs", self.webhdfs),
+            ("page", self.page),
         ]
         .into_iter()
         .filter(|(_, on)| *on)
@@ -145,7 +158,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "-h" | "--help" => return Ok(None),
             "--size" => opts.size = size(&value()?)?,
             "--big-size" => opts.big_size = size(&value()?)?,
-            "--phases" => (opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.webhdfs) = phases(&value()?)?,
+            "--phases" => set_phases(&mut opts, &value()?)?,
             "--clients" => opts.clients = count(&flag, &value()?)? as usize,
             "--meta-files" => opts.meta_files = count(&flag, &value()?)?,
             "--meta-ops" => opts.meta_ops = count(&flag, &value()?)?,
@@ -153,6 +166,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
             "--small-size" => opts.small_size = size(&value()?)?,
             "--ha-files" => opts.ha_files = count(&flag, &value()?)?,
             "--ha-kills" => opts.ha_kills = count(&flag, &value()?)? as usize,
+            "--page-datanodes" => opts.page_datanodes = count(&flag, &value()?)? as usize,
+            "--page-requests" => opts.page_requests = count(&flag, &value()?)? as usize,
             "--permissions" => {
                 opts.permissions = match value()?.as_str() {
                     "on" | "true" => true,
@@ -184,25 +199,24 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
     Ok(Some(opts))
 }
 
-/// `main,repair` → (main, repair, meta, small, ha, webhdfs).
-fn phases(list: &str) -> anyhow::Result<(bool, bool, bool, bool, bool, bool)> {
-    let (mut main, mut repair, mut meta, mut small, mut ha, mut webhdfs) = (false, false, false, false, false, false);
+/// `--phases main,repair`: exactly the phases listed run.
+fn set_phases(opts: &mut Options, list: &str) -> anyhow::Result<()> {
+    let mut on = [false; 7];
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match p {
-            "main" => main = true,
-            "repair" => repair = true,
-            "meta" => meta = true,
-            "small" => small = true,
-            "ha" => ha = true,
-            "webhdfs" => webhdfs = true,
-            other => bail!("--phases: unknown phase {other:?} (known: main, repair, meta, small, ha, webhdfs)"),
-        }
+        let Some(i) = PHASES.iter().position(|&known| known == p) else {
+            bail!("--phases: unknown phase {p:?} (known: {})", PHASES.join(", "));
+        };
+        on[i] = true;
     }
-    if !(main || repair || meta || small || ha || webhdfs) {
+    if !on.contains(&true) {
         bail!("--phases {list:?}: no phase to run");
     }
-    Ok((main, repair, meta, small, ha, webhdfs))
+    [opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.webhdfs, opts.page] = on;
+    Ok(())
 }
+
+/// Every phase, in the order they run.
+const PHASES: [&str; 7] = ["main", "repair", "meta", "small", "ha", "webhdfs", "page"];
 
 /// A positive whole number.
 fn count(flag: &str, v: &str) -> anyhow::Result<u64> {

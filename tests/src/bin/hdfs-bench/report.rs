@@ -20,6 +20,8 @@ pub enum Unit {
     Mib,
     Ratio,
     Seconds,
+    /// Milliseconds.
+    Ms,
     Count,
     OpsPerS,
     Bytes,
@@ -118,6 +120,7 @@ fn show(unit: Unit, v: f64) -> String {
         Unit::Mib => format!("{v:.1} MiB"),
         Unit::Ratio => format!("{v:.3}x"),
         Unit::Seconds => format!("{v:.2} s"),
+        Unit::Ms => format!("{v:.2} ms"),
         Unit::Count => format!("{v:.0}"),
         Unit::OpsPerS => format!("{v:.0} ops/s"),
         Unit::Bytes => format!("{v:.0} B"),
