@@ -97,3 +97,27 @@ pub async fn serve_until(
 pub async fn not_found(uri: axum::http::Uri) -> Result<(axum::http::StatusCode, String), Infallible> {
     Ok((axum::http::StatusCode::NOT_FOUND, format!("no such page: {}\n", uri.path())))
 }
+
+/// A registry in Prometheus's text format: the answer to `GET /metrics`.
+pub fn metrics_answer(registry: &prometheus_client::registry::Registry) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use prometheus_client::encoding::prometheus_text;
+    let mut text = String::new();
+    match prometheus_text::encode(&mut text, registry) {
+        Ok(()) => ([(axum::http::header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)], text).into_response(),
+        Err(_) => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "could not encode the metrics\n").into_response(),
+    }
+}
+
+/// One gauge sample, read at scrape time by a collector.
+pub fn gauge(
+    e: &mut prometheus_client::encoding::DescriptorEncoder,
+    name: &str,
+    help: &str,
+    unit: Option<prometheus_client::registry::Unit>,
+    v: u64,
+) -> std::fmt::Result {
+    use prometheus_client::encoding::EncodeMetric;
+    let m = e.encode_descriptor(name, help, unit.as_ref(), prometheus_client::metrics::MetricType::Gauge)?;
+    prometheus_client::metrics::gauge::ConstGauge::new(v).encode(m)
+}

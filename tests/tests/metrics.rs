@@ -13,20 +13,11 @@ use std::time::Duration;
 
 use common::{MIB, get, put, random_bytes, wait_healthy};
 use hdfs_client::Client;
+use hdfs_tests::clients::{python, script};
 use hdfs_tests::{ClusterOptions, MiniCluster, SETTLE_TIMEOUT, wait_until};
 
 /// Short, but not so short that a busy CI machine makes a healthy node miss it.
 const DEAD_AFTER: Duration = Duration::from_secs(3);
-
-/// The virtual environment `tests/setup-clients.sh` makes.
-fn python() -> PathBuf {
-    let venv = std::env::var_os("HDFS_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/clients-venv"));
-    let py = venv.join("bin/python");
-    assert!(py.exists(), "{} missing: run tests/setup-clients.sh first", py.display());
-    py
-}
 
 /// One scraped page, as the parser read it.
 struct Scrape {
@@ -88,7 +79,7 @@ fn fetch_blocking(base: &str) -> Page {
 
 /// Parses a page with prometheus_client's parser.
 fn parse_blocking(page: &Page) -> Scrape {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients/parse_metrics.py");
+    let script = script("parse_metrics.py");
     let out = Command::new(python()).arg(script).arg(&page.body).output().unwrap();
     assert!(
         out.status.success(),

@@ -8,12 +8,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{MIB, put, random_bytes, wait_healthy};
 use hdfs_client::Client;
+use hdfs_tests::clients::{chromium, log_dir};
 use hdfs_tests::http::get;
 use hdfs_tests::{ClusterOptions, MiniCluster, SETTLE_TIMEOUT, wait_until};
 use serde_json::Value;
@@ -26,25 +26,6 @@ const SCRIPT_NAME: &str = "<script>alert(1)";
 const QUOTED_NAME: &str = "a&b \"q\" <img src=x onerror=alert(2)>";
 /// Longest a browser run may take.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The chromium binary, or a failure naming the script that installs it.
-fn chromium() -> PathBuf {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("chromium"))
-        .find(|p| p.is_file());
-    found.unwrap_or_else(|| panic!("chromium is not installed: run tests/setup-clients.sh first"))
-}
-
-/// Where the screenshot goes: `$HDFS_TEST_LOGS`, else `target/test-logs/`.
-fn log_dir() -> PathBuf {
-    let dir = std::env::var_os("HDFS_TEST_LOGS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-logs"));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
-    dir
-}
 
 /// Runs headless chromium on `url` with `args`; returns its stdout.
 async fn browser(args: Vec<String>, url: &str) -> String {

@@ -3,25 +3,11 @@
 //! through their own code (`tests/clients/*.py`). The clients come from
 //! `tests/setup-clients.sh`; a test fails naming it when they are missing.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use hdfs_tests::clients::{python, script};
 use hdfs_tests::{ClusterOptions, MiniCluster};
 use serde_json::Value;
-
-/// The virtual environment `tests/setup-clients.sh` makes.
-fn python() -> PathBuf {
-    let venv = std::env::var_os("HDFS_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/clients-venv"));
-    let py = venv.join("bin/python");
-    assert!(py.exists(), "{} missing: run tests/setup-clients.sh first", py.display());
-    py
-}
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("clients").join(name)
-}
 
 /// Runs `curl -sS` with `args`; returns (status code, headers, body).
 fn curl(args: &[&str]) -> (u16, String, Vec<u8>) {

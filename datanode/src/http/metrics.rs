@@ -8,12 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use hdfs_proto::http::gauge;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, prometheus_text};
-use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::encoding::DescriptorEncoder;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::Web;
@@ -30,11 +28,7 @@ pub(crate) fn registry(metrics: &Metrics, store: BlockStore, active: Arc<AtomicU
 }
 
 pub(super) async fn scrape(State(web): State<Web>) -> Response {
-    let mut text = String::new();
-    match prometheus_text::encode(&mut text, &web.metrics) {
-        Ok(()) => ([(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)], text).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "could not encode the metrics\n").into_response(),
-    }
+    hdfs_proto::http::metrics_answer(&web.metrics)
 }
 
 struct Gauges {
@@ -46,11 +40,6 @@ impl fmt::Debug for Gauges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("datanode gauges")
     }
-}
-
-fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, unit: Option<Unit>, v: u64) -> fmt::Result {
-    let m = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?;
-    ConstGauge::new(v).encode(m)
 }
 
 impl Collector for Gauges {

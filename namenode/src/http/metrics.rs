@@ -11,10 +11,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use hdfs_proto::http::gauge;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, prometheus_text};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::{Registry, Unit};
@@ -31,11 +31,7 @@ pub(super) fn registry(ns: Arc<Namesystem>) -> Registry {
 }
 
 pub(super) async fn scrape(State(web): State<Web>) -> Response {
-    let mut text = String::new();
-    match prometheus_text::encode(&mut text, &web.metrics) {
-        Ok(()) => ([(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)], text).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "could not encode the metrics\n").into_response(),
-    }
+    hdfs_proto::http::metrics_answer(&web.metrics)
 }
 
 /// The gauges, read from the namesystem on each scrape.
@@ -47,11 +43,6 @@ impl fmt::Debug for Gauges {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("namenode gauges")
     }
-}
-
-fn gauge(e: &mut DescriptorEncoder, name: &str, help: &str, unit: Option<Unit>, v: u64) -> fmt::Result {
-    let m = e.encode_descriptor(name, help, unit.as_ref(), MetricType::Gauge)?;
-    ConstGauge::new(v).encode(m)
 }
 
 /// A gauge with one label, one sample per (label value, value); none at all without samples.
