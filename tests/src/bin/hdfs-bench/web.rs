@@ -1,15 +1,17 @@
 //! The `webhdfs` phase: WebHDFS with curl against the `hdfs` command, on one cluster of real
 //! processes (1 namenode, 3 datanodes), in the same run:
 //!
-//! 1. `hdfs put` and a cold `hdfs get` of the test file at replication 3;
-//! 2. the same file through WebHDFS with curl as Hadoop documents it: a PUT `CREATE` to the
-//!    namenode, then the bytes to the datanode its 307 names; a cold `OPEN` following the
-//!    redirect into a local file (checked against the source);
+//! 1. `hdfs put` at replication 3 against the same file through WebHDFS with curl as Hadoop
+//!    documents it (a PUT `CREATE` to the namenode, then the bytes to the datanode its 307
+//!    names), each twice, in the order A B B A so that the machine's drift falls on both;
+//! 2. a cold `hdfs get` against a cold curl `OPEN` following the redirect, both into a local
+//!    file that is then fsynced, both checked against the source, the same way;
 //! 3. the peak memory of the namenode and each datanode after those, to show that a file's
 //!    bytes are streamed, never held;
 //! 4. the cost of Prometheus scraping: puts of the test file alternately without and with
 //!    every node's `/metrics` scraped once a second, the medians compared.
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -30,21 +32,20 @@ use crate::steps;
 
 const REMOTE: &str = "/bench/put";
 const WEB_REMOTE: &str = "/bench/web";
-/// Puts of each kind (without and with scraping), alternated.
-const SCRAPE_ROUNDS: usize = 2;
 
 pub struct Web {
     size: u64,
-    put: Duration,
-    get: Duration,
-    create: Duration,
-    open: Duration,
+    /// Each way twice, in the order they ran (A B B A).
+    puts: Vec<Duration>,
+    gets: Vec<Duration>,
+    creates: Vec<Duration>,
+    opens: Vec<Duration>,
     namenode_peak: Option<u64>,
     datanode_peaks: Vec<Option<u64>>,
     /// Puts without scraping, then with, in the order they ran.
     plain_puts: Vec<Duration>,
     scraped_puts: Vec<Duration>,
-    scrapes: u64,
+    scrapes: Scrapes,
 }
 
 pub fn setup(opts: &Options) -> String {
@@ -68,55 +69,55 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     let cluster = Cluster::start(bins, root, 3, &[])?;
     let log = cluster.client_log();
     run_watched("hdfs mkdir", cluster.hdfs(["mkdir", "-p", "/bench"], &log)?, &log)?;
-    let nn = format!("http://{}", cluster.namenode_http);
-    // As the user the `hdfs` commands run as, who owns /bench.
-    let user = hdfs_proto::user::current_user();
+    let web = WebHdfs {
+        nn: format!("http://{}", cluster.namenode_http),
+        // As the user the `hdfs` commands run as, who owns /bench.
+        user: hdfs_proto::user::current_user(),
+    };
 
-    step(&format!("hdfs put and get of {}", format_size(opts.size)));
-    let t = steps::transfer(&cluster, &src, REMOTE, 3, root, false)?;
-
-    step(&format!("WebHDFS CREATE of {} with curl (two steps)", format_size(opts.size)));
-    let started = Instant::now();
-    let create = format!("{nn}/webhdfs/v1{WEB_REMOTE}?op=CREATE&overwrite=true&replication=3&user.name={user}");
-    let out = curl(&["-X", "PUT", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", &create])?;
-    let (code, location) = out.split_once(' ').unwrap_or((&out, ""));
-    if code != "307" || location.is_empty() {
-        bail!("CREATE on the namenode answered {out:?}, not a 307 with a Location");
+    // Each way twice, in the order A B B A, so that drift in the machine's speed (large on
+    // these VMs) falls on both sides.
+    step(&format!("hdfs put and curl CREATE of {}, twice each (A B B A)", format_size(opts.size)));
+    let (mut puts, mut creates) = (Vec::new(), Vec::new());
+    for curl in [false, true, true, false] {
+        if curl {
+            creates.push(web.create(&src, WEB_REMOTE)?);
+        } else {
+            puts.push(run_watched("hdfs put", cluster.hdfs(put_args(&src, REMOTE), &log)?, &log)?.elapsed);
+        }
     }
-    let src_arg = src.to_str().context("test file path is not UTF-8")?;
-    let code = curl(&["-X", "PUT", "-H", "Expect:", "-T", src_arg, "-o", "/dev/null", "-w", "%{http_code}", location])?;
-    if code != "201" {
-        bail!("CREATE on the datanode answered {code}, not 201");
-    }
-    let create = started.elapsed();
+    steps::check_replicas(&cluster, REMOTE, 3)?;
     steps::check_replicas(&cluster, WEB_REMOTE, 3)?;
 
-    step(&format!("WebHDFS OPEN of {} with curl, cold", format_size(opts.size)));
-    steps::evict_datanodes(&cluster)?;
-    let got = root.join("web-open-output");
-    let got_arg = got.to_str().context("output path is not UTF-8")?;
-    let open_url = format!("{nn}/webhdfs/v1{WEB_REMOTE}?op=OPEN&user.name={user}");
-    let started = Instant::now();
-    let code = curl(&["-L", "-o", got_arg, "-w", "%{http_code}", &open_url])?;
-    let open = started.elapsed();
-    if code != "200" || !raw::same_contents(&src, &got)? {
-        bail!("OPEN answered {code}, or {} differs from the source", got.display());
+    step(&format!("hdfs get and curl OPEN of {}, cold, output fsynced, twice each (A B B A)", format_size(opts.size)));
+    let out = root.join("web-read-output");
+    let (mut gets, mut opens) = (Vec::new(), Vec::new());
+    for curl in [false, true, true, false] {
+        steps::evict_datanodes(&cluster)?;
+        if curl {
+            opens.push(web.open(WEB_REMOTE, &out)?);
+        } else {
+            let args = [OsStr::new("get"), "-f".as_ref(), REMOTE.as_ref(), out.as_os_str()];
+            gets.push(run_watched("hdfs get", cluster.hdfs(args, &log)?, &log)?.elapsed);
+        }
+        if !raw::same_contents(&src, &out)? {
+            bail!("{} differs from the source after a {}", out.display(), if curl { "WebHDFS OPEN" } else { "get" });
+        }
+        std::fs::remove_file(&out).with_context(|| format!("remove {}", out.display()))?;
     }
-    std::fs::remove_file(&got).with_context(|| format!("remove {}", got.display()))?;
     let namenode_peak = cluster.namenode_pid().and_then(peak_rss);
     let datanode_peaks = cluster.datanodes.iter().map(|d| d.pid().and_then(peak_rss)).collect();
 
-    step(&format!("{SCRAPE_ROUNDS} puts without and {SCRAPE_ROUNDS} with every /metrics scraped each second"));
+    step("puts without and with every /metrics scraped each second (A B B A)");
     let targets: Vec<String> = std::iter::once(cluster.namenode_http.clone())
         .chain(cluster.datanodes.iter().map(|d| d.http.clone()))
         .collect();
-    let (mut plain_puts, mut scraped_puts, mut scrapes) = (Vec::new(), Vec::new(), 0);
-    for round in 0..SCRAPE_ROUNDS * 2 {
-        let scraping = round % 2 == 1;
+    let (mut plain_puts, mut scraped_puts, mut scrapes) = (Vec::new(), Vec::new(), Scrapes::default());
+    for scraping in [false, true, true, false] {
         let scraper = scraping.then(|| Scraper::start(targets.clone()));
-        let put = run_watched("hdfs put", cluster.hdfs(put_args(&src), &log)?, &log)?;
+        let put = run_watched("hdfs put", cluster.hdfs(put_args(&src, "/bench/scraped"), &log)?, &log)?;
         if let Some(s) = scraper {
-            scrapes += s.stop()?;
+            scrapes.add(s.stop()?);
             scraped_puts.push(put.elapsed);
         } else {
             plain_puts.push(put.elapsed);
@@ -125,10 +126,10 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     std::fs::remove_file(&src).context("remove the test file")?;
     Ok(Web {
         size: opts.size,
-        put: t.put.elapsed,
-        get: t.get.elapsed,
-        create,
-        open,
+        puts,
+        gets,
+        creates,
+        opens,
         namenode_peak,
         datanode_peaks,
         plain_puts,
@@ -137,8 +138,46 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })
 }
 
-fn put_args(src: &Path) -> Vec<std::ffi::OsString> {
-    ["put", "-f", "--replication", "3"].iter().map(Into::into).chain([src.into(), "/bench/scraped".into()]).collect()
+/// WebHDFS with curl, as Hadoop documents it.
+struct WebHdfs {
+    nn: String,
+    user: String,
+}
+
+impl WebHdfs {
+    /// CREATE in two steps: the namenode's 307, then the bytes to the datanode it names.
+    fn create(&self, src: &Path, remote: &str) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let url =
+            format!("{}/webhdfs/v1{remote}?op=CREATE&overwrite=true&replication=3&user.name={}", self.nn, self.user);
+        let out = curl(&["-X", "PUT", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", &url])?;
+        let (code, location) = out.split_once(' ').unwrap_or((&out, ""));
+        if code != "307" || location.is_empty() {
+            bail!("CREATE on the namenode answered {out:?}, not a 307 with a Location");
+        }
+        let src = src.to_str().context("test file path is not UTF-8")?;
+        let code = curl(&["-X", "PUT", "-H", "Expect:", "-T", src, "-o", "/dev/null", "-w", "%{http_code}", location])?;
+        if code != "201" {
+            bail!("CREATE on the datanode answered {code}, not 201");
+        }
+        Ok(started.elapsed())
+    }
+
+    /// OPEN following the redirect into `out`, fsynced as `hdfs get` does its output.
+    fn open(&self, remote: &str, out: &Path) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let url = format!("{}/webhdfs/v1{remote}?op=OPEN&user.name={}", self.nn, self.user);
+        let code = curl(&["-L", "-o", out.to_str().context("output path is not UTF-8")?, "-w", "%{http_code}", &url])?;
+        if code != "200" {
+            bail!("OPEN answered {code}, not 200");
+        }
+        std::fs::File::open(out).and_then(|f| f.sync_all()).with_context(|| format!("fsync {}", out.display()))?;
+        Ok(started.elapsed())
+    }
+}
+
+fn put_args(src: &Path, remote: &str) -> Vec<std::ffi::OsString> {
+    ["put", "-f", "--replication", "3"].iter().map(Into::into).chain([src.into(), remote.into()]).collect()
 }
 
 /// Runs curl quietly; returns what `-w` printed.
@@ -154,33 +193,60 @@ fn curl(args: &[&str]) -> anyhow::Result<String> {
 /// scraping the cluster would.
 struct Scraper {
     stop: Arc<AtomicBool>,
+    started: Instant,
     scrapes: Arc<AtomicU64>,
+    /// Nanoseconds from each scrape's connect to its last byte, summed.
+    busy_ns: Arc<AtomicU64>,
     thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+/// What the scrapers of a run did.
+#[derive(Default)]
+struct Scrapes {
+    count: u64,
+    /// Time spent answering scrapes (connect to last byte), and the time they ran over.
+    busy: Duration,
+    over: Duration,
+}
+
+impl Scrapes {
+    fn add(&mut self, other: Scrapes) {
+        self.count += other.count;
+        self.busy += other.busy;
+        self.over += other.over;
+    }
 }
 
 impl Scraper {
     fn start(targets: Vec<String>) -> Scraper {
-        let (stop, scrapes) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-        let (s, n) = (stop.clone(), scrapes.clone());
+        let (stop, scrapes, busy_ns) =
+            (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (s, n, busy) = (stop.clone(), scrapes.clone(), busy_ns.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 let tick = Instant::now();
                 for t in &targets {
+                    let one = Instant::now();
                     scrape(t)?;
+                    busy.fetch_add(one.elapsed().as_nanos() as u64, Ordering::Relaxed);
                     n.fetch_add(1, Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_secs(1).saturating_sub(tick.elapsed()));
             }
             Ok(())
         });
-        Scraper { stop, scrapes, thread }
+        Scraper { stop, started: Instant::now(), scrapes, busy_ns, thread }
     }
 
-    /// Stops the thread; returns how many scrapes it made.
-    fn stop(self) -> anyhow::Result<u64> {
+    /// Stops the thread; returns what it did.
+    fn stop(self) -> anyhow::Result<Scrapes> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().map_err(|_| anyhow::anyhow!("the scraper thread panicked"))??;
-        Ok(self.scrapes.load(Ordering::Relaxed))
+        Ok(Scrapes {
+            count: self.scrapes.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.busy_ns.load(Ordering::Relaxed)),
+            over: self.started.elapsed(),
+        })
     }
 }
 
@@ -198,40 +264,54 @@ fn scrape(addr: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn median(v: &[Duration]) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v[v.len() / 2]
-}
-
 impl Web {
     /// The HTTP issue's figures.
     pub fn rows(&self) -> Vec<Row> {
         let s = format_size(self.size);
-        let (put, get) = (mb_s(self.size, self.put), mb_s(self.size, self.get));
+        // Both runs of a kind together: the bytes of both over the time of both.
+        let rate = |d: &[Duration]| mb_s(self.size * d.len() as u64, d.iter().sum());
+        let runs =
+            |d: &[Duration]| d.iter().map(|d| format!("{:.0}", mb_s(self.size, *d))).collect::<Vec<_>>().join(", ");
+        let (put, get) = (rate(&self.puts), rate(&self.gets));
         let mib = |b: Option<u64>| b.map(|b| b as f64 / MIB);
         let mut rows = vec![
-            Row::new("web_put_mb_s", format!("hdfs put {s}, replication 3"), Unit::MbPerS, Some(put)),
-            Row::new("web_get_mb_s", format!("hdfs get {s}, cold"), Unit::MbPerS, Some(get)),
+            Row::new(
+                "web_put_mb_s",
+                format!("hdfs put {s}, replication 3 (runs {})", runs(&self.puts)),
+                Unit::MbPerS,
+                Some(put),
+            ),
+            Row::new(
+                "web_get_mb_s",
+                format!("hdfs get {s}, cold, output fsynced (runs {})", runs(&self.gets)),
+                Unit::MbPerS,
+                Some(get),
+            ),
             Row::new(
                 "webhdfs_create_mb_s",
-                format!("curl WebHDFS CREATE {s} (namenode 307, then the datanode), against hdfs put"),
+                format!(
+                    "curl WebHDFS CREATE {s}: namenode 307, then the datanode (runs {}), against hdfs put",
+                    runs(&self.creates)
+                ),
                 Unit::MbPerS,
-                Some(mb_s(self.size, self.create)),
+                Some(rate(&self.creates)),
             )
             .against(put)
             .target(Target::MinShareOfBaseline(0.70)),
             Row::new(
                 "webhdfs_open_mb_s",
-                format!("curl -L WebHDFS OPEN {s}, cold, to a file, against hdfs get"),
+                format!(
+                    "curl -L WebHDFS OPEN {s}, cold, output fsynced (runs {}), against hdfs get",
+                    runs(&self.opens)
+                ),
                 Unit::MbPerS,
-                Some(mb_s(self.size, self.open)),
+                Some(rate(&self.opens)),
             )
             .against(get)
             .target(Target::MinShareOfBaseline(0.70)),
             Row::new(
                 "webhdfs_namenode_peak_rss_mib",
-                "namenode peak RSS after the WebHDFS CREATE and OPEN",
+                "namenode peak RSS after the WebHDFS CREATEs and OPENs",
                 Unit::Mib,
                 mib(self.namenode_peak),
             ),
@@ -239,24 +319,38 @@ impl Web {
         for (i, p) in self.datanode_peaks.iter().enumerate() {
             rows.push(Row::new(
                 format!("webhdfs_datanode_{i}_peak_rss_mib"),
-                format!("datanode-{i} peak RSS after the puts, gets and WebHDFS transfers"),
+                format!("datanode-{i} peak RSS after the puts, gets, CREATEs and OPENs"),
                 Unit::Mib,
                 mib(*p),
             ));
         }
-        let (plain, scraped) = (median(&self.plain_puts), median(&self.scraped_puts));
+        let sc = &self.scrapes;
         rows.push(
             Row::new(
                 "put_scraped_mb_s",
                 format!(
-                    "hdfs put {s} with /metrics of every node scraped each second ({} scrapes), median of {SCRAPE_ROUNDS}, against without",
-                    self.scrapes
+                    "hdfs put {s} with every node's /metrics scraped each second (runs {}; {} scrapes), against without (runs {})",
+                    runs(&self.scraped_puts),
+                    sc.count,
+                    runs(&self.plain_puts)
                 ),
                 Unit::MbPerS,
-                Some(mb_s(self.size, scraped)),
+                Some(rate(&self.scraped_puts)),
             )
-            .against(mb_s(self.size, plain))
+            .against(rate(&self.plain_puts))
             .target(Target::MinShareOfBaseline(0.98)),
+        );
+        rows.push(
+            Row::new(
+                "scrape_busy_share",
+                format!(
+                    "time the nodes spent answering those scrapes (connect to last byte, {:.2} ms each) over the time scraped",
+                    sc.busy.as_secs_f64() * 1e3 / sc.count.max(1) as f64
+                ),
+                Unit::Ratio,
+                Some(sc.busy.as_secs_f64() / sc.over.as_secs_f64().max(1e-9)),
+            )
+            .target(Target::Below(0.02)),
         );
         rows
     }
