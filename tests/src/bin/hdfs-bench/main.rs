@@ -3,8 +3,8 @@
 //! It exists because throughput figures on these VMs swing several-fold from run to run
 //! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
 //! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
-//! system uses. Six phases, each on clusters of its own and each a file here that measures and
-//! then makes its rows of the table:
+//! system uses. Seven phases, each on clusters of its own (the page phase's namenode runs in
+//! this process) and each a file here that measures and then makes its rows of the table:
 //!
 //! - `main` (`main_phase.rs`): put and get against the raw disk and loopback baselines, memory,
 //!   disk space and a datanode's restart, on 1 namenode and 3 datanodes of real processes;

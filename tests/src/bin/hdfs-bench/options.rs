@@ -12,7 +12,7 @@ pub const META_FILES_PER_DIR: u64 = 32;
 pub const USAGE: &str = "\
 usage: cargo build --release && target/release/hdfs-bench [OPTIONS]
 
-Starts local clusters from the binaries next to this one and measures them. Six phases, each
+Starts local clusters from the binaries next to this one and measures them. Seven phases, each
 on clusters of its own:
   main    1 namenode + 3 datanodes: put/get at replication 1 and 3, one client and 4 at once,
           against this machine's raw disk and loopback limits; memory, disk space and
