@@ -293,6 +293,9 @@ async fn bad_requests_get_remote_exceptions_and_change_nothing() {
     let url = format!("{nn}/webhdfs/v1/{}?op=GETFILESTATUS", "a".repeat(100_000));
     let (code, _, _) = tokio::task::spawn_blocking(move || curl(&[&url])).await.unwrap();
     assert_eq!(code, 431);
+    let (url, big) = (format!("{nn}/webhdfs/v1/?op=GETFILESTATUS"), format!("X-Big: {}", "b".repeat(70_000)));
+    let (code, _, _) = tokio::task::spawn_blocking(move || curl(&["-H", &big, &url])).await.unwrap();
+    assert_eq!(code, 431);
     // Nothing was made by any of it.
     let names: Vec<String> = client.list("/").await.unwrap().into_iter().map(|s| s.path).collect();
     assert_eq!(names, ["/small"]);
