@@ -348,22 +348,46 @@ impl Namespace {
     }
 
     pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
-        let mut sum = ContentSummary::default();
-        let mut stack = vec![self.resolve(path)?];
-        while let Some(id) = stack.pop() {
-            match &self.inodes[id].kind {
+        let mut walk = SummaryWalk::new(self, path)?;
+        loop {
+            if let Some(sum) = walk.step(self, usize::MAX) {
+                return Ok(sum);
+            }
+        }
+    }
+}
+
+/// A content summary (`du`, `count`) that can stop and go on, so the namesystem can let its
+/// lock go between steps on a big subtree (HDFS's `ContentSummaryComputationContext` yields
+/// the same way). Inode ids are never reused, so an entry removed between steps is skipped.
+pub struct SummaryWalk {
+    sum: ContentSummary,
+    stack: Vec<InodeId>,
+}
+
+impl SummaryWalk {
+    pub fn new(ns: &Namespace, path: &HdfsPath) -> Result<SummaryWalk> {
+        Ok(SummaryWalk { sum: ContentSummary::default(), stack: vec![ns.resolve(path)?] })
+    }
+
+    /// Visits up to `budget` entries; the summary once the walk is over.
+    pub fn step(&mut self, ns: &Namespace, budget: usize) -> Option<ContentSummary> {
+        for _ in 0..budget {
+            let Some(id) = self.stack.pop() else { return Some(std::mem::take(&mut self.sum)) };
+            let Some(inode) = ns.inodes.get(id) else { continue };
+            match &inode.kind {
                 InodeKind::Directory(c) => {
-                    sum.directories += 1;
-                    stack.extend(c.iter().copied());
+                    self.sum.directories += 1;
+                    self.stack.extend(c.iter().copied());
                 }
                 InodeKind::File(f) => {
-                    sum.files += 1;
-                    sum.length += f.length();
-                    sum.space_consumed += f.length() * u64::from(f.replication());
+                    self.sum.files += 1;
+                    self.sum.length += f.length();
+                    self.sum.space_consumed += f.length() * u64::from(f.replication());
                 }
             }
         }
-        Ok(sum)
+        None
     }
 }
 

@@ -333,3 +333,28 @@ fn concat_moves_the_sources_blocks_in_order_and_removes_the_sources() {
     assert_eq!(f.length(), 35);
     assert!(ns.resolve(&p("/a")).is_err() && ns.resolve(&p("/b")).is_err());
 }
+
+#[test]
+fn a_content_summary_in_steps_matches_one_at_once_and_skips_what_went_meanwhile() {
+    let mut ns = Namespace::default();
+    for d in 0..30 {
+        mkdirs(&mut ns, &format!("/d{d}/e")).unwrap();
+        create(&mut ns, &format!("/d{d}/f"), false).unwrap();
+    }
+    let whole = ns.content_summary(&p("/")).unwrap();
+    assert_eq!((whole.directories, whole.files), (61, 30));
+    let mut walk = super::SummaryWalk::new(&ns, &p("/")).unwrap();
+    let mut steps = 1;
+    let stepped = loop {
+        match walk.step(&ns, 7) {
+            Some(s) => break s,
+            None => steps += 1,
+        }
+    };
+    assert_eq!((stepped, steps), (whole, 14), "91 entries, 7 a step");
+    let mut walk = super::SummaryWalk::new(&ns, &p("/")).unwrap();
+    assert!(walk.step(&ns, 1).is_none());
+    ns.apply(&Op::Delete { path: "/d0".into(), recursive: true, mtime_ms: 2 }).unwrap();
+    let after = walk.step(&ns, usize::MAX).unwrap();
+    assert_eq!((after.directories, after.files), (59, 29));
+}

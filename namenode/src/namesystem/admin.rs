@@ -105,11 +105,21 @@ impl Namesystem {
         self.lock().bm.set_decommission(name, decommission)
     }
 
-    /// Health of every file under `path`.
+    /// Health of every file under `path`, walked [`fsck::STEP`] entries at a time with the
+    /// lock let go in between, so heartbeats and calls go on during a long fsck.
     pub async fn fsck(&self, path: &HdfsPath, with_files: bool) -> Result<FsckReport> {
         self.read_barrier().await?;
-        let st = self.lock();
-        fsck::check(&st.ns, &st.bm, path, with_files)
+        let mut walk = fsck::Walk::new(&self.lock().ns, path, with_files)?;
+        loop {
+            let done = {
+                let st = self.lock();
+                walk.step(&st.ns, &st.bm, fsck::STEP)?
+            };
+            match done {
+                Some(report) => return Ok(report),
+                None => tokio::task::yield_now().await,
+            }
+        }
     }
 
     /// Copies the monitor has scheduled, in order (for tests and diagnostics).

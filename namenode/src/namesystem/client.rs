@@ -19,8 +19,12 @@ pub use super::status::FileInfo;
 use super::status::file_info;
 use crate::datanodes::{Location, NodeIdx};
 use crate::error::{Error, Result};
-use crate::namespace::{Block, CommittedBlock, ContentSummary, Op};
+use crate::namespace::{Block, CommittedBlock, ContentSummary, Op, SummaryWalk};
 use crate::raft::CallId;
+
+/// Entries a content summary visits under the lock at a time (HDFS's
+/// `dfs.content-summary.limit` is 5000).
+const SUMMARY_STEP: usize = 10_000;
 
 /// Listing page size when the client asks for none (HDFS's `dfs.ls.limit`).
 pub const DEFAULT_LIST_LIMIT: usize = 1000;
@@ -132,12 +136,23 @@ impl Namesystem {
         Ok((entries.into_iter().map(|(p, id)| file_info(&self.perms, &st.ns, p, id)).collect(), more))
     }
 
+    /// The subtree's counts, walked [`SUMMARY_STEP`] entries at a time with the lock let go in
+    /// between (as fsck), so a `du` of millions of files does not hold up heartbeats.
     pub async fn content_summary(&self, path: &HdfsPath, caller: &Caller) -> Result<ContentSummary> {
         self.read_barrier().await?;
-        let st = self.lock();
-        let need = Need { subtree: Some(Access::READ_EXECUTE), ..Need::default() };
-        self.perms.check(caller, &st.ns, path, need)?;
-        st.ns.content_summary(path)
+        let mut walk = {
+            let st = self.lock();
+            let need = Need { subtree: Some(Access::READ_EXECUTE), ..Need::default() };
+            self.perms.check(caller, &st.ns, path, need)?;
+            SummaryWalk::new(&st.ns, path)?
+        };
+        loop {
+            let done = walk.step(&self.lock().ns, SUMMARY_STEP);
+            match done {
+                Some(sum) => return Ok(sum),
+                None => tokio::task::yield_now().await,
+            }
+        }
     }
 
     pub async fn delete(&self, path: &HdfsPath, recursive: bool, caller: &Caller, call: Option<CallId>) -> Result<()> {
