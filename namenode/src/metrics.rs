@@ -6,6 +6,8 @@
 //! Recording is an atomic add for a counter and a short uncontended lock for a histogram
 //! (prometheus-client's), once per sync or per call, never per byte.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -92,12 +94,40 @@ impl RpcMetrics {
     }
 }
 
+/// How long the namesystem's lock is held at a time: what every heartbeat, report and call may
+/// wait behind. Clones share the counts.
+#[derive(Clone, Debug)]
+pub struct LockMetrics {
+    hold_seconds: Histogram,
+    longest_ns: Arc<AtomicU64>,
+}
+
+impl Default for LockMetrics {
+    fn default() -> Self {
+        Self { hold_seconds: latency_histogram(), longest_ns: Arc::default() }
+    }
+}
+
+impl LockMetrics {
+    /// The lock was held for `took`.
+    pub fn held(&self, took: Duration) {
+        self.hold_seconds.observe(took.as_secs_f64());
+        self.longest_ns.fetch_max(took.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// The longest hold since the namenode started.
+    pub fn longest(&self) -> Duration {
+        Duration::from_nanos(self.longest_ns.load(Ordering::Relaxed))
+    }
+}
+
 /// Everything recorded as it happens, registered under the registry's prefix
 /// (`hdfs_namenode_`).
 #[derive(Clone, Debug, Default)]
 pub struct Metrics {
     pub editlog: EditLogMetrics,
     pub rpc: RpcMetrics,
+    pub lock: LockMetrics,
 }
 
 impl Metrics {
@@ -113,5 +143,7 @@ impl Metrics {
         );
         r.register("rpc_calls", "gRPC calls answered, by method and status code", self.rpc.calls.clone());
         r.register_with_unit("rpc", "Time to answer a gRPC call, by method", Unit::Seconds, self.rpc.seconds.clone());
+        let hold = "How long the namesystem lock was held at a time (what heartbeats and calls wait behind)";
+        r.register_with_unit("namesystem_lock_hold", hold, Unit::Seconds, self.lock.hold_seconds.clone());
     }
 }

@@ -94,6 +94,11 @@ impl Collector for Gauges {
         let help = "Datanodes by liveness (live, stale, dead) and by admin state (decommissioning, decommissioned).";
         gauges(&mut e, "datanodes", help, "state", &by_state)?;
 
+        let longest = self.ns.metrics().lock.longest().as_secs_f64();
+        let help = "The longest the namesystem lock has been held at a time since the namenode started.";
+        let m = e.encode_descriptor("namesystem_lock_longest_hold", help, Some(&Unit::Seconds), MetricType::Gauge)?;
+        ConstGauge::new(longest).encode(m)?;
+
         let g = self.ns.group_status();
         let me = &g.me;
         gauge(&mut e, "raft_leader", "1 if this namenode leads its group.", None, u64::from(me.role == "leader"))?;

@@ -15,10 +15,11 @@ use std::time::Instant;
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, StorageIOError};
 
-use super::state::{State, decode_image};
+use super::state::{Locked, State, decode_image};
 use crate::config::Config;
 use crate::editlog::{read_image, write_image};
 use crate::error::Result;
+use crate::metrics::LockMetrics;
 use crate::namespace::{Effects, Op};
 use crate::raft::{Entry, LogId, Outcome, Proposal, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 
@@ -28,6 +29,8 @@ pub(crate) struct Machine {
     pub(super) state: Arc<Mutex<State>>,
     pub(super) config: Config,
     pub(super) dir: PathBuf,
+    /// Shared with the namesystem: applying entries holds the same lock.
+    pub(super) lock_metrics: LockMetrics,
 }
 
 fn sm_err(verb: ErrorVerb, e: impl std::fmt::Display) -> StorageError {
@@ -35,8 +38,8 @@ fn sm_err(verb: ErrorVerb, e: impl std::fmt::Display) -> StorageError {
 }
 
 impl Machine {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_> {
+        Locked::new(&self.state, &self.lock_metrics)
     }
 }
 

@@ -53,12 +53,12 @@ use machine::Machine;
 use openraft::BasicNode;
 use openraft::error::RaftError;
 use propose::{Proposer, Refused};
-pub(crate) use state::State;
+pub(crate) use state::{Locked, State};
 
 use crate::config::Config;
 use crate::editlog::{EditLog, Syncer};
 use crate::error::{Error, Result};
-use crate::metrics::{Metrics, RpcMetrics};
+use crate::metrics::{LockMetrics, Metrics, RpcMetrics};
 use crate::namespace::{Effects, Op};
 use crate::raft::network::{Faults, Network};
 use crate::raft::read::ReadBarrier;
@@ -123,7 +123,13 @@ impl Namesystem {
         }
         let state = State::load(&config)?;
         let state = Arc::new(Mutex::new(state));
-        let machine = Machine { state: state.clone(), config: config.clone(), dir: config.data_dir.clone() };
+        let lock_metrics = LockMetrics::default();
+        let machine = Machine {
+            state: state.clone(),
+            config: config.clone(),
+            dir: config.data_dir.clone(),
+            lock_metrics: lock_metrics.clone(),
+        };
         let faults = Arc::new(Faults::default());
         let network = Network::new(faults.clone(), config.peers.as_ref().map(|p| p.to_string()));
         let raft_config = openraft::Config {
@@ -162,7 +168,7 @@ impl Namesystem {
             led_term: AtomicU64::new(0),
             was_leading: std::sync::atomic::AtomicBool::new(false),
             log_guard: Mutex::new(Some(guard)),
-            metrics: Metrics { editlog: log.metrics(), rpc: RpcMetrics::default() },
+            metrics: Metrics { editlog: log.metrics(), rpc: RpcMetrics::default(), lock: lock_metrics },
             log,
             wake: tokio::sync::Notify::new(),
             replay_to,
@@ -222,9 +228,8 @@ impl Namesystem {
         &self.metrics
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock would be a bug; the state is still the best we have.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_> {
+        Locked::new(&self.state, &self.metrics.lock)
     }
 
     /// Waits until a read may be served from this member (it leads, and has applied everything

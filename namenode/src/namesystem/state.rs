@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::editlog::read_image;
 use crate::error::{Error, Result};
 use crate::leases::Leases;
+use crate::metrics::LockMetrics;
 use crate::namespace::{File, InodeId, LegacyNamespace, Namespace, RemovedFile};
 use crate::raft::{LogId, StoredMembership};
 
@@ -175,4 +176,41 @@ pub(super) fn derived_state(ns: &Namespace, config: &Config) -> (BlockManager, L
         leases.add(writer, id, now);
     }
     (bm, leases)
+}
+
+/// The namesystem's state, locked: released when dropped, and how long it was held recorded
+/// (`hdfs_namenode_namesystem_lock_hold_seconds`, and the longest hold on the status page's
+/// metrics): every heartbeat and call waits behind whoever holds it.
+pub(crate) struct Locked<'a> {
+    guard: std::sync::MutexGuard<'a, State>,
+    since: Instant,
+    metrics: &'a LockMetrics,
+}
+
+impl<'a> Locked<'a> {
+    pub(crate) fn new(state: &'a std::sync::Mutex<State>, metrics: &'a LockMetrics) -> Self {
+        // A panic while holding the lock would be a bug; the state is still the best we have.
+        let guard = state.lock().unwrap_or_else(|p| p.into_inner());
+        Locked { guard, since: Instant::now(), metrics }
+    }
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        self.metrics.held(self.since.elapsed());
+    }
 }

@@ -21,7 +21,12 @@ impl StoreBuilder<TypeConfig, EditLog, Machine, (tempfile::TempDir, Syncer)> for
         let config = Config::new(dir.path());
         let (log, syncer) = EditLog::open(dir.path()).expect("open the log");
         let state = State::load(&config).expect("empty state");
-        let machine = Machine { state: Arc::new(Mutex::new(state)), config: config.clone(), dir: config.data_dir };
+        let machine = Machine {
+            state: Arc::new(Mutex::new(state)),
+            config: config.clone(),
+            dir: config.data_dir,
+            lock_metrics: Default::default(),
+        };
         Ok(((dir, syncer), log, machine))
     }
 }

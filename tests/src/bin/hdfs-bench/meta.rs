@@ -12,7 +12,9 @@
 //! 3. create-close: `ops` empty files (create then complete, each durable before its reply);
 //! 4. stat of `ops` files and listing of `ops` directories, spread over the populated namespace;
 //! 5. rename of the empty files, then delete of them;
-//! 6. restart: SIGTERM (the namenode checkpoints on the way out), start again, and the time
+//! 6. fsck of `/` over all of it while the tiny datanodes heartbeat: its time, whether every
+//!    datanode is still live after it, and the longest the namesystem's lock was held;
+//! 7. restart: SIGTERM (the namenode checkpoints on the way out), start again, and the time
 //!    until it answers and until the tiny datanodes' full reports have taken it out of safe mode.
 
 use std::path::Path;
@@ -64,6 +66,7 @@ pub struct Meta {
     pub rss_empty: u64,
     pub rss_full: u64,
     pub restart: Restart,
+    pub fsck: Fsck,
     /// Permission checking's cost: an ordinary user's rates against the superuser's.
     pub perm: crate::perm::Checks,
 }
@@ -194,6 +197,9 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
     })?;
     drop(clients);
 
+    step(&format!("meta: fsck of / over {} files while the tiny datanodes heartbeat", s.files));
+    let fsck = fsck_under_heartbeats(&cluster)?;
+
     step("meta: namenode restart (SIGTERM, start, until out of safe mode)");
     let restart = restart(&mut cluster, &rt, &url)?;
     stop.cancel();
@@ -211,7 +217,31 @@ pub fn run(opts: &Options, bins: Binaries, root: &Path, step: &dyn Fn(&str)) -> 
         rss_full,
         restart,
         perm,
+        fsck,
     })
+}
+
+/// What the fsck step saw.
+pub struct Fsck {
+    took: Duration,
+    files: u64,
+    live_after: usize,
+    /// The longest the namesystem lock was held at a time in the whole phase, fsck included
+    /// (`hdfs_namenode_namesystem_lock_longest_hold_seconds`).
+    longest_hold: Option<f64>,
+}
+
+fn fsck_under_heartbeats(cluster: &Cluster) -> anyhow::Result<Fsck> {
+    let started = Instant::now();
+    let r = cluster.probe.fsck("/", false)?;
+    let took = started.elapsed();
+    let live_after = cluster.probe.live_datanodes()?;
+    let metrics = crate::web::get(&cluster.namenode_http, "/metrics")?;
+    let longest_hold = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hdfs_namenode_namesystem_lock_longest_hold_seconds "))
+        .and_then(|v| v.trim().parse().ok());
+    Ok(Fsck { took, files: r.files, live_after, longest_hold })
 }
 
 /// `/meta`, made by the superuser (who runs the namenode) and given to [`BENCH_USER`].
@@ -349,6 +379,25 @@ impl Meta {
                 Some(m.restart.answering.as_secs_f64()),
             ),
             safe,
+            Row::new(
+                "meta_fsck_s",
+                format!("fsck of / over {} files while 3 tiny datanodes heartbeat every second", m.fsck.files),
+                Unit::Seconds,
+                Some(m.fsck.took.as_secs_f64()),
+            ),
+            Row::new(
+                "meta_fsck_live_datanodes",
+                "datanodes still live after that fsck (none declared dead)",
+                Unit::Count,
+                Some(m.fsck.live_after as f64),
+            )
+            .target(Target::AtLeast(3.0)),
+            Row::new(
+                "meta_longest_lock_hold_ms",
+                "longest the namesystem lock was held at a time in this phase, fsck included",
+                Unit::Ms,
+                m.fsck.longest_hold.map(|s| s * 1e3),
+            ),
         ];
         rows.extend(m.perm.rows());
         rows

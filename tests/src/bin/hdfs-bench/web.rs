@@ -250,18 +250,23 @@ impl Scraper {
     }
 }
 
-/// One HTTP/1.0 GET of `/metrics` on `addr`, read to the end; an error unless 200.
+/// One GET of `/metrics` on `addr`, read to the end; an error unless 200.
 fn scrape(addr: &str) -> anyhow::Result<()> {
+    get(addr, "/metrics").map(drop)
+}
+
+/// One HTTP/1.0 GET of `path` on `addr`: the whole answer, head included; an error unless 200.
+pub fn get(addr: &str, path: &str) -> anyhow::Result<String> {
     let mut s = TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    s.write_all(format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())?;
     let mut body = Vec::new();
-    s.read_to_end(&mut body).with_context(|| format!("read /metrics of {addr}"))?;
+    s.read_to_end(&mut body).with_context(|| format!("read {path} of {addr}"))?;
     if !body.starts_with(b"HTTP/1.0 200") && !body.starts_with(b"HTTP/1.1 200") {
         let head = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
-        bail!("GET http://{addr}/metrics: {head}");
+        bail!("GET http://{addr}{path}: {head}");
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 impl Web {
