@@ -182,7 +182,7 @@ pub async fn run(
             links.push(reporters.start(&namenode_url(&url))?);
         }
     }
-    let scan = Arc::new(ScanProgress::default());
+    let scan = Arc::new(ScanProgress { errors: metrics.scan_errors.clone(), ..ScanProgress::default() });
     let scanner = BlockScanner {
         links,
         bytes_per_sec: config.scan_bytes_per_sec,

@@ -40,8 +40,9 @@ pub(crate) struct ScanProgress {
     pub(crate) passes: AtomicU64,
     pub(crate) last_pass_ended_ms: AtomicU64,
     pub(crate) last_pass_ms: AtomicU64,
-    /// Bad replicas found since the datanode started.
-    pub(crate) errors: AtomicU64,
+    /// Bad replicas found since the datanode started: the metrics' counter
+    /// (`hdfs_datanode_scanner_errors_total`), shared.
+    pub(crate) errors: prometheus_client::metrics::counter::Counter,
 }
 
 fn now_ms() -> u64 {
@@ -63,7 +64,7 @@ impl ScanProgress {
         self.scanned_bytes.fetch_add(bytes, Ordering::Relaxed);
         if bad {
             self.pass_errors.fetch_add(1, Ordering::Relaxed);
-            self.errors.fetch_add(1, Ordering::Relaxed);
+            self.errors.inc();
         }
     }
 
@@ -124,7 +125,6 @@ impl BlockScanner {
             self.progress.scanned(r.len, found.is_some());
             if let Some(reason) = found {
                 bad += 1;
-                self.metrics.scan_errors.inc();
                 tracing::warn!(block = %r.block.id, %reason, "scanner found a corrupt replica");
                 let req = pb::ReportBadBlocksRequest {
                     block: Some(extended(r)),

@@ -113,7 +113,7 @@ impl Status {
                 passes,
                 last_pass_ended_ms: nonzero(load(&p.last_pass_ended_ms)),
                 last_pass_ms: (passes > 0).then(|| load(&p.last_pass_ms)),
-                errors: load(&p.errors),
+                errors: p.errors.get(),
             },
         }
     }

@@ -29,14 +29,20 @@ pub(super) async fn handle(State(web): State<Web>, req: Request) -> Response {
         let path = webhdfs::path(parts.uri.path())?;
         let op = params.op()?;
         let user = params.user().ok_or_else(|| RemoteError::illegal_argument("user.name: missing"))?;
+        // A request this port does not serve is refused before any connection is made.
+        if !matches!(
+            (&parts.method, op.as_str()),
+            (&Method::PUT, "CREATE") | (&Method::POST, "APPEND") | (&Method::GET, "OPEN" | "GETFILECHECKSUM")
+        ) {
+            return Err(webhdfs::unknown_op(parts.method.as_str(), &op));
+        }
         let client = Client::connect_as(&web.namenodes, user).await.map_err(|e| remote(e, &path))?;
         let call = Call { client, params: &params, path: &path };
-        match (&parts.method, op.as_str()) {
-            (&Method::PUT, "CREATE") => call.create(body, &host).await,
-            (&Method::POST, "APPEND") => call.append(body).await,
-            (&Method::GET, "OPEN") => call.open().await,
-            (&Method::GET, "GETFILECHECKSUM") => call.checksum().await,
-            (m, op) => Err(webhdfs::unknown_op(m.as_str(), op)),
+        match op.as_str() {
+            "CREATE" => call.create(body, &host).await,
+            "APPEND" => call.append(body).await,
+            "OPEN" => call.open().await,
+            _ => call.checksum().await,
         }
     };
     answer.await.unwrap_or_else(IntoResponse::into_response)

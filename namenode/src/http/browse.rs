@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::Web;
 use super::json::remote;
-use crate::namesystem::{DEFAULT_LIST_LIMIT, FileInfo};
+use crate::namesystem::{DEFAULT_LIST_LIMIT, FileInfo, LocatedBlock};
 
 /// A directory's entry, or a file's status.
 #[derive(Debug, Clone, Serialize)]
@@ -172,28 +172,17 @@ impl Browse {
                 })
                 .collect()
         };
-        let mut blocks: Vec<BlockView> = located
-            .blocks
-            .iter()
-            .map(|b| BlockView {
-                block_id: b.block.id.0,
-                generation_stamp: b.block.generation_stamp.0,
-                offset: b.offset,
-                length: b.block.num_bytes,
-                complete: true,
-                replicas: replicas(&b.locations),
-            })
-            .collect();
-        if let Some(b) = &located.last_block {
-            blocks.push(BlockView {
-                block_id: b.block.id.0,
-                generation_stamp: b.block.generation_stamp.0,
-                offset: b.offset,
-                length: b.block.num_bytes,
-                complete: false,
-                replicas: replicas(&b.locations),
-            });
-        }
+        let view = |b: &LocatedBlock, complete: bool| BlockView {
+            block_id: b.block.id.0,
+            generation_stamp: b.block.generation_stamp.0,
+            offset: b.offset,
+            length: b.block.num_bytes,
+            complete,
+            replicas: replicas(&b.locations),
+        };
+        // The complete blocks, then a file being written's last one.
+        let complete = located.blocks.iter().map(|b| view(b, true));
+        let blocks: Vec<BlockView> = complete.chain(located.last_block.iter().map(|b| view(b, false))).collect();
         let download = format!("{}{}?op=OPEN{}", webhdfs::PREFIX, url_path(path.as_str()), q.user_suffix());
         Ok(Browse::File(FileView { path: path.to_string(), parent, status: Entry::of(&info), blocks, download }))
     }
