@@ -25,7 +25,20 @@ else
     COMPOSE_CMD=()
 fi
 
+# The cluster secret every node of project $PROJECT is given (HDFS_CLUSTER_SECRET, 64 hex
+# digits): as exported, else kept in deploy/.secrets/$PROJECT, made on first use. It stays the
+# same across `up`, `down` and container restarts, so nodes started later join the others.
+cluster_secret() {
+    local file="$DEPLOY_DIR/.secrets/$PROJECT"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$DEPLOY_DIR/.secrets"
+        (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file")
+    fi
+    cat "$file"
+}
+
 compose() {
+    export HDFS_CLUSTER_SECRET="${HDFS_CLUSTER_SECRET:-$(cluster_secret)}"
     [ ${#COMPOSE_CMD[@]} -gt 0 ] || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; return 1; }
     "${COMPOSE_CMD[@]}" --project-name "$PROJECT" --file "$COMPOSE_FILE_PATH" "$@"
 }

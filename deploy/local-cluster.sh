@@ -32,6 +32,11 @@ stop() {
 trap stop INT TERM EXIT
 
 mkdir -p "$dir/logs"
+# The cluster secret every node is given (made once, kept with the data).
+if [ ! -s "$dir/cluster-secret" ]; then
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/cluster-secret")
+fi
+export HDFS_CLUSTER_SECRET_FILE="$dir/cluster-secret"
 urls=() peers=()
 for n in $(seq 1 "$namenodes"); do
     urls+=("http://127.0.0.1:$((nn_port + n - 1))")

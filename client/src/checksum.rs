@@ -73,7 +73,7 @@ pub(crate) async fn file_checksum(conn: &Conn, path: HdfsPath) -> Result<FileChe
                 message: format!("{path}: the namenode listed a block at {} where {length} was due", b.offset),
             });
         }
-        pieces.push((block_crc(conn, &path, &block, &b.locations, &mut failed).await?, block.num_bytes));
+        pieces.push((block_crc(conn, &path, &block, b, &mut failed).await?, block.num_bytes));
         length += block.num_bytes;
     }
     Ok(FileChecksum { algorithm: COMPOSITE_CRC32C, length, crc: concat_crcs(pieces) })
@@ -86,14 +86,14 @@ async fn block_crc(
     conn: &Conn,
     path: &HdfsPath,
     block: &pb::ExtendedBlock,
-    locations: &[pb::DatanodeInfo],
+    located: &pb::LocatedBlock,
     failed: &mut HashSet<String>,
 ) -> Result<u32> {
     let mut last_error = None;
-    let mut order: Vec<&pb::DatanodeInfo> = locations.iter().collect();
+    let mut order: Vec<&pb::DatanodeInfo> = located.locations.iter().collect();
     order.sort_by_key(|dn| failed.contains(&dn.address)); // stable: the namenode's order otherwise
     for dn in order {
-        match replica_crc(conn, block, &dn.address).await {
+        match replica_crc(conn, block, located.token.as_ref(), &dn.address).await {
             Ok(crc) => return Ok(crc),
             Err(e) => {
                 tracing::warn!(block = block.block_id, datanode = %dn.address, error = %e, "checksum failed; trying the next replica");
@@ -116,11 +116,17 @@ async fn block_crc(
 }
 
 /// One replica's CRC32C of the block's `num_bytes`.
-async fn replica_crc(conn: &Conn, block: &pb::ExtendedBlock, addr: &str) -> Result<u32> {
+async fn replica_crc(
+    conn: &Conn,
+    block: &pb::ExtendedBlock,
+    token: Option<&dpb::BlockToken>,
+    addr: &str,
+) -> Result<u32> {
     let mut client = conn.datanode(addr).await?;
     let req = dpb::BlockChecksumRequest {
         block: Some(BlockRef::new(block.block_id, block.generation_stamp).into()),
         length: block.num_bytes,
+        token: token.cloned(),
     };
     let r = tokio::time::timeout(CALL_TIMEOUT, client.block_checksum(req))
         .await

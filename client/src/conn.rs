@@ -164,6 +164,11 @@ impl Conn {
         self.shared.user.to_str().unwrap_or_default()
     }
 
+    /// The caller's name as the `x-hdfs-user` metadata carries it.
+    pub(crate) fn user_header(&self) -> tonic::metadata::AsciiMetadataValue {
+        self.shared.user.clone()
+    }
+
     fn member(&self, i: usize) -> (String, ClientProtocolClient<Channel>) {
         let m = self.shared.members.lock().unwrap_or_else(|p| p.into_inner());
         let m = &m[i % m.len()];

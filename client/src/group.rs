@@ -144,7 +144,10 @@ pub(crate) async fn change_membership(conn: &Conn, change: pb::change_membership
         .max_by_key(|s| s.term)
         .ok_or_else(|| Error::Unavailable(format!("no quorum: no namenode leads ({})", summary(&group))))?;
     let mut c = raft_client(&leader.url).await?;
-    c.change_membership(pb::ChangeMembershipRequest { change: Some(change) }).await?;
+    // A superuser's call: it names the caller as every other call does.
+    let mut req = tonic::Request::new(pb::ChangeMembershipRequest { change: Some(change) });
+    req.metadata_mut().insert(hdfs_proto::user::USER_HEADER, conn.user_header());
+    c.change_membership(req).await?;
     Ok(())
 }
 

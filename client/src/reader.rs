@@ -127,10 +127,10 @@ async fn readable_blocks(conn: &Conn, path: &HdfsPath, offset: u64) -> Result<(V
     if let Some(last) = located.last_block
         && let Some(block) = last.block
     {
-        let visible = visible_length(conn, path, &block, &last.locations).await?;
+        let visible = visible_length(conn, path, &block, &last).await?;
         if visible > 0 {
             let block = Some(pb::ExtendedBlock { num_bytes: visible, ..block });
-            blocks.push(pb::LocatedBlock { block, offset: len, locations: last.locations });
+            blocks.push(pb::LocatedBlock { block, offset: len, ..last });
             len += visible;
         }
     }
@@ -148,12 +148,13 @@ async fn visible_length(
     conn: &Conn,
     path: &HdfsPath,
     block: &pb::ExtendedBlock,
-    locations: &[pb::DatanodeInfo],
+    located: &pb::LocatedBlock,
 ) -> Result<u64> {
     let mut last_error = None;
-    for dn in locations {
+    for dn in &located.locations {
         let req = dpb::ReplicaVisibleLengthRequest {
             block: Some(BlockRef::new(block.block_id, block.generation_stamp).into()),
+            token: located.token.clone(),
         };
         let answer = match conn.datanode(&dn.address).await {
             Ok(mut c) => tokio::time::timeout(READ_TIMEOUT, c.replica_visible_length(req))
@@ -193,7 +194,7 @@ impl Fetcher {
             if start >= block.num_bytes {
                 continue;
             }
-            match self.read_block(&block, &b.locations, start).await {
+            match self.read_block(&block, &b, start).await {
                 Ok(true) => {}
                 Ok(false) => return, // the reader went away
                 Err(e) => {
@@ -205,7 +206,8 @@ impl Fetcher {
     }
 
     /// Sends bytes `start..` of a block, trying replicas in turn. `Ok(false)`: reader gone.
-    async fn read_block(&self, block: &pb::ExtendedBlock, locations: &[pb::DatanodeInfo], start: u64) -> Result<bool> {
+    async fn read_block(&self, block: &pb::ExtendedBlock, located: &pb::LocatedBlock, start: u64) -> Result<bool> {
+        let locations = &located.locations;
         if locations.is_empty() {
             return Err(Error::Unavailable(format!(
                 "{}: block {} has no live replica (are its datanodes up?)",
@@ -220,7 +222,7 @@ impl Fetcher {
             order.sort_by_key(|dn| failed.contains(&dn.address)); // stable: the namenode's order otherwise
         }
         for dn in order {
-            match self.stream_from(block, dn, &mut pos).await {
+            match self.stream_from(block, located.token.as_ref(), dn, &mut pos).await {
                 Ok(sent) => return Ok(sent),
                 Err(e) => {
                     tracing::warn!(block = block.block_id, datanode = %dn.address, error = %e, offset = pos, "replica failed; trying the next");
@@ -239,12 +241,19 @@ impl Fetcher {
     }
 
     /// Streams from one replica, advancing `pos` past every byte delivered.
-    async fn stream_from(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, pos: &mut u64) -> Result<bool> {
+    async fn stream_from(
+        &self,
+        block: &pb::ExtendedBlock,
+        token: Option<&dpb::BlockToken>,
+        dn: &pb::DatanodeInfo,
+        pos: &mut u64,
+    ) -> Result<bool> {
         let mut client = self.conn.datanode(&dn.address).await?;
         let req = dpb::ReadBlockRequest {
             block: Some(BlockRef::new(block.block_id, block.generation_stamp).into()),
             offset: *pos,
             length: block.num_bytes - *pos,
+            token: token.cloned(),
         };
         let mut stream = tokio::time::timeout(READ_TIMEOUT, client.read_block(req))
             .await

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hdfs_proto::auth::ClusterSecret;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// URL of the namenode's RPC service, e.g. `http://127.0.0.1:8020`, or of every member of
@@ -20,10 +22,13 @@ pub struct Config {
     pub scan_bytes_per_sec: u64,
     /// The scanner starts a pass over every replica at most this often.
     pub scan_period: Duration,
+    /// The cluster's shared secret: presented to the namenodes and to other datanodes, and the
+    /// root of the keys block access tokens are checked with.
+    pub cluster_secret: ClusterSecret,
 }
 
 impl Config {
-    pub fn new(namenode: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(namenode: impl Into<String>, data_dir: impl Into<PathBuf>, cluster_secret: ClusterSecret) -> Self {
         Self {
             namenode: namenode.into(),
             data_dir: data_dir.into(),
@@ -32,6 +37,7 @@ impl Config {
             block_report_interval: Duration::from_secs(3600),
             scan_bytes_per_sec: 8 << 20,
             scan_period: Duration::from_secs(6 * 3600),
+            cluster_secret,
         }
     }
 

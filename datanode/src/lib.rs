@@ -105,6 +105,7 @@ impl Reporters {
             (self.address.clone(), self.http_address.clone()),
             self.store.clone(),
             self.active.clone(),
+            self.config.cluster_secret.clone(),
         )?;
         let heartbeat = HeartbeatLoop {
             link: link.clone(),
@@ -160,6 +161,7 @@ pub async fn run(
         &address,
         shutdown.clone(),
         metrics.clone(),
+        config.cluster_secret.clone(),
     );
     let (discovered, mut discoveries) = mpsc::unbounded_channel::<Vec<String>>();
     let reporters = Reporters {

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use hdfs_proto::auth::ClusterSecret;
 use hdfs_proto::pb::namenode::{
     self as pb, client_protocol_client::ClientProtocolClient, datanode_protocol_client::DatanodeProtocolClient,
 };
@@ -151,6 +152,8 @@ pub(crate) struct NamenodeLink {
     pub(crate) http_address: String,
     pub(crate) store: BlockStore,
     pub(crate) active: Arc<AtomicU32>,
+    /// Presented on every call to the namenode and on block recovery calls to other datanodes.
+    pub(crate) secret: ClusterSecret,
 }
 
 impl NamenodeLink {
@@ -165,6 +168,7 @@ impl NamenodeLink {
         (address, http_address): (String, String),
         store: BlockStore,
         active: Arc<AtomicU32>,
+        secret: ClusterSecret,
     ) -> Result<Self, tonic::transport::Error> {
         let channel = hdfs_proto::grpc::endpoint(url)?.timeout(RPC_TIMEOUT).connect_lazy();
         Ok(Self {
@@ -180,6 +184,7 @@ impl NamenodeLink {
             http_address,
             store,
             active,
+            secret,
         })
     }
 
@@ -189,9 +194,9 @@ impl NamenodeLink {
         pb::StorageReport { capacity, dfs_used: used, remaining, active_transfers: self.active.load(Ordering::Relaxed) }
     }
 
-    /// A request with the namenode call deadline.
-    pub(crate) fn request<T>(msg: T) -> tonic::Request<T> {
-        let mut r = tonic::Request::new(msg);
+    /// A request with the namenode call deadline and this cluster's member credential.
+    pub(crate) fn request<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut r = self.secret.request(msg);
         r.set_timeout(RPC_TIMEOUT);
         r
     }
@@ -204,7 +209,7 @@ impl NamenodeLink {
             http_address: self.http_address.clone(),
         };
         let req = pb::RegisterRequest { datanode: Some(datanode), storage: Some(self.storage()) };
-        self.client.register(Self::request(req)).await?;
+        self.client.register(self.request(req)).await?;
         tracing::info!(datanode = %self.datanode_id, address = %self.address, namenode = %self.url, "registered with the namenode");
         self.full_report().await
     }
@@ -219,7 +224,7 @@ impl NamenodeLink {
             blocks: finalized.iter().map(extended).collect(),
             unfinished: unfinished.iter().map(extended).collect(),
         };
-        self.client.block_report(Self::request(req)).await?;
+        self.client.block_report(self.request(req)).await?;
         tracing::debug!(replicas = n, unfinished = unfinished.len(), "full block report sent");
         Ok(())
     }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use hdfs_proto::auth::ClusterSecret;
 use hdfs_proto::units::parse_duration;
 
 #[derive(Parser, Debug)]
@@ -39,6 +40,14 @@ struct Args {
     /// The scanner starts a pass over every replica at most this often.
     #[arg(long, env = "DATANODE_SCAN_PERIOD", default_value = "6h", value_parser = parse_duration)]
     scan_period: Duration,
+    /// The cluster's secret (64 hex digits): what the namenode keeps in its data directory's
+    /// `cluster-secret` file. Datanodes present it to the namenodes and check block access
+    /// tokens with keys derived from it.
+    #[arg(long, env = "HDFS_CLUSTER_SECRET", hide_env_values = true, value_parser = ClusterSecret::parse)]
+    cluster_secret: Option<ClusterSecret>,
+    /// A file holding the cluster's secret, e.g. a copy of the namenode's `cluster-secret`.
+    #[arg(long, env = "HDFS_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
+    cluster_secret_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -52,7 +61,15 @@ async fn main() {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    let mut config = hdfs_datanode::Config::new(args.namenode, args.data_dir);
+    let secret = ClusterSecret::given(args.cluster_secret.as_ref(), args.cluster_secret_file.as_deref())
+        .map_err(anyhow::Error::msg)?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "no cluster secret: give --cluster-secret-file with a copy of the namenode's \
+                 <data-dir>/cluster-secret (or HDFS_CLUSTER_SECRET / HDFS_CLUSTER_SECRET_FILE)"
+            )
+        })?;
+    let mut config = hdfs_datanode::Config::new(args.namenode, args.data_dir, secret);
     config.advertise_addr = args.advertise_addr;
     config.heartbeat_interval = args.heartbeat_interval;
     config.block_report_interval = args.block_report_interval;

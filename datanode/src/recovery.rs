@@ -90,7 +90,7 @@ pub(crate) async fn recover_block(
         block: Some(pb::ExtendedBlock { block_id: id.0, generation_stamp: new_gen.0, num_bytes: len }),
         holders: finalized,
     };
-    link.client.clone().commit_block_recovery(NamenodeLink::request(req)).await?;
+    link.client.clone().commit_block_recovery(link.request(req)).await?;
     tracing::info!(block = %id, len, "block recovery committed");
     Ok(())
 }
@@ -110,7 +110,7 @@ async fn replica_length(link: &NamenodeLink, addr: &str, block: BlockId) -> Resu
     if addr == link.address {
         return Ok(link.store.blocking(move |s| s.recovery_length(block)).await?);
     }
-    let req = dpb::InitReplicaRecoveryRequest { block_id: block.0 };
+    let req = link.secret.request(dpb::InitReplicaRecoveryRequest { block_id: block.0 });
     let r = holder(addr).await?.init_replica_recovery(req).await?.into_inner();
     Ok((GenStamp(r.generation_stamp), r.length))
 }
@@ -128,11 +128,11 @@ async fn finalize(
         events.received(info);
         return Ok(());
     }
-    let req = dpb::FinalizeReplicaRecoveryRequest {
+    let req = link.secret.request(dpb::FinalizeReplicaRecoveryRequest {
         block_id: block.id.0,
         new_generation_stamp: block.gen_stamp.0,
         length: len,
-    };
+    });
     holder(addr).await?.finalize_replica_recovery(req).await?;
     Ok(())
 }

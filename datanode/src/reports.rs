@@ -55,7 +55,7 @@ impl HeartbeatLoop {
                     datanode_id: self.link.datanode_id.clone(),
                     storage: Some(self.link.storage()),
                 };
-                match self.link.client.heartbeat(NamenodeLink::request(req)).await {
+                match self.link.client.heartbeat(self.link.request(req)).await {
                     Ok(reply) => {
                         let reply = reply.into_inner();
                         // The namenode may ask for an early heartbeat while it has repair work.
@@ -135,7 +135,7 @@ impl HeartbeatLoop {
                     (self.link.store.clone(), self.link.active.clone(), self.link.address.clone());
                 self.tracker.spawn(async move {
                     tracing::info!(block = %block.id, ?targets, "copying a replica as the namenode asked");
-                    match crate::transfer::copy_replica(store, block, targets, active, me).await {
+                    match crate::transfer::copy_replica(store, block, targets, r.token, active, me).await {
                         Ok(len) => tracing::info!(block = %block.id, len, "replica copied"),
                         Err(e) => tracing::warn!(block = %block.id, error = %e.message(), "copy failed"),
                     }
@@ -191,7 +191,7 @@ impl IncrementalReportLoop {
                 received: batch.received.clone(),
                 deleted: batch.deleted.clone(),
             };
-            match self.link.client.block_received_and_deleted(NamenodeLink::request(req)).await {
+            match self.link.client.block_received_and_deleted(self.link.request(req)).await {
                 Ok(_) => {}
                 // Not registered (yet, or any more): the full report after registration covers these.
                 Err(e) if e.code() == Code::NotFound => {}

@@ -134,7 +134,7 @@ impl BlockScanner {
                 let mut taken = false;
                 let mut last_error = None;
                 for link in &self.links {
-                    match link.client_protocol.clone().report_bad_blocks(NamenodeLink::request(req.clone())).await {
+                    match link.client_protocol.clone().report_bad_blocks(link.request(req.clone())).await {
                         Ok(_) => taken = true,
                         Err(e) => last_error = Some(e),
                     }

@@ -58,7 +58,7 @@ fn main() {
     let storage = Storage { capacity: 1 << 50, used: 0, remaining: 1 << 50, active_transfers: 0 };
     let nodes = ["dn-0", "dn-1", "dn-2"];
     for (i, n) in nodes.iter().enumerate() {
-        bm.register(n, &format!("127.0.0.1:{}", 10 + i), "", storage, Instant::now());
+        bm.register(n, &format!("127.0.0.1:{}", 10 + i), "", storage, Instant::now()).unwrap();
     }
     let apply = |ns: &mut Namespace, op: Op| ns.apply(&op).unwrap_or_else(|e| panic!("{op:?}: {e}"));
     let mut blocks = Vec::with_capacity(files as usize);
@@ -148,7 +148,7 @@ fn main() {
         })
         .collect();
     for (i, n) in nodes.iter().enumerate() {
-        bm.register(n, &format!("127.0.0.1:{}", 10 + i), "", storage, Instant::now());
+        bm.register(n, &format!("127.0.0.1:{}", 10 + i), "", storage, Instant::now()).unwrap();
         let t = Instant::now();
         bm.block_report(&ns, n, &report, &[]).expect("report");
         let took = t.elapsed();
@@ -181,7 +181,7 @@ fn main() {
     // The same with 1,000 datanodes: a heartbeat looks at every node's deadline.
     let many: Vec<String> = (0..997).map(|i| format!("idle-{i}")).collect();
     for (i, n) in many.iter().enumerate() {
-        bm.register(n, &format!("127.0.0.2:{}", 10 + i), "", storage, Instant::now());
+        bm.register(n, &format!("127.0.0.2:{}", 10 + i), "", storage, Instant::now()).unwrap();
     }
     let t = Instant::now();
     for i in 0..beats {

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use hdfs_proto::auth::{ClusterSecret, SECRET_FILE};
 use hdfs_proto::units::{parse_duration, parse_size};
 use hdfs_proto::{MAX_BLOCK_SIZE, MAX_REPLICATION, MIN_BLOCK_SIZE};
 
@@ -113,6 +114,15 @@ pub struct Config {
     /// user, `dr.who`).
     #[arg(long, env = "NAMENODE_HTTP_DEFAULT_USER", default_value = "dr.who")]
     pub http_default_user: String,
+    /// The cluster's secret (64 hex digits), shared by every namenode member and datanode: the
+    /// member credential and the block token keys derive from it. Default: the data
+    /// directory's `cluster-secret` file, created by a namenode that forms a group of one on
+    /// first start; the members of a larger group must all be given the same one.
+    #[arg(long, env = "HDFS_CLUSTER_SECRET", hide_env_values = true, value_parser = ClusterSecret::parse)]
+    pub cluster_secret: Option<ClusterSecret>,
+    /// A file holding the cluster's secret.
+    #[arg(long, env = "HDFS_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
+    pub cluster_secret_file: Option<PathBuf>,
 }
 
 /// Users' groups given on the command line (`--group-mapping`).
@@ -152,6 +162,24 @@ impl Config {
         let argv: [OsString; 3] = ["namenode".into(), "--data-dir".into(), data_dir.into().into_os_string()];
         let matches = command.try_get_matches_from(argv).expect("the flags' defaults parse");
         Self::from_arg_matches(&matches).expect("the flags' defaults parse")
+    }
+
+    /// The cluster secret: as given, else the data directory's, created there by a namenode on
+    /// its own (a group's members must share one, so one of them cannot make it up).
+    pub fn secret(&self) -> Result<ClusterSecret, String> {
+        if let Some(s) = ClusterSecret::given(self.cluster_secret.as_ref(), self.cluster_secret_file.as_deref())? {
+            return Ok(s);
+        }
+        let path = self.data_dir.join(SECRET_FILE);
+        let alone = self.peers.as_ref().is_none_or(|p| p.0.len() <= 1) && !self.join;
+        if alone || path.exists() {
+            return ClusterSecret::read_or_create(&path);
+        }
+        Err(format!(
+            "no cluster secret: the members of a namenode group must share one; give each \
+             --cluster-secret-file (or HDFS_CLUSTER_SECRET), or put it in {}",
+            path.display()
+        ))
     }
 
     /// Checks that the settings make sense together.

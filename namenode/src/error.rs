@@ -106,6 +106,12 @@ pub enum Error {
     /// A concat refused for what its sources are (none, the target itself, twice, empty).
     #[error("concat: {0}")]
     Concat(String),
+    /// A registration under the id of a datanode that is still heartbeating from elsewhere.
+    #[error(
+        "datanode {id} is live at {live_at} (heard {heard_ms} ms ago); refusing a second registration \
+         from {address} (two datanodes with one id: a copied data directory?)"
+    )]
+    DuplicateDatanode { id: String, live_at: String, address: String, heard_ms: u64 },
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -175,6 +181,7 @@ impl From<Error> for Status {
             | Error::SafeMode(_)
             | Error::DirectoryItemLimit { .. }
             | Error::TooManyNames
+            | Error::DuplicateDatanode { .. }
             | Error::Membership(_) => Code::FailedPrecondition,
             Error::PermissionDenied(_) => Code::PermissionDenied,
             // UNAVAILABLE means "try another namenode of the group" to clients; this is not that.

@@ -14,8 +14,11 @@
 //! - [`perm`]: permission bits as HDFS has them, and their `drwxr-xr-x` spelling.
 //! - [`http`]: the HTTP ports' server loop and its limits; [`webhdfs`]: WebHDFS's query
 //!   parameters, paths and `RemoteException` errors, shared by the namenode and the datanodes.
+//! - [`auth`]: the cluster secret, the member credential servers present to each other, and
+//!   block access tokens.
 //! - [`html`]: the status pages' escaping, skeleton, JSON answers and time formats.
 
+pub mod auth;
 pub mod checksum;
 pub mod codec;
 pub mod daemon;

@@ -8,6 +8,7 @@
 //! depend on the client library it is used to test. [`http`] is a tiny HTTP client for the
 //! HTTP ports' tests (status pages, their JSON) and the benchmark.
 
+use hdfs_proto::auth::ClusterSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -138,6 +139,8 @@ pub struct MiniCluster {
     namenode_addrs: Vec<SocketAddr>,
     namenodes: Vec<Option<Running>>,
     datanodes: Vec<Option<Running>>,
+    /// The cluster secret every node is given.
+    secret: ClusterSecret,
 }
 
 impl MiniCluster {
@@ -160,7 +163,8 @@ impl MiniCluster {
             listeners.push(TcpListener::bind("127.0.0.1:0").await?);
         }
         let namenode_addrs = listeners.iter().map(|l| l.local_addr()).collect::<Result<Vec<_>, _>>()?;
-        let mut cluster = Self { opts, root, namenode_addrs, namenodes: Vec::new(), datanodes: Vec::new() };
+        let (namenodes, datanodes, secret) = (Vec::new(), Vec::new(), ClusterSecret::generate());
+        let mut cluster = Self { opts, root, namenode_addrs, namenodes, datanodes, secret };
         for (i, listener) in listeners.into_iter().enumerate() {
             let nn = cluster.spawn_namenode(i, listener).await?;
             cluster.namenodes.push(Some(nn));
@@ -176,6 +180,16 @@ impl MiniCluster {
 
     pub fn options(&self) -> &ClusterOptions {
         &self.opts
+    }
+
+    /// The cluster's secret (what a test crafting members' calls presents).
+    pub fn secret(&self) -> &ClusterSecret {
+        &self.secret
+    }
+
+    /// Signs block access tokens as the namenode does (for tests that craft data calls).
+    pub fn block_tokens(&self) -> hdfs_proto::auth::BlockTokens {
+        hdfs_proto::auth::BlockTokens::new(self.secret.clone())
     }
 
     /// `http://127.0.0.1:PORT` of the namenode; of every member, comma-separated, for a group
@@ -229,6 +243,7 @@ impl MiniCluster {
         config.lease_hard_limit = self.opts.lease_hard_limit;
         config.safemode_extension = self.opts.safemode_extension;
         config.advertise_addr = Some(self.namenode_addrs[i].to_string());
+        config.cluster_secret = Some(self.secret.clone());
         config.permissions = self.opts.permissions;
         config.group_mapping =
             hdfs_namenode::parse_group_mapping(&self.opts.group_mapping).map_err(anyhow::Error::msg)?;
@@ -264,7 +279,7 @@ impl MiniCluster {
         wait_store_unlocked(&dir).await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let mut config = hdfs_datanode::Config::new(self.namenode_url(), dir);
+        let mut config = hdfs_datanode::Config::new(self.namenode_url(), dir, self.secret.clone());
         config.heartbeat_interval = self.opts.heartbeat;
         config.scan_bytes_per_sec = self.opts.scan_bytes_per_sec;
         config.scan_period = self.opts.scan_period;

@@ -138,9 +138,11 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
     let mut dnp = hdfs_proto::pb::namenode::datanode_protocol_client::DatanodeProtocolClient::new(
         hdfs_proto::grpc::endpoint(&cluster.namenode_url()).unwrap().connect().await.unwrap(),
     );
-    assert_eq!(dnp.register(pb::RegisterRequest::default()).await.unwrap_err().code(), Code::InvalidArgument);
+    let member = cluster.secret();
+    let register = member.request(pb::RegisterRequest::default());
+    assert_eq!(dnp.register(register).await.unwrap_err().code(), Code::InvalidArgument);
     let hb = pb::HeartbeatRequest { datanode_id: "nobody".into(), storage: None };
-    assert_eq!(dnp.heartbeat(hb).await.unwrap_err().code(), Code::NotFound);
+    assert_eq!(dnp.heartbeat(member.request(hb)).await.unwrap_err().code(), Code::NotFound);
 
     // Bytes that are not a protobuf message, and a message cut short (field 1 says 5 bytes,
     // 2 follow), to a unary and to a server-streaming method of each server.
@@ -163,10 +165,13 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
     let packet = dpb::WriteBlockRequest { msg: Some(dpb::write_block_request::Msg::Packet(dpb::Packet::default())) };
     let r = dt.write_block(tokio_stream::iter(vec![packet])).await;
     assert_eq!(r.err().map(|s| s.code()), Some(Code::InvalidArgument));
+    let tokens = cluster.block_tokens();
+    let grant = |id, access| Some(tokens.issue(hdfs_proto::BlockRef::new(id, 1), access, "test"));
     let read = dpb::ReadBlockRequest {
         block: Some(dpb::BlockRef { block_id: 999, generation_stamp: 1 }),
         offset: 0,
         length: 0,
+        token: grant(999, hdfs_proto::auth::BlockAccess::READ),
     };
     let r = dt.read_block(read).await;
     assert_eq!(r.err().map(|s| s.code()), Some(Code::NotFound));
@@ -182,6 +187,7 @@ async fn malformed_messages_to_every_service_get_status_codes_not_panics() {
             downstream: vec![],
             bytes_per_checksum: bpc,
             client_name: "t".into(),
+            token: grant(4242, hdfs_proto::auth::BlockAccess::WRITE),
             ..Default::default()
         })),
     };

@@ -79,18 +79,29 @@ async fn block_checksum_refuses_what_a_read_refuses() {
     let addr = cluster.datanode_addr(0).unwrap().to_string();
     let mut dt = DataTransferClient::new(hdfs_proto::grpc::endpoint(&addr).unwrap().connect().await.unwrap());
     let at = |block_id, generation_stamp| Some(dpb::BlockRef { block_id, generation_stamp });
+    // Each call with a read token for the block it names, as the namenode would grant.
+    let tokens = cluster.block_tokens();
+    let token = |b: Option<dpb::BlockRef>| {
+        let b = b.unwrap_or_default();
+        let block = hdfs_proto::BlockRef::new(b.block_id, b.generation_stamp);
+        Some(tokens.issue(block, hdfs_proto::auth::BlockAccess::READ, "test"))
+    };
 
     // A prefix, cut inside a chunk; all of it (0); more than it holds: what it holds.
     for (length, covered) in [(100_000, 100_000), (0, 200_000), (300_000, 200_000)] {
-        let req = dpb::BlockChecksumRequest { block: at(block.block_id, block.generation_stamp), length };
+        let b = at(block.block_id, block.generation_stamp);
+        let req = dpb::BlockChecksumRequest { block: b, length, token: token(b) };
         let r = dt.block_checksum(req).await.unwrap().into_inner();
         assert_eq!((r.crc, r.length), (crc32c::crc32c(&data[..covered as usize]), covered), "length {length}");
     }
 
     // A wrong generation stamp, an unknown block, no block: the codes a read gets.
     for block_ref in [at(block.block_id, block.generation_stamp + 1), at(block.block_id + 1000, 1), None] {
-        let sum = dt.block_checksum(dpb::BlockChecksumRequest { block: block_ref, length: 0 }).await;
-        let read = dt.read_block(dpb::ReadBlockRequest { block: block_ref, offset: 0, length: 0 }).await;
+        let sum =
+            dt.block_checksum(dpb::BlockChecksumRequest { block: block_ref, length: 0, token: token(block_ref) }).await;
+        let read = dt
+            .read_block(dpb::ReadBlockRequest { block: block_ref, offset: 0, length: 0, token: token(block_ref) })
+            .await;
         let (sum, read) = (sum.expect_err("checksum refused"), read.map(|_| ()).expect_err("read refused"));
         assert_eq!(sum.code(), read.code(), "{block_ref:?}: {sum:?} / {read:?}");
         assert_ne!(sum.code(), Code::Ok);

@@ -254,9 +254,11 @@ async fn member(
     id: u64,
     peers: &str,
     listener: tokio::net::TcpListener,
+    secret: &hdfs_proto::auth::ClusterSecret,
 ) -> (std::sync::Arc<hdfs_namenode::Namesystem>, tokio_util::sync::CancellationToken) {
     let mut config = hdfs_namenode::Config::new(dir.join(format!("nn{id}")));
     config.id = id;
+    config.cluster_secret = Some(secret.clone());
     config.peers = Some(hdfs_namenode::Peers::parse(peers).unwrap());
     let ns = std::sync::Arc::new(hdfs_namenode::Namesystem::open(config).await.unwrap());
     let stop = tokio_util::sync::CancellationToken::new();
@@ -273,8 +275,9 @@ async fn members_started_with_different_peers_refuse_each_other() {
     );
     let (a1, a2) = (l1.local_addr().unwrap(), l2.local_addr().unwrap());
     // Member 2 was given a third member the other never heard of.
-    let (n1, s1) = member(dir.path(), 1, &format!("1={a1},2={a2}"), l1).await;
-    let (n2, s2) = member(dir.path(), 2, &format!("1={a1},2={a2},3=127.0.0.1:9"), l2).await;
+    let secret = hdfs_proto::auth::ClusterSecret::generate();
+    let (n1, s1) = member(dir.path(), 1, &format!("1={a1},2={a2}"), l1, &secret).await;
+    let (n2, s2) = member(dir.path(), 2, &format!("1={a1},2={a2},3=127.0.0.1:9"), l2, &secret).await;
     // Neither can win the other's vote, so neither leads, however long they try.
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(3) {

@@ -194,7 +194,8 @@ impl BlockWriter {
                 self.conn.drop_datanode(&b.bad);
             }
             let req = pb::UpdatePipelineRequest { path, client_name: client, block_id: p.block.block_id };
-            p.block.generation_stamp = rpc!(self.conn, update_pipeline, req).await?.generation_stamp;
+            let updated = rpc!(self.conn, update_pipeline, req).await?;
+            (p.block.generation_stamp, p.token) = (updated.generation_stamp, updated.token);
             let from = p.acked_len();
             match p.connect(&self.conn, Some(from)).await {
                 Ok(()) => return Ok(()),

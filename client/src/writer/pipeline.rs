@@ -47,6 +47,8 @@ struct Stream {
 pub(super) struct Pipeline {
     pub(super) block: pb::ExtendedBlock,
     pub(super) nodes: Vec<pb::DatanodeInfo>,
+    /// The namenode's grant to write the block (renewed with each new generation stamp).
+    pub(super) token: Option<dpb::BlockToken>,
     stream: Option<Stream>,
     unacked: VecDeque<Packet>,
     seqno: u64,
@@ -60,7 +62,8 @@ impl Pipeline {
         if located.locations.is_empty() {
             return Err(Error::Unavailable("namenode gave no datanode for the block".into()));
         }
-        Ok(Self { block, nodes: located.locations, stream: None, unacked: VecDeque::new(), seqno: 0, len: 0 })
+        let (nodes, token) = (located.locations, located.token);
+        Ok(Self { block, nodes, token, stream: None, unacked: VecDeque::new(), seqno: 0, len: 0 })
     }
 
     /// A pipeline continuing the block from the `len` bytes it holds (an append).
@@ -98,6 +101,7 @@ impl Pipeline {
             client_name: conn.client_name().to_string(),
             recovery: recover_from.is_some(),
             recover_from: recover_from.unwrap_or(0),
+            token: self.token.clone(),
         };
         let (tx, rx) = mpsc::channel(WINDOW + 1);
         let _ = tx.send(dpb::WriteBlockRequest { msg: Some(Msg::Header(header)) }).await;

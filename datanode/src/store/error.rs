@@ -19,6 +19,11 @@ pub enum StoreError {
     NotFound(BlockId),
     #[error("block {block}: replica has generation stamp {have}, {want} asked")]
     WrongGeneration { block: BlockId, have: GenStamp, want: GenStamp },
+    #[error(
+        "block {block}: replica has generation stamp {have}{}, a recovery to {want} must be newer",
+        if *.finalized { " and is finalized" } else { "" }
+    )]
+    StaleRecovery { block: BlockId, have: GenStamp, want: GenStamp, finalized: bool },
     #[error("block {0}: replica already exists")]
     AlreadyExists(BlockId),
     #[error("block {block}: packet at offset {got}, expected {expected}")]
@@ -59,7 +64,7 @@ impl From<StoreError> for Status {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(_) => Status::not_found(e.to_string()),
-            StoreError::WrongGeneration { .. } | StoreError::AlreadyExists(_) => {
+            StoreError::WrongGeneration { .. } | StoreError::StaleRecovery { .. } | StoreError::AlreadyExists(_) => {
                 Status::failed_precondition(e.to_string())
             }
             StoreError::OutOfOrder { .. }

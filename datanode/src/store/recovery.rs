@@ -30,6 +30,17 @@ impl BlockStore {
         let id = block.id;
         let claimed = self.claim(id, WRITER_RELEASE_WAIT)?;
         let mut rec = self.record(id)?.ok_or(StoreError::NotFound(id))?;
+        // Never back in time, and never a finalized replica rewritten under its own generation
+        // stamp (its readers and the namenode take it as final).
+        let finalized = rec.state == ReplicaState::Finalized;
+        if block.gen_stamp < rec.gen_stamp() || (finalized && block.gen_stamp == rec.gen_stamp()) {
+            return Err(StoreError::StaleRecovery {
+                block: id,
+                have: rec.gen_stamp(),
+                want: block.gen_stamp,
+                finalized,
+            });
+        }
         let path = self.path(id);
         let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io("open", &path))?;
         if rec.state == ReplicaState::Finalized {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 use bytes::Bytes;
+use hdfs_proto::pb::datanode::BlockToken;
 use hdfs_proto::{BlockRef, Packet};
 use tonic::Status;
 
@@ -18,20 +19,21 @@ use super::node::ActiveGuard;
 use super::read::READ_PACKET;
 use crate::store::BlockStore;
 
-/// Copies a finalized replica to `targets` (a pipeline, first to last); returns the length the
-/// targets stored.
+/// Copies a finalized replica to `targets` (a pipeline, first to last) with the namenode's copy
+/// `token`; returns the length the targets stored.
 pub(crate) async fn copy_replica(
     store: BlockStore,
     block: BlockRef,
     targets: Vec<String>,
+    token: Option<BlockToken>,
     active: Arc<AtomicU32>,
     me: String,
 ) -> Result<u64, Status> {
     let _guard = ActiveGuard::new(&active);
     let (first, rest) = targets.split_first().ok_or_else(|| Status::invalid_argument("copy without targets"))?;
     let mut reader = store.blocking(move |s| s.open_reader(block)).await?;
-    let header =
-        WriteHeader { block, downstream: rest.to_vec(), client_name: format!("datanode {me}"), recover_from: None };
+    let client_name = format!("datanode {me}");
+    let header = WriteHeader { block, downstream: rest.to_vec(), client_name, recover_from: None, token };
     // A connection of its own: copies are few and large, and must not queue behind pipelines.
     let (tx, mut acks) = downstream::start(downstream::connect(first).await?, first, header).await?;
     let len = reader.len();

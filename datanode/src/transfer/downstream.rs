@@ -35,6 +35,8 @@ pub(super) struct WriteHeader {
     pub(super) client_name: String,
     /// Pipeline recovery: continue the unfinished replica from this many bytes.
     pub(super) recover_from: Option<u64>,
+    /// The namenode's grant, passed down the pipeline: every node checks it.
+    pub(super) token: Option<pb::BlockToken>,
 }
 
 impl TryFrom<pb::WriteHeader> for WriteHeader {
@@ -52,6 +54,7 @@ impl TryFrom<pb::WriteHeader> for WriteHeader {
             downstream: h.downstream,
             client_name: h.client_name,
             recover_from: h.recovery.then_some(h.recover_from),
+            token: h.token,
         })
     }
 }
@@ -65,6 +68,7 @@ impl From<WriteHeader> for pb::WriteHeader {
             client_name: h.client_name,
             recovery: h.recover_from.is_some(),
             recover_from: h.recover_from.unwrap_or(0),
+            token: h.token,
         }
     }
 }

@@ -30,6 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 use hdfs_proto::BlockId;
+use hdfs_proto::auth::{BlockAccess, BlockTokens, ClusterSecret};
 use hdfs_proto::pb::datanode::{self as pb, write_block_request::Msg};
 use tokio_stream::Stream;
 use tokio_stream::wrappers::ReceiverStream;
@@ -62,9 +63,11 @@ impl TransferService {
         me: &str,
         shutdown: CancellationToken,
         metrics: Metrics,
+        secret: ClusterSecret,
     ) -> Self {
         let (me, active, peers) = (me.into(), Arc::new(AtomicU32::new(0)), Arc::new(Peers::default()));
-        Self { node: Node { store, events, tracker, me, active, peers, shutdown, metrics } }
+        let tokens = BlockTokens::new(secret.clone());
+        Self { node: Node { store, events, tracker, me, active, peers, shutdown, metrics, secret, tokens } }
     }
 
     /// Transfers in progress, reported in heartbeats as load.
@@ -90,6 +93,10 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
             Some(pb::WriteBlockRequest { msg: Some(Msg::Header(h)) }) => WriteHeader::try_from(h)?,
             _ => return Err(Status::invalid_argument("a write must start with a header")),
         };
+        // A copy token only places a new replica; continuing one is the writer's, with its grant.
+        let needed =
+            if header.recover_from.is_some() { BlockAccess::WRITE } else { BlockAccess::WRITE | BlockAccess::COPY };
+        self.node.authorize(header.token.as_ref(), header.block, needed)?;
         let acks = self.node.write_block(header, inbound).await.inspect_err(|_| {
             self.node.metrics.pipeline_failures.inc();
         })?;
@@ -98,7 +105,10 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
 
     async fn read_block(&self, req: Request<pb::ReadBlockRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
         self.node.check_running()?;
-        let range = ReadRange::try_from(req.into_inner())?;
+        let mut r = req.into_inner();
+        let token = r.token.take();
+        let range = ReadRange::try_from(r)?;
+        self.node.authorize(token.as_ref(), range.block, BlockAccess::READ)?;
         Ok(Response::new(self.node.read_block(range).await?))
     }
 
@@ -107,7 +117,10 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         req: Request<pb::BlockChecksumRequest>,
     ) -> Result<Response<pb::BlockChecksumResponse>, Status> {
         self.node.check_running()?;
-        let range = ChecksumRange::try_from(req.into_inner())?;
+        let mut r = req.into_inner();
+        let token = r.token.take();
+        let range = ChecksumRange::try_from(r)?;
+        self.node.authorize(token.as_ref(), range.block, BlockAccess::READ)?;
         Ok(Response::new(self.node.block_checksum(range).await?.into()))
     }
 
@@ -115,6 +128,7 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         &self,
         req: Request<pb::InitReplicaRecoveryRequest>,
     ) -> Result<Response<pb::InitReplicaRecoveryResponse>, Status> {
+        self.node.members_only(req.metadata(), "InitReplicaRecovery")?;
         let block = BlockId(req.into_inner().block_id);
         let (gen_stamp, length) = self.node.store.blocking(move |s| s.recovery_length(block)).await?;
         Ok(Response::new(pb::InitReplicaRecoveryResponse { generation_stamp: gen_stamp.0, length }))
@@ -124,6 +138,7 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         &self,
         req: Request<pb::FinalizeReplicaRecoveryRequest>,
     ) -> Result<Response<pb::FinalizeReplicaRecoveryResponse>, Status> {
+        self.node.members_only(req.metadata(), "FinalizeReplicaRecovery")?;
         let r = req.into_inner();
         let block = hdfs_proto::BlockRef::new(r.block_id, r.new_generation_stamp);
         let info = self.node.store.blocking(move |s| s.finalize_recovered(block, r.length)).await?;
@@ -139,8 +154,9 @@ impl pb::data_transfer_server::DataTransfer for TransferService {
         req: Request<pb::ReplicaVisibleLengthRequest>,
     ) -> Result<Response<pb::ReplicaVisibleLengthResponse>, Status> {
         self.node.check_running()?;
-        let block: hdfs_proto::BlockRef =
-            req.into_inner().block.ok_or_else(|| Status::invalid_argument("missing block"))?.into();
+        let r = req.into_inner();
+        let block: hdfs_proto::BlockRef = r.block.ok_or_else(|| Status::invalid_argument("missing block"))?.into();
+        self.node.authorize(r.token.as_ref(), block, BlockAccess::READ)?;
         let length = self.node.store.blocking(move |s| s.visible_length(block)).await?;
         Ok(Response::new(pb::ReplicaVisibleLengthResponse { length }))
     }

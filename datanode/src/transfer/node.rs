@@ -10,6 +10,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use hdfs_proto::BlockRef;
+use hdfs_proto::auth::{BlockAccess, BlockTokens, ClusterSecret};
+use hdfs_proto::pb::datanode::BlockToken;
+
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tonic::Status;
@@ -34,6 +38,10 @@ pub(super) struct Node {
     /// peers see the node go as they would see it die (the pipeline recovers without it).
     pub(super) shutdown: CancellationToken,
     pub(super) metrics: Metrics,
+    /// Checks the member credential of calls only cluster members make (block recovery).
+    pub(super) secret: ClusterSecret,
+    /// Checks the namenode's grant on every data call.
+    pub(super) tokens: BlockTokens,
 }
 
 impl Node {
@@ -42,6 +50,30 @@ impl Node {
             return Err(Status::unavailable(format!("datanode {} is shutting down", self.me)));
         }
         Ok(())
+    }
+}
+
+impl Node {
+    /// Refuses a call on `block` whose token does not grant one of `access` (logged: a refusal
+    /// is a misconfigured cluster or a caller going around the namenode).
+    pub(super) fn authorize(
+        &self,
+        token: Option<&BlockToken>,
+        block: BlockRef,
+        access: BlockAccess,
+    ) -> Result<(), Status> {
+        self.tokens.check(token, block, access).map(|_| ()).map_err(|e| {
+            tracing::warn!(%block, user = token.map_or("", |t| t.user.as_str()), error = %e.message(), "data call refused");
+            with_node(&self.me, e)
+        })
+    }
+
+    /// Refuses a call only cluster members make when it lacks their credential.
+    pub(super) fn members_only(&self, md: &tonic::metadata::MetadataMap, call: &str) -> Result<(), Status> {
+        self.secret.check(md, call).map_err(|e| {
+            tracing::warn!(call, error = %e.message(), "member call refused");
+            with_node(&self.me, e)
+        })
     }
 }
 

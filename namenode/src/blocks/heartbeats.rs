@@ -12,9 +12,18 @@ use crate::error::Result;
 use crate::events::{Event, EventKind};
 
 impl BlockManager {
-    pub fn register(&mut self, datanode_id: &str, address: &str, http_address: &str, storage: Storage, now: Instant) {
+    /// Registers a datanode (again); refused while its id heartbeats from another address (two
+    /// heartbeat intervals: a node that moved registers once its old self is silent).
+    pub fn register(
+        &mut self,
+        datanode_id: &str,
+        address: &str,
+        http_address: &str,
+        storage: Storage,
+        now: Instant,
+    ) -> Result<()> {
         let known = self.nodes.lookup(datanode_id).is_some();
-        let idx = self.nodes.register(datanode_id, address, http_address, storage, now);
+        let idx = self.nodes.register(datanode_id, (address, http_address), storage, now, self.heartbeat * 2)?;
         // A node that comes back starts clean: its full block report follows.
         let n = self.nodes.get_mut(idx);
         n.pending_deletes.clear();
@@ -25,6 +34,7 @@ impl BlockManager {
         let message =
             format!("datanode {address} {again} ({} of storage)", hdfs_proto::units::format_size(storage.capacity));
         self.events.record(Event::new(EventKind::DatanodeRegistered, message).datanode(address));
+        Ok(())
     }
 
     /// Records a heartbeat and returns the node's pending work (none in safe mode), and whether

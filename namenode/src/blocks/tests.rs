@@ -40,7 +40,7 @@ fn setup() -> (Namespace, BlockManager) {
     let (ns, file, block) = one_block_file(1);
     let mut bm = BlockManager::new(&Config::new("/unused"));
     bm.add_block(&block, file);
-    bm.register("dn", "h:1", "", Storage::default(), Instant::now());
+    bm.register("dn", "h:1", "", Storage::default(), Instant::now()).unwrap();
     bm.safe_mode.leave();
     (ns, bm)
 }
@@ -59,7 +59,7 @@ fn deletes(bm: &mut BlockManager) -> Vec<BlockRef> {
 fn nodes_are_asked_back_early_when_another_is_about_to_be_declared_dead() {
     let (_, mut bm) = setup();
     let t0 = Instant::now();
-    bm.register("other", "h:2", "", Storage::default(), t0);
+    bm.register("other", "h:2", "", Storage::default(), t0).unwrap();
     let soon = |bm: &mut BlockManager, at| bm.heartbeat("dn", Storage::default(), at).unwrap().1;
     assert!(!soon(&mut bm, t0), "nothing to do, nobody dying");
     // "other" stays silent: within one interval of its dead-after deadline, "dn" is asked to
@@ -94,8 +94,8 @@ fn a_copy_not_confirmed_in_time_is_scheduled_again() {
     bm.safe_mode.leave();
     bm.add_block(&block, file);
     let t0 = Instant::now();
-    bm.register("a", "a:1", "", Storage::default(), t0);
-    bm.register("b", "b:1", "", Storage::default(), t0);
+    bm.register("a", "a:1", "", Storage::default(), t0).unwrap();
+    bm.register("b", "b:1", "", Storage::default(), t0).unwrap();
     let replica = ReportedReplica { block: BlockId(1), generation_stamp: GenStamp(1), num_bytes: 10 };
     bm.block_report(&ns, "a", &[replica], &[]).unwrap();
 

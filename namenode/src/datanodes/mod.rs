@@ -9,10 +9,12 @@ mod liveness;
 
 use std::collections::HashMap;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hdfs_proto::{BlockId, BlockRef};
 use roaring::RoaringTreemap;
+
+use crate::error::Error;
 
 pub use command::{Command, Location};
 pub use liveness::{Liveness, liveness};
@@ -113,10 +115,25 @@ pub struct DatanodeManager {
 }
 
 impl DatanodeManager {
-    /// Registers a node, or refreshes its address and storage if it is known.
-    pub fn register(&mut self, id: &str, address: &str, http_address: &str, storage: Storage, now: Instant) -> NodeIdx {
+    /// Registers a node, or refreshes its address and storage if it is known. A node known at
+    /// another address that heartbeated within `live_within` is still running there: the
+    /// registration is refused (a node that really moved registers again once it is silent).
+    pub fn register(
+        &mut self,
+        id: &str,
+        (address, http_address): (&str, &str),
+        storage: Storage,
+        now: Instant,
+        live_within: Duration,
+    ) -> Result<NodeIdx, Error> {
         if let Some(&idx) = self.by_id.get(id) {
             let n = &mut self.nodes[idx.0 as usize];
+            let heard = now.saturating_duration_since(n.last_heartbeat);
+            if n.address != address && !n.dead && heard < live_within {
+                let (live_at, heard_ms) = (n.address.clone(), heard.as_millis() as u64);
+                tracing::warn!(datanode = id, %live_at, address, heard_ms, "refused a registration of a live datanode's id from another address");
+                return Err(Error::DuplicateDatanode { id: id.into(), live_at, address: address.into(), heard_ms });
+            }
             if n.address != address {
                 tracing::info!(datanode = id, old = %n.address, new = address, "datanode address changed");
             }
@@ -126,7 +143,7 @@ impl DatanodeManager {
             n.last_heartbeat = now;
             n.dead = false;
             n.last_state = Liveness::Live;
-            return idx;
+            return Ok(idx);
         }
         let idx = NodeIdx(self.nodes.len() as u32);
         self.nodes.push(Datanode {
@@ -145,7 +162,7 @@ impl DatanodeManager {
             scheduled: 0,
         });
         self.by_id.insert(id.to_string(), idx);
-        idx
+        Ok(idx)
     }
 
     pub fn lookup(&self, id: &str) -> Option<NodeIdx> {
@@ -178,10 +195,19 @@ mod tests {
     fn re_registration_keeps_the_index_and_takes_the_new_address() {
         let mut m = DatanodeManager::default();
         let now = Instant::now();
-        let a = m.register("u1", "h1:1", "", Storage::default(), now);
-        let b = m.register("u2", "h2:1", "", Storage::default(), now);
+        let live = Duration::from_secs(6);
+        let a = m.register("u1", ("h1:1", ""), Storage::default(), now, live).unwrap();
+        let b = m.register("u2", ("h2:1", ""), Storage::default(), now, live).unwrap();
         assert_ne!(a, b);
-        assert_eq!(m.register("u1", "h9:1", "", Storage::default(), now), a);
+        // Still heartbeating at h1:1: a second node with its id is refused, the first kept.
+        let e = m.register("u1", ("h9:1", ""), Storage::default(), now + Duration::from_secs(1), live).unwrap_err();
+        assert!(e.to_string().contains("u1 is live at h1:1"), "{e}");
+        assert_eq!(m.get(a).address, "h1:1");
+        // At the same address (a restart in place), at once.
+        assert_eq!(m.register("u1", ("h1:1", ""), Storage::default(), now, live).unwrap(), a);
+        // Silent for longer than `live`: it moved.
+        let later = now + Duration::from_secs(7);
+        assert_eq!(m.register("u1", ("h9:1", ""), Storage::default(), later, live).unwrap(), a);
         assert_eq!(m.get(a).address, "h9:1");
     }
 }

@@ -72,6 +72,7 @@ pub fn remote(e: Error) -> RemoteError {
         Error::BlockMismatch { .. }
         | Error::UnknownBlock(_)
         | Error::UnknownDatanode(_)
+        | Error::DuplicateDatanode { .. }
         | Error::Membership(_)
         | Error::TooManyNames
         | Error::CorruptLog { .. }

@@ -22,8 +22,8 @@ use crate::datanodes::{Command, Location, Storage};
 use crate::error::Result;
 
 impl Namesystem {
-    pub fn register(&self, datanode_id: &str, address: &str, http_address: &str, storage: Storage) {
-        self.lock().bm.register(datanode_id, address, http_address, storage, Instant::now());
+    pub fn register(&self, datanode_id: &str, address: &str, http_address: &str, storage: Storage) -> Result<()> {
+        self.lock().bm.register(datanode_id, address, http_address, storage, Instant::now())
     }
 
     /// Records a heartbeat; returns the node's commands (none unless this member leads), when

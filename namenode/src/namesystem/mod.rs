@@ -49,6 +49,7 @@ pub(crate) use monitor::ReplicationMonitor;
 pub use permission::Caller;
 pub(crate) use permission::Permissions;
 
+use hdfs_proto::auth::ClusterSecret;
 use machine::Machine;
 use openraft::BasicNode;
 use openraft::error::RaftError;
@@ -91,6 +92,8 @@ pub struct Namesystem {
     elects: std::sync::atomic::AtomicBool,
     /// Counted where things happen: the edit log's syncs, the RPC edge's calls.
     metrics: Metrics,
+    /// The cluster's secret: checks members' calls, signs block access tokens.
+    secret: ClusterSecret,
 }
 
 /// A member that led when it stopped would lead again at once on restart (openraft keeps its
@@ -117,6 +120,14 @@ impl Namesystem {
     /// starts this member; the group is formed on first start unless `config.join`.
     pub async fn open(config: Config) -> Result<Self> {
         let (mut log, guard) = EditLog::open(&config.data_dir)?;
+        let secret = config.secret().map_err(Error::storage_refused)?;
+        if config.cluster_secret.is_none() && config.cluster_secret_file.is_none() {
+            let file = config.data_dir.join(hdfs_proto::auth::SECRET_FILE);
+            tracing::info!(file = %file.display(), "the cluster secret is kept in the data directory: give datanodes (and other members) a copy with --cluster-secret-file");
+        }
+        tracing::warn!(
+            "no TLS: the RPC and HTTP ports are plaintext, so block tokens and the member credential can be read on the network; keep the ports on a private network"
+        );
         let replay_to = log.last_index();
         if config.peers.is_some() {
             step_down_on_restart(&mut log, config.id).await?;
@@ -131,7 +142,7 @@ impl Namesystem {
             lock_metrics: lock_metrics.clone(),
         };
         let faults = Arc::new(Faults::default());
-        let network = Network::new(faults.clone(), config.peers.as_ref().map(|p| p.to_string()));
+        let network = Network::new(faults.clone(), config.peers.as_ref().map(|p| p.to_string()), secret.clone());
         let raft_config = openraft::Config {
             cluster_name: "hdfs-namenodes".into(),
             heartbeat_interval: config.raft_heartbeat.as_millis() as u64,
@@ -174,6 +185,7 @@ impl Namesystem {
             replay_to,
             started: std::time::Instant::now(),
             elects: std::sync::atomic::AtomicBool::new(stands),
+            secret,
         };
         ns.form_group().await?;
         Ok(ns)
@@ -207,6 +219,11 @@ impl Namesystem {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The cluster's secret.
+    pub fn secret(&self) -> &ClusterSecret {
+        &self.secret
     }
 
     /// This member's link faults, for tests that cut or slow the links between members.

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hdfs_proto::auth::ClusterSecret;
 use hdfs_proto::pb::namenode::RaftMessage;
 use hdfs_proto::pb::namenode::raft_service_client::RaftServiceClient;
 use openraft::BasicNode;
@@ -83,12 +84,14 @@ pub struct Network {
     faults: Arc<Faults>,
     /// This member's `--peers`, as sent in [`PEERS_HEADER`].
     peers: Option<String>,
+    /// The cluster's secret, whose credential every message carries.
+    secret: ClusterSecret,
     channels: Arc<Mutex<HashMap<String, Channel>>>,
 }
 
 impl Network {
-    pub fn new(faults: Arc<Faults>, peers: Option<String>) -> Self {
-        Self { faults, peers, channels: Arc::default() }
+    pub fn new(faults: Arc<Faults>, peers: Option<String>, secret: ClusterSecret) -> Self {
+        Self { faults, peers, secret, channels: Arc::default() }
     }
 
     fn channel(&self, addr: &str) -> Result<Channel, String> {
@@ -112,7 +115,7 @@ impl RaftNetworkFactory<TypeConfig> for Network {
                 .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
         });
         let peers = self.peers.as_deref().and_then(|p| p.parse().ok());
-        Link { target, client, faults: self.faults.clone(), peers }
+        Link { target, client, faults: self.faults.clone(), peers, secret: self.secret.clone() }
     }
 }
 
@@ -122,6 +125,7 @@ pub struct Link {
     client: Result<RaftServiceClient<Channel>, String>,
     faults: Arc<Faults>,
     peers: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+    secret: ClusterSecret,
 }
 
 /// Why a message did not get an answer.
@@ -149,7 +153,7 @@ impl Link {
             Err(e) => return Err(RPCError::Unreachable(Unreachable::new(&LinkError(e.clone())))),
         };
         let data = bincode::serialize(req).map_err(|e| RPCError::Network(NetworkError::new(&e)))?;
-        let mut request = tonic::Request::new(RaftMessage { data: data.into() });
+        let mut request = self.secret.request(RaftMessage { data: data.into() });
         request.set_timeout(option.hard_ttl());
         if let Some(p) = &self.peers {
             request.metadata_mut().insert(PEERS_HEADER, p.clone());
@@ -162,7 +166,7 @@ impl Link {
         };
         let answer = answer.map_err(|s| {
             let e = LinkError(format!("to member {}: {}", self.target, s.message()));
-            if s.code() == tonic::Code::FailedPrecondition {
+            if matches!(s.code(), tonic::Code::FailedPrecondition | tonic::Code::PermissionDenied) {
                 tracing::error!(member = self.target, error = %s.message(), "a member refuses this one");
             }
             match s.code() {

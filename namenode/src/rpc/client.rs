@@ -1,9 +1,10 @@
 //! The `ClientProtocol` service: each call decodes and validates its request, makes one call on
 //! the [`Namesystem`](crate::namesystem::Namesystem) and encodes the answer.
 
-use hdfs_proto::BlockId;
+use hdfs_proto::auth::BlockAccess;
 use hdfs_proto::pb::namenode as pb;
 use hdfs_proto::perm::Access;
+use hdfs_proto::{BlockId, BlockRef};
 use tonic::{Request, Response};
 
 use super::convert::block_len;
@@ -67,11 +68,11 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn add_block(&self, req: Request<pb::AddBlockRequest>) -> Reply<pb::AddBlockResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
         let b = self.ns.add_block(&path(&r.path)?, client, block_len(r.previous), &r.exclude_datanodes, call).await?;
-        Ok(Response::new(pb::AddBlockResponse { block: Some(b.into()) }))
+        Ok(Response::new(pb::AddBlockResponse { block: Some(self.located(b, BlockAccess::WRITE, &caller)) }))
     }
 
     async fn complete(&self, req: Request<pb::CompleteRequest>) -> Reply<pb::CompleteResponse> {
@@ -91,9 +92,9 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         let lb = self.ns.block_locations(&path(&r.path)?, r.offset, r.length, &caller).await?;
         Ok(Response::new(pb::GetBlockLocationsResponse {
             file_length: lb.file_length,
-            blocks: lb.blocks.into_iter().map(Into::into).collect(),
+            blocks: lb.blocks.into_iter().map(|b| self.located(b, BlockAccess::READ, &caller)).collect(),
             under_construction: lb.under_construction,
-            last_block: lb.last_block.map(Into::into),
+            last_block: lb.last_block.map(|b| self.located(b, BlockAccess::READ, &caller)),
         }))
     }
 
@@ -140,11 +141,13 @@ impl pb::client_protocol_server::ClientProtocol for Service {
     }
 
     async fn update_pipeline(&self, req: Request<pb::UpdatePipelineRequest>) -> Reply<pb::UpdatePipelineResponse> {
-        let call = call_id(&req);
+        let (call, caller) = (call_id(&req), self.caller(&req));
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
         let generation_stamp = self.ns.update_pipeline(&path(&r.path)?, client, BlockId(r.block_id), call).await?;
-        Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp: generation_stamp.0 }))
+        let block = BlockRef::new(r.block_id, generation_stamp.0);
+        let token = Some(self.tokens.issue(block, BlockAccess::WRITE, &caller.user));
+        Ok(Response::new(pb::UpdatePipelineResponse { generation_stamp: generation_stamp.0, token }))
     }
 
     async fn abandon_block(&self, req: Request<pb::AbandonBlockRequest>) -> Reply<pb::AbandonBlockResponse> {
@@ -180,7 +183,8 @@ impl pb::client_protocol_server::ClientProtocol for Service {
         let r = req.into_inner();
         let client = non_empty("client_name", &r.client_name)?;
         let (info, last) = self.ns.append(&path(&r.path)?, client, &caller, call).await?;
-        Ok(Response::new(pb::AppendResponse { status: Some(info.into()), last_block: last.map(Into::into) }))
+        let last_block = last.map(|b| self.located(b, BlockAccess::WRITE, &caller));
+        Ok(Response::new(pb::AppendResponse { status: Some(info.into()), last_block }))
     }
 
     async fn truncate(&self, req: Request<pb::TruncateRequest>) -> Reply<pb::TruncateResponse> {

@@ -39,6 +39,7 @@ impl From<LocatedBlock> for pb::LocatedBlock {
             block: Some(b.block.into()),
             offset: b.offset,
             locations: b.locations.into_iter().map(Into::into).collect(),
+            token: None,
         }
     }
 }
@@ -65,6 +66,7 @@ impl From<Command> for pb::DatanodeCommand {
             Command::Replicate { block, targets } => C::Replicate(pb::ReplicateCommand {
                 block: Some(block.into()),
                 targets: targets.into_iter().map(Into::into).collect(),
+                token: None,
             }),
             Command::RecoverBlock { block, new_generation_stamp, holders, truncate_to } => {
                 C::RecoverBlock(pb::RecoverBlockCommand {

@@ -1,17 +1,38 @@
 //! The `DatanodeProtocol` service: registration, heartbeats (whose replies carry the commands),
 //! block reports and block recovery commits, decoded and handed to the namesystem.
 
+use hdfs_proto::auth::BlockAccess;
 use hdfs_proto::pb::namenode as pb;
-use hdfs_proto::{BlockId, GenStamp};
+use hdfs_proto::{BlockId, BlockRef, GenStamp};
 use tonic::{Request, Response};
 
 use super::convert::{replica, storage};
 use super::{Reply, Service, non_empty};
+use crate::datanodes::Command;
 use crate::error::Error;
+
+impl Service {
+    /// A command on the wire; a copy carries the token its targets accept the replica with.
+    fn command(&self, c: Command) -> pb::DatanodeCommand {
+        let copy = match &c {
+            Command::Replicate { block, .. } => {
+                let b = BlockRef::new(block.id.0, block.generation_stamp.0);
+                Some(self.tokens.issue(b, BlockAccess::COPY, "datanode"))
+            }
+            _ => None,
+        };
+        let mut cmd = pb::DatanodeCommand::from(c);
+        if let Some(pb::datanode_command::Command::Replicate(r)) = cmd.command.as_mut() {
+            r.token = copy;
+        }
+        cmd
+    }
+}
 
 #[tonic::async_trait]
 impl pb::datanode_protocol_server::DatanodeProtocol for Service {
     async fn register(&self, req: Request<pb::RegisterRequest>) -> Reply<pb::RegisterResponse> {
+        self.members_only(&req, "Register")?;
         let r = req.into_inner();
         let dn = r.datanode.ok_or(Error::MissingField("datanode".into()))?;
         self.ns.register(
@@ -19,15 +40,16 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
             non_empty("address", &dn.address)?,
             &dn.http_address,
             storage(r.storage),
-        );
+        )?;
         Ok(Response::new(pb::RegisterResponse {}))
     }
 
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
+        self.members_only(&req, "Heartbeat")?;
         let r = req.into_inner();
         let a = self.ns.heartbeat(&r.datanode_id, storage(r.storage))?;
         Ok(Response::new(pb::HeartbeatResponse {
-            commands: a.commands.into_iter().map(Into::into).collect(),
+            commands: a.commands.into_iter().map(|c| self.command(c)).collect(),
             next_heartbeat_ms: a.early.map_or(0, |d| d.as_millis().max(1) as u32),
             term: a.term,
             leader: a.leading,
@@ -36,6 +58,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
     }
 
     async fn block_report(&self, req: Request<pb::BlockReportRequest>) -> Reply<pb::BlockReportResponse> {
+        self.members_only(&req, "BlockReport")?;
         let r = req.into_inner();
         let replicas: Vec<_> = r.blocks.iter().map(replica).collect();
         let unfinished: Vec<_> = r.unfinished.iter().map(replica).collect();
@@ -47,6 +70,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
         &self,
         req: Request<pb::BlockReceivedAndDeletedRequest>,
     ) -> Reply<pb::BlockReceivedAndDeletedResponse> {
+        self.members_only(&req, "BlockReceivedAndDeleted")?;
         let r = req.into_inner();
         let received: Vec<_> = r.received.iter().map(replica).collect();
         let deleted: Vec<_> = r.deleted.iter().map(replica).collect();
@@ -58,6 +82,7 @@ impl pb::datanode_protocol_server::DatanodeProtocol for Service {
         &self,
         req: Request<pb::CommitBlockRecoveryRequest>,
     ) -> Reply<pb::CommitBlockRecoveryResponse> {
+        self.members_only(&req, "CommitBlockRecovery")?;
         let r = req.into_inner();
         let b = r.block.ok_or(Error::MissingField("block".into()))?;
         self.ns

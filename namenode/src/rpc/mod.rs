@@ -13,7 +13,10 @@ mod raft;
 
 use std::sync::Arc;
 
+use hdfs_proto::BlockRef;
+use hdfs_proto::auth::{BlockAccess, BlockTokens};
 use hdfs_proto::path::HdfsPath;
+use hdfs_proto::pb::namenode as pb;
 use tonic::{Response, Status};
 
 use hdfs_proto::grpc::MAX_MESSAGE_SIZE;
@@ -28,12 +31,13 @@ use metered::Metered;
 /// Metadata naming a call for the retry cache.
 pub const CLIENT_ID_HEADER: &str = "x-hdfs-client-id";
 pub const CALL_ID_HEADER: &str = "x-hdfs-call-id";
-use crate::namesystem::{Caller, Namesystem};
+use crate::namesystem::{Caller, LocatedBlock, Namesystem};
 
 /// Both services on one router, for [`serve`](crate::serve).
 pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
     let metrics = ns.metrics().rpc.clone();
-    let svc = Service { ns };
+    let tokens = BlockTokens::new(ns.secret().clone());
+    let svc = Service { ns, tokens };
     hdfs_proto::grpc::server()
         .add_service(Metered::new(
             ClientProtocolServer::new(svc.clone())
@@ -59,6 +63,8 @@ pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
 #[derive(Clone)]
 struct Service {
     ns: Arc<Namesystem>,
+    /// Signs the block access tokens handed out with block locations and commands.
+    tokens: BlockTokens,
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -77,6 +83,20 @@ fn call_id<T>(req: &tonic::Request<T>) -> Option<CallId> {
 }
 
 impl Service {
+    /// Refuses a call only cluster members (datanodes, other namenodes) make when it lacks
+    /// their credential.
+    fn members_only<T>(&self, req: &tonic::Request<T>, call: &str) -> Result<(), Status> {
+        self.ns.secret().check(req.metadata(), call).inspect_err(|e| {
+            tracing::warn!(call, error = %e.message(), "refused a member's call from outside the cluster");
+        })
+    }
+
+    /// A located block on the wire, with a token granting `caller` `access` to it.
+    fn located(&self, b: LocatedBlock, access: BlockAccess, caller: &Caller) -> pb::LocatedBlock {
+        let token = self.tokens.issue(BlockRef::new(b.block.id.0, b.block.generation_stamp.0), access, &caller.user);
+        pb::LocatedBlock { token: Some(token), ..b.into() }
+    }
+
     /// The caller named by the `x-hdfs-user` metadata (HDFS's simple authentication).
     fn caller<T>(&self, req: &tonic::Request<T>) -> Arc<Caller> {
         let user = req.metadata().get(hdfs_proto::user::USER_HEADER).and_then(|v| v.to_str().ok());

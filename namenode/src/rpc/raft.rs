@@ -17,7 +17,10 @@ use crate::raft::{NodeId, TypeConfig};
 impl Service {
     /// Decodes a message from another member, refused if the two were started with different
     /// `--peers` (they would each form a different group and answer each other's votes).
-    fn decode<T: DeserializeOwned>(&self, req: Request<pb::RaftMessage>) -> Result<T, Status> {
+    fn decode<T: DeserializeOwned>(&self, req: Request<pb::RaftMessage>, call: &str) -> Result<T, Status> {
+        self.ns.secret().check(req.metadata(), call).inspect_err(|e| {
+            tracing::warn!(call, error = %e.message(), "refused a message from outside the group");
+        })?;
         let theirs = req.metadata().get(PEERS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let config = self.ns.config();
         if let (Some(mine), Some(theirs)) = (config.peers.as_ref().map(|p| p.to_string()), theirs)
@@ -68,17 +71,17 @@ fn group(g: GroupStatus) -> pb::GroupStatusResponse {
 #[tonic::async_trait]
 impl pb::raft_service_server::RaftService for Service {
     async fn append_entries(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: AppendEntriesRequest<TypeConfig> = self.decode(req)?;
+        let rpc: AppendEntriesRequest<TypeConfig> = self.decode(req, "AppendEntries")?;
         encode(&self.ns.raft().append_entries(rpc).await)
     }
 
     async fn vote(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: VoteRequest<NodeId> = self.decode(req)?;
+        let rpc: VoteRequest<NodeId> = self.decode(req, "Vote")?;
         encode(&self.ns.raft().vote(rpc).await)
     }
 
     async fn install_snapshot(&self, req: Request<pb::RaftMessage>) -> Reply<pb::RaftMessage> {
-        let rpc: InstallSnapshotRequest<TypeConfig> = self.decode(req)?;
+        let rpc: InstallSnapshotRequest<TypeConfig> = self.decode(req, "InstallSnapshot")?;
         encode(&self.ns.raft().install_snapshot(rpc).await)
     }
 
@@ -91,6 +94,7 @@ impl pb::raft_service_server::RaftService for Service {
         req: Request<pb::ChangeMembershipRequest>,
     ) -> Reply<pb::ChangeMembershipResponse> {
         use pb::change_membership_request::Change;
+        self.ns.permissions().check_superuser(&self.caller(&req))?;
         let status = match req.into_inner().change.ok_or(Error::MissingField("change".into()))? {
             Change::Add(a) => {
                 if a.id == 0 || !a.address.contains(':') {

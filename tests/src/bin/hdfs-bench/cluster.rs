@@ -2,6 +2,7 @@
 //! to this one, on free loopback ports, with data and logs under the benchmark's working
 //! directory. Dropping the cluster stops every node.
 
+use hdfs_proto::auth::ClusterSecret;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::net::TcpListener;
@@ -20,6 +21,17 @@ pub const HEARTBEAT: &str = "1s";
 pub const DEAD_AFTER: &str = "10s";
 /// Longest wait for the cluster to come up.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The cluster secret of every cluster this run starts (one per run: clusters do not meet).
+pub fn secret() -> &'static ClusterSecret {
+    static SECRET: std::sync::OnceLock<ClusterSecret> = std::sync::OnceLock::new();
+    SECRET.get_or_init(ClusterSecret::generate)
+}
+
+/// `cmd` with the run's cluster secret in its environment (namenodes and datanodes read it).
+pub fn with_secret(cmd: &mut Command) -> &mut Command {
+    cmd.env("HDFS_CLUSTER_SECRET", secret().to_hex())
+}
 
 #[derive(Clone)]
 pub struct Binaries {
@@ -145,7 +157,7 @@ impl Cluster {
     /// Starts the namenode on its port and data dir (again, after [`Self::stop_namenode`]).
     pub fn start_namenode(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.bins.namenode);
-        cmd.arg("--rpc-addr").arg(&self.namenode_addr).arg("--http-addr").arg(&self.namenode_http);
+        with_secret(&mut cmd).arg("--rpc-addr").arg(&self.namenode_addr).arg("--http-addr").arg(&self.namenode_http);
         cmd.arg("--data-dir").arg(self.root.join("namenode"));
         cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
         cmd.args(&self.namenode_args);
@@ -178,7 +190,7 @@ impl Cluster {
     pub fn start_datanode(&mut self, i: usize) -> anyhow::Result<()> {
         let dn = &mut self.datanodes[i];
         let mut cmd = Command::new(&self.bins.datanode);
-        cmd.args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr, "--http-addr", &dn.http]);
+        with_secret(&mut cmd).args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr, "--http-addr", &dn.http]);
         cmd.arg("--data-dir").arg(&dn.dir);
         cmd.args(["--heartbeat-interval", HEARTBEAT]);
         dn.proc = Some(Proc::spawn(format!("datanode-{i}"), logged(cmd, &dn.log)?)?);

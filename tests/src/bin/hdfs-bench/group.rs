@@ -156,7 +156,12 @@ impl Group {
         let m = &mut self.members[i];
         let mut cmd = Command::new(self.bins.namenode());
         // No HTTP port: the group's figures are about its RPCs, and members share this host.
-        cmd.arg("--rpc-addr").arg(&m.addr).arg("--http-addr=").arg("--data-dir").arg(&m.dir);
+        crate::cluster::with_secret(&mut cmd)
+            .arg("--rpc-addr")
+            .arg(&m.addr)
+            .arg("--http-addr=")
+            .arg("--data-dir")
+            .arg(&m.dir);
         cmd.args(["--id", &m.id.to_string()]);
         if m.join {
             cmd.arg("--join");

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use hdfs_proto::auth::MemberChannel;
 use hdfs_proto::pb::namenode::{self as pb, datanode_protocol_client::DatanodeProtocolClient};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 
 use crate::options::Options;
 use crate::report::{Row, Target, Unit};
@@ -95,6 +95,7 @@ async fn measure(opts: &Options, root: &Path, step: &dyn Fn(&str)) -> anyhow::Re
     let mut config = hdfs_namenode::Config::new(root.join("page-namenode"));
     config.advertise_addr = Some(addr.to_string());
     config.heartbeat_interval = HEARTBEAT;
+    config.cluster_secret = Some(crate::cluster::secret().clone());
     config.validate().map_err(anyhow::Error::msg)?;
     let ns = Arc::new(hdfs_namenode::Namesystem::open(config).await?);
     let shutdown = CancellationToken::new();
@@ -105,7 +106,7 @@ async fn measure(opts: &Options, root: &Path, step: &dyn Fn(&str)) -> anyhow::Re
     let mut channels = Vec::new();
     for _ in 0..CHANNELS {
         let channel = hdfs_proto::grpc::endpoint(&format!("http://{addr}"))?.connect().await?;
-        channels.push(DatanodeProtocolClient::new(channel));
+        channels.push(DatanodeProtocolClient::new(crate::cluster::secret().member_channel(channel)));
     }
     let nodes: Vec<pb::DatanodeInfo> = (0..n).map(fake).collect();
     let mut registering = tokio::task::JoinSet::new();
@@ -196,7 +197,7 @@ fn storage(id: &str) -> pb::StorageReport {
 }
 
 /// Heartbeats for `ids`, spread evenly over each interval.
-async fn heartbeats(mut chan: DatanodeProtocolClient<Channel>, ids: Vec<String>, stop: CancellationToken) {
+async fn heartbeats(mut chan: DatanodeProtocolClient<MemberChannel>, ids: Vec<String>, stop: CancellationToken) {
     let gap = HEARTBEAT / ids.len().max(1) as u32;
     loop {
         for id in &ids {

@@ -83,15 +83,16 @@ impl Probe {
 
     /// Reads the first `len` bytes of each block from the datanode at `addr` and verifies their
     /// checksums. Ok only if every block was served in full and intact.
-    pub fn read_from(&self, addr: &str, blocks: &[pb::ExtendedBlock], len: u64) -> anyhow::Result<()> {
+    pub fn read_from(&self, addr: &str, blocks: &[pb::LocatedBlock], len: u64) -> anyhow::Result<()> {
         self.rt.block_on(async {
             let channel = hdfs_proto::grpc::endpoint(addr)?
                 .connect()
                 .await
                 .with_context(|| format!("connect to datanode {addr}"))?;
             let mut dn = DataTransferClient::new(channel).max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
-            for b in blocks {
-                read_block_head(&mut dn, b, len.min(b.num_bytes))
+            for located in blocks {
+                let b = located.block.context("a located block without its block")?;
+                read_block_head(&mut dn, &b, located.token.clone(), len.min(b.num_bytes))
                     .await
                     .with_context(|| format!("read block {} from {addr}", b.block_id))?;
             }
@@ -100,11 +101,17 @@ impl Probe {
     }
 }
 
-async fn read_block_head(dn: &mut DataTransferClient<Channel>, b: &pb::ExtendedBlock, len: u64) -> anyhow::Result<()> {
+async fn read_block_head(
+    dn: &mut DataTransferClient<Channel>,
+    b: &pb::ExtendedBlock,
+    token: Option<dpb::BlockToken>,
+    len: u64,
+) -> anyhow::Result<()> {
     let req = dpb::ReadBlockRequest {
         block: Some(dpb::BlockRef { block_id: b.block_id, generation_stamp: b.generation_stamp }),
         offset: 0,
         length: len,
+        token,
     };
     let mut stream = dn.read_block(req).await?.into_inner();
     let mut got = 0;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use hdfs_proto::pb::namenode::{ExtendedBlock, LocatedBlock};
+use hdfs_proto::pb::namenode::LocatedBlock;
 
 use crate::cluster::Cluster;
 use crate::procs::{Watched, poll_until, run_watched};
@@ -205,7 +205,7 @@ pub struct Restart {
 /// head of every block of the file (checked, not timed).
 pub fn restart(cluster: &mut Cluster, remote: &str) -> anyhow::Result<Restart> {
     let addr = cluster.datanodes[0].addr.clone();
-    let blocks: Vec<ExtendedBlock> = cluster.probe.blocks(remote)?.iter().filter_map(|b| b.block).collect();
+    let blocks = cluster.probe.blocks(remote)?;
     if blocks.is_empty() {
         bail!("{remote} has no blocks to read back after the restart");
     }

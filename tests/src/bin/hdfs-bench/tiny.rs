@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+use hdfs_proto::auth::MemberChannel;
 use hdfs_proto::pb::namenode::{self as pb, datanode_protocol_client::DatanodeProtocolClient};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tonic::transport::Channel;
 
 const TINY_DATANODES: usize = 3;
 /// How often the tiny datanodes heartbeat (and retry registering while the namenode is away).
@@ -43,7 +43,7 @@ impl TinyDatanode {
             let mut received = Vec::new();
             for url in urls {
                 let channel = hdfs_proto::grpc::endpoint(url)?.connect().await.context("connect to the namenode")?;
-                let nn = DatanodeProtocolClient::new(channel)
+                let nn = DatanodeProtocolClient::new(crate::cluster::secret().member_channel(channel))
                     .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
                     .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE);
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -84,7 +84,7 @@ fn storage() -> pb::StorageReport {
 }
 
 async fn register(
-    nn: &mut DatanodeProtocolClient<Channel>,
+    nn: &mut DatanodeProtocolClient<MemberChannel>,
     info: &pb::DatanodeInfo,
     held: &Mutex<Vec<pb::ExtendedBlock>>,
 ) -> anyhow::Result<()> {
@@ -96,7 +96,7 @@ async fn register(
 }
 
 async fn heartbeat(
-    mut nn: DatanodeProtocolClient<Channel>,
+    mut nn: DatanodeProtocolClient<MemberChannel>,
     info: pb::DatanodeInfo,
     held: Arc<Mutex<Vec<pb::ExtendedBlock>>>,
     stop: CancellationToken,
@@ -121,7 +121,7 @@ async fn heartbeat(
 
 /// Sends what arrived since the last report in one incremental report, then tells the waiters.
 async fn report_received(
-    mut nn: DatanodeProtocolClient<Channel>,
+    mut nn: DatanodeProtocolClient<MemberChannel>,
     datanode_id: String,
     mut rx: mpsc::UnboundedReceiver<(pb::ExtendedBlock, oneshot::Sender<()>)>,
 ) {
