@@ -31,6 +31,9 @@
 #   rolling-restart-namenodes
 #                    docker restart each namenode in turn (back and caught up before the next)
 #                    under a put/read loop whose every file succeeds within 60 s
+#   disk-full        a fifth datanode on a small tmpfs fills during a put: the put succeeds, the
+#                    node reports no room and gets no replicas; the file deleted, it takes
+#                    replicas again with no restart
 #
 # Progress goes to stderr; each scenario ends with one JSON line on stdout:
 #   {"scenario":..., "result":"pass"|"fail", "seconds_to_detect":..., "seconds_to_full_replication":...,
@@ -46,7 +49,7 @@
 set -Eeuo pipefail
 
 SCENARIOS=(kill-datanode kill-mid-put kill-mid-get pause partition kill-namenode rolling-restart corrupt-replica
-    kill-leader partition-leader lose-quorum rolling-restart-namenodes)
+    kill-leader partition-leader lose-quorum rolling-restart-namenodes disk-full)
 HERE=$(cd "$(dirname "$0")" && pwd)
 DRILL_TIMEOUT=${DRILL_TIMEOUT:-420}
 # shellcheck source=drills/lib.sh
@@ -93,6 +96,9 @@ exec 3>&1 1>&2
 PROJECT="hdfsdrill-${SCENARIO}-$$"
 # kill-namenode is about the one namenode there is: it runs on the single-namenode cluster.
 if [ "$SCENARIO" = kill-namenode ]; then NAMENODES=1; else NAMENODES=3; fi
+# A secret of its own for each drill's cluster (lib.sh would keep one in deploy/.secrets).
+HDFS_CLUSTER_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export HDFS_CLUSTER_SECRET
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 # shellcheck source=drills/victim.sh
@@ -138,6 +144,8 @@ trap 'ERR_REASON="interrupted (drill timeout ${DRILL_TIMEOUT}s?)"; exit 1' TERM 
 . "$HERE/drills/kill-leader.sh"
 # shellcheck source=drills/partition-leader.sh
 . "$HERE/drills/partition-leader.sh"
+# shellcheck source=drills/disk-full.sh
+. "$HERE/drills/disk-full.sh"
 # shellcheck source=drills/lose-quorum.sh
 . "$HERE/drills/lose-quorum.sh"
 # shellcheck source=drills/rolling-restart-namenodes.sh

@@ -15,6 +15,7 @@
     inventory                "ADDR BLOCK" for every replica the namenode knows of
     state ADDR               the datanode's state in the report (live, stale, dead, absent)
     live-count               datanodes live in the report
+    remaining ADDR           the bytes the datanode says it has left for replicas
 
   of `haadmin -report --json` (a member is named by its URL's host, the compose service):
     leader                   the member that leads in the highest term (exit 1: none)
@@ -128,6 +129,10 @@ def main():
     if cmd == "state":
         states = [n["state"] for n in d["datanodes"] if n["address"] == args[0]]
         print(states[0] if states else "absent")
+        return 0
+    if cmd == "remaining":
+        left = [n["remaining"] for n in d["datanodes"] if n["address"] == args[0]]
+        print(left[0] if left else -1)
         return 0
     if cmd == "live-count":
         print(sum(1 for n in d["datanodes"] if n["state"] == "live"))

@@ -37,8 +37,10 @@ cluster_secret() {
     cat "$file"
 }
 
+HDFS_CLUSTER_SECRET="${HDFS_CLUSTER_SECRET:-$(cluster_secret)}"
+export HDFS_CLUSTER_SECRET
+
 compose() {
-    export HDFS_CLUSTER_SECRET="${HDFS_CLUSTER_SECRET:-$(cluster_secret)}"
     [ ${#COMPOSE_CMD[@]} -gt 0 ] || { echo "neither 'docker compose' nor 'docker-compose' is installed" >&2; return 1; }
     "${COMPOSE_CMD[@]}" --project-name "$PROJECT" --file "$COMPOSE_FILE_PATH" "$@"
 }

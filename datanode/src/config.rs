@@ -25,6 +25,8 @@ pub struct Config {
     /// The cluster's shared secret: presented to the namenodes and to other datanodes, and the
     /// root of the keys block access tokens are checked with.
     pub cluster_secret: ClusterSecret,
+    /// Bytes of the volume kept free of replicas (HDFS's `dfs.datanode.du.reserved`).
+    pub reserved: u64,
 }
 
 impl Config {
@@ -38,6 +40,7 @@ impl Config {
             scan_bytes_per_sec: 8 << 20,
             scan_period: Duration::from_secs(6 * 3600),
             cluster_secret,
+            reserved: 0,
         }
     }
 

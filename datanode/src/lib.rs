@@ -138,6 +138,7 @@ pub async fn run(
     config.validate().map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || BlockStore::open(&dir)).await??;
+    store.set_reserved(config.reserved);
     let datanode_id = store.datanode_id()?;
     let address = advertise(&config, &listener)?;
     let http_address = http.as_ref().map(|h| advertise_http(&address, h)).transpose()?.unwrap_or_default();

@@ -45,6 +45,10 @@ struct Args {
     /// tokens with keys derived from it.
     #[arg(long, env = "HDFS_CLUSTER_SECRET", hide_env_values = true, value_parser = ClusterSecret::parse)]
     cluster_secret: Option<ClusterSecret>,
+    /// Bytes of the volume to keep free of replicas, for other uses (HDFS's
+    /// `dfs.datanode.du.reserved`). The datanode also keeps 32 MiB free for its index.
+    #[arg(long, env = "DATANODE_RESERVED", default_value = "0", value_parser = hdfs_proto::units::parse_size)]
+    reserved: u64,
     /// A file holding the cluster's secret, e.g. a copy of the namenode's `cluster-secret`.
     #[arg(long, env = "HDFS_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
     cluster_secret_file: Option<PathBuf>,
@@ -75,6 +79,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     config.block_report_interval = args.block_report_interval;
     config.scan_bytes_per_sec = args.scan_bytes_per_sec;
     config.scan_period = args.scan_period;
+    config.reserved = args.reserved;
     config.validate().map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await

@@ -114,6 +114,11 @@ pub struct Config {
     /// user, `dr.who`).
     #[arg(long, env = "NAMENODE_HTTP_DEFAULT_USER", default_value = "dr.who")]
     pub http_default_user: String,
+    /// Bytes that must stay free on the data directory's volume: below that, writes are refused
+    /// with a clear error (reads go on) until space is freed (HDFS's
+    /// `dfs.namenode.resource.du.reserved`, whose resource checker does the same with safe mode).
+    #[arg(long, env = "NAMENODE_RESERVED", default_value = "100MiB", value_parser = parse_size)]
+    pub reserved: u64,
     /// The cluster's secret (64 hex digits), shared by every namenode member and datanode: the
     /// member credential and the block token keys derive from it. Default: the data
     /// directory's `cluster-secret` file, created by a namenode that forms a group of one on

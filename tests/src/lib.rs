@@ -76,6 +76,8 @@ pub struct ClusterOptions {
     /// The namenode's `--permissions` and `--group-mapping` (`alice=staff;bob=`).
     pub permissions: bool,
     pub group_mapping: String,
+    /// Each datanode's `--reserved`, by index (missing: 0).
+    pub datanode_reserved: Vec<u64>,
 }
 
 impl Default for ClusterOptions {
@@ -96,6 +98,7 @@ impl Default for ClusterOptions {
             scan_period: Duration::from_secs(3600),
             permissions: true,
             group_mapping: String::new(),
+            datanode_reserved: Vec::new(),
         }
     }
 }
@@ -283,6 +286,7 @@ impl MiniCluster {
         config.heartbeat_interval = self.opts.heartbeat;
         config.scan_bytes_per_sec = self.opts.scan_bytes_per_sec;
         config.scan_period = self.opts.scan_period;
+        config.reserved = self.opts.datanode_reserved.get(i).copied().unwrap_or(0);
         let shutdown = CancellationToken::new();
         let http_listener = TcpListener::bind("127.0.0.1:0").await?;
         let http = http_listener.local_addr()?;

@@ -43,6 +43,11 @@ pub enum StoreError {
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
     #[error("block {block}: cannot recover to {want} bytes, the replica has {have}")]
     RecoveryTooLong { block: BlockId, want: u64, have: u64 },
+    #[error(
+        "volume full: {} free, {} kept free (--reserved and the index's headroom)",
+        hdfs_proto::units::format_size(*free), hdfs_proto::units::format_size(*keep)
+    )]
+    DiskFull { free: u64, keep: u64 },
     #[error("block {0}: a writer is still busy with this replica")]
     Busy(BlockId),
     #[error("block store index: {0}")]
@@ -72,6 +77,10 @@ impl From<StoreError> for Status {
             | StoreError::OffsetPastEnd { .. }
             | StoreError::RecoveryTooLong { .. } => Status::invalid_argument(e.to_string()),
             StoreError::Busy(_) => Status::unavailable(e.to_string()),
+            StoreError::DiskFull { .. } => Status::resource_exhausted(e.to_string()),
+            StoreError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::StorageFull => {
+                Status::resource_exhausted(e.to_string())
+            }
             StoreError::Checksum { .. } | StoreError::BadRecord { .. } | StoreError::Undecodable { .. } => {
                 Status::data_loss(e.to_string())
             }

@@ -54,6 +54,14 @@ pub fn replica_path(data_dir: &Path, block: u64) -> PathBuf {
     data_dir.join("blocks").join(format!("{:02x}", block & 0xff)).join(format!("blk_{block}"))
 }
 
+/// Free space kept for the index beyond `--reserved`: replica files meet a full volume first.
+/// A replica write that fails for space is recoverable (the replica is dropped, the client's
+/// pipeline moves on); a sled write that fails for space is not: sled keeps the error and
+/// refuses every later write until it is reopened (issue 15: a datanode wedged after
+/// `hit error while writing iobuf`). Records and their flushes are small, so this much is
+/// ample.
+pub const INDEX_HEADROOM: u64 = 32 << 20;
+
 struct Inner {
     /// Blocks with a writer open: one writer per replica at a time.
     writing: Mutex<HashSet<BlockId>>,
@@ -68,6 +76,8 @@ struct Inner {
     /// which must not read every record).
     finalized: AtomicU64,
     unfinished: AtomicU64,
+    /// Bytes of the volume kept free (`--reserved`, HDFS's `dfs.datanode.du.reserved`).
+    reserved: AtomicU64,
 }
 
 /// How many replicas the store holds, by state.
@@ -101,6 +111,7 @@ impl BlockStore {
             used: AtomicU64::new(0),
             finalized: AtomicU64::new(0),
             unfinished: AtomicU64::new(0),
+            reserved: AtomicU64::new(0),
         };
         let store = Self { inner: Arc::new(inner) };
         let mut used = 0;
@@ -145,13 +156,41 @@ impl BlockStore {
         self.inner.used.load(Ordering::Relaxed)
     }
 
-    /// The file system holding the store: (capacity, bytes available to this process), both 0
+    /// Keeps `bytes` of the volume free: replicas are refused before they would use them.
+    pub fn set_reserved(&self, bytes: u64) {
+        self.inner.reserved.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Bytes of the volume replicas may not use: `--reserved` plus [`INDEX_HEADROOM`].
+    fn kept_free(&self) -> u64 {
+        self.inner.reserved.load(Ordering::Relaxed).saturating_add(INDEX_HEADROOM)
+    }
+
+    /// The volume holding the store: its size and the bytes free to this process, or `None`
     /// if it cannot be read.
+    fn volume(&self) -> Option<(u64, u64)> {
+        let s = rustix::fs::statvfs(self.dir()).ok()?;
+        Some((s.f_blocks.saturating_mul(s.f_frsize), s.f_bavail.saturating_mul(s.f_frsize)))
+    }
+
+    /// (capacity, bytes left for replicas: free space less what is kept free), both 0 if the
+    /// volume cannot be read. The namenode places no replica on a node with less than a block
+    /// left.
     pub fn disk_space(&self) -> (u64, u64) {
-        match rustix::fs::statvfs(self.dir()) {
-            Ok(s) => (s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize),
-            Err(_) => (0, 0),
+        self.volume().map_or((0, 0), |(capacity, free)| (capacity, free.saturating_sub(self.kept_free())))
+    }
+
+    /// Refuses `more` bytes of replica data if they would eat into the space kept free. Checked
+    /// before every new replica and every packet, so the volume fills with replica bytes (a
+    /// refusal the client's pipeline recovers from) and never under the index. A volume that
+    /// cannot be read is let through: the write itself will say.
+    fn check_space(&self, more: u64) -> Result<()> {
+        let Some((_, free)) = self.volume() else { return Ok(()) };
+        let keep = self.kept_free();
+        if free < keep.saturating_add(more) {
+            return Err(StoreError::DiskFull { free, keep });
         }
+        Ok(())
     }
 
     /// A finalized replica of `len` bytes came (`true`) or went (the count of replicas follows

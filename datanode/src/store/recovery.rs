@@ -41,6 +41,7 @@ impl BlockStore {
                 finalized,
             });
         }
+        self.check_space(0)?;
         let path = self.path(id);
         let file = OpenOptions::new().read(true).write(true).open(&path).map_err(io("open", &path))?;
         if rec.state == ReplicaState::Finalized {

@@ -30,6 +30,7 @@ impl BlockStore {
         {
             return Err(StoreError::AlreadyExists(id));
         }
+        self.check_space(0)?;
         let rec = ReplicaRecord {
             state: ReplicaState::Rbw,
             generation_stamp: block.gen_stamp.0,
@@ -102,6 +103,7 @@ impl ReplicaWriter {
             (_, None) => return Err(bad(checksum::VerifyError::CountMismatch { chunks: 1, checksums: 0 })),
         };
         checksum::verify(&data[head..], BYTES_PER_CHECKSUM, rest_sums).map_err(bad)?;
+        self.store.check_space(data.len() as u64)?;
         self.file.write_all(data).map_err(io("write", &self.path))?;
         self.rec.len += data.len() as u64;
         if let (Some(sum), Some(last)) = (head_sum, self.rec.checksums.last_mut()) {
@@ -164,6 +166,33 @@ mod tests {
         );
         w.finalize().unwrap();
         assert!(matches!(store.create(BlockRef::new(1, 1)), Err(StoreError::AlreadyExists(BlockId(1)))));
+    }
+
+    #[test]
+    fn a_full_volume_refuses_replicas_and_takes_them_again_once_space_is_back() {
+        let (_dir, store) = temp_store();
+        let data = vec![7u8; 1000];
+        let sums = chunk_checksums(&data, BYTES_PER_CHECKSUM);
+        let mut w = store.create(BlockRef::new(1, 1)).unwrap();
+        w.append(0, &data, &sums).unwrap();
+        // The volume "fills": everything it has is to be kept free.
+        let (capacity, left) = store.disk_space();
+        assert!(capacity > 0 && left > 0);
+        store.set_reserved(capacity);
+        assert_eq!(store.disk_space().1, 0, "reported full");
+        assert!(matches!(w.append(1000, &data, &sums), Err(StoreError::DiskFull { .. })));
+        assert!(matches!(store.create(BlockRef::new(2, 1)), Err(StoreError::DiskFull { .. })));
+        let status = tonic::Status::from(store.create(BlockRef::new(2, 1)).err().unwrap());
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+        assert!(status.message().contains("volume full"), "{status:?}");
+        // Space is back: the same store, with no reopening, writes again, the first replica too.
+        store.set_reserved(0);
+        w.append(1000, &data, &sums).unwrap();
+        assert_eq!(w.finalize().unwrap().len, 2000);
+        let mut w2 = store.create(BlockRef::new(2, 1)).unwrap();
+        w2.append(0, &data, &sums).unwrap();
+        w2.finalize().unwrap();
+        assert_eq!(store.counts().finalized, 2);
     }
 
     #[test]

@@ -94,6 +94,9 @@ pub struct Namesystem {
     metrics: Metrics,
     /// The cluster's secret: checks members' calls, signs block access tokens.
     secret: ClusterSecret,
+    /// Bytes to keep free on the edit log's volume (`--reserved`; tests change it to play a
+    /// volume filling and being freed).
+    reserved: AtomicU64,
 }
 
 /// A member that led when it stopped would lead again at once on restart (openraft keeps its
@@ -166,6 +169,7 @@ impl Namesystem {
         // A member of a group stands for election once the monitor sees it knows its blocks.
         let stands = config.peers.is_none();
         raft.runtime_config().elect(stands);
+        let reserved = AtomicU64::new(config.reserved);
         let ns = Self {
             reads: ReadBarrier::new(raft.clone(), id, config.quorum_timeout, config.election_timeout / 2),
             proposer: Proposer::start(raft.clone(), id, config.quorum_timeout),
@@ -186,6 +190,7 @@ impl Namesystem {
             started: std::time::Instant::now(),
             elects: std::sync::atomic::AtomicBool::new(stands),
             secret,
+            reserved,
         };
         ns.form_group().await?;
         Ok(ns)
@@ -232,6 +237,31 @@ impl Namesystem {
     }
 
     /// Makes this member's edit log fail every later write as a full disk would (tests).
+    /// Keeps `bytes` free on the edit log's volume from now on (what `--reserved` sets).
+    pub fn set_reserved(&self, bytes: u64) {
+        self.reserved.store(bytes, Ordering::Relaxed);
+    }
+
+    /// HDFS's `NameNodeResourceChecker`: no write is taken while the edit log's volume has less
+    /// than `--reserved` free, so the log never meets a full disk mid-write; reads go on, and
+    /// writes resume by themselves once space is freed (checked at every write: one statvfs).
+    fn check_log_space(&self) -> Result<()> {
+        let Ok(s) = rustix::fs::statvfs(&self.config.data_dir) else { return Ok(()) };
+        let free = s.f_bavail.saturating_mul(s.f_frsize);
+        let reserved = self.reserved.load(Ordering::Relaxed);
+        if free >= reserved {
+            return Ok(());
+        }
+        let size = hdfs_proto::units::format_size;
+        Err(Error::SafeMode(format!(
+            "Resources are low on NN: {} free on the volume of {}, {} must stay free (--reserved). \
+             Writes are refused until space is freed; reads go on.",
+            size(free),
+            self.config.data_dir.display(),
+            size(reserved)
+        )))
+    }
+
     pub fn simulate_full_disk(&self) {
         self.log.simulate_full_disk();
     }
@@ -280,6 +310,7 @@ impl Namesystem {
             return Err(Error::Stopped { id: self.id, why: "its edit log failed earlier; restart it".into() });
         }
         self.ready_to_lead().await?;
+        self.check_log_space()?;
         let (op, carried) = {
             let mut st = self.lock();
             if st.bm.safe_mode.is_on() {
