@@ -7,6 +7,7 @@
 # prints the HDFS_NAMENODE to export.
 #
 #   deploy/local-cluster.sh [DIR]    env: NAMENODES=1 DATANODES=3 NAMENODE_PORT=8020 PROFILE=release
+#                                         TLS=1 (every port over TLS, certificates in DIR/tls)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,9 +38,17 @@ if [ ! -s "$dir/cluster-secret" ]; then
     (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$dir/cluster-secret")
 fi
 export HDFS_CLUSTER_SECRET_FILE="$dir/cluster-secret"
+scheme=http
+if [ "${TLS:-0}" = 1 ]; then
+    # TLS on every port: a private CA and a certificate for 127.0.0.1, made once in $dir/tls.
+    "$repo/deploy/make-certs.sh" "$dir/tls"
+    export NAMENODE_TLS_CERT="$dir/tls/node.pem" NAMENODE_TLS_KEY="$dir/tls/node.key"
+    export DATANODE_TLS_CERT="$dir/tls/node.pem" DATANODE_TLS_KEY="$dir/tls/node.key" HDFS_TLS_CA="$dir/tls/ca.pem"
+    scheme=https
+fi
 urls=() peers=()
 for n in $(seq 1 "$namenodes"); do
-    urls+=("http://127.0.0.1:$((nn_port + n - 1))")
+    urls+=("$scheme://127.0.0.1:$((nn_port + n - 1))")
     peers+=("$n=127.0.0.1:$((nn_port + n - 1))")
 done
 nn_urls=$(IFS=,; echo "${urls[*]}")
@@ -78,8 +87,11 @@ cat <<MSG
 cluster up: namenode(s) $nn_urls, $datanodes datanodes (ports 9866..$((9865 + datanodes)))
 data: $dir    logs: $dir/logs (tail -f $dir/logs/*.log)
 MSG
-if [ "$namenodes" -gt 1 ]; then
+if [ "$namenodes" -gt 1 ] || [ "$scheme" = https ]; then
     echo "export HDFS_NAMENODE=$nn_urls     # then: hdfs haadmin -getAllServiceState"
+fi
+if [ "$scheme" = https ]; then
+    echo "export HDFS_TLS_CA=$dir/tls/ca.pem     # TLS: clients check the nodes against this CA"
 fi
 cat <<MSG
 try:  $bin/hdfs put README.md /   &&   $bin/hdfs ls /

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the outside clients the HTTP tests drive against real processes: Python's `hdfs`
 # package (HdfsCLI), fsspec, prometheus_client's text parser (in a virtual environment under
-# target/), curl, and Debian's headless chromium. Idempotent; the tests name this script when
+# target/), curl, Debian's headless chromium, and openssl (the TLS test's certificates). Idempotent; the tests name this script when
 # something is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ venv=${HDFS_TEST_VENV:-target/clients-venv}
 need_apt=()
 command -v curl >/dev/null || need_apt+=(curl)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v openssl >/dev/null || need_apt+=(openssl) # deploy/make-certs.sh, for the TLS test
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo

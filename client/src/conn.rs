@@ -101,11 +101,7 @@ fn client_of(channel: Channel) -> ClientProtocolClient<Channel> {
 
 /// The namenode URLs of `list` (`http://a:8020,http://b:8020`; bare `host:port` works too).
 fn urls(list: &str) -> Vec<String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(|u| if u.contains("://") { u.to_string() } else { format!("http://{u}") })
-        .collect()
+    list.split(',').map(str::trim).filter(|u| !u.is_empty()).map(hdfs_proto::grpc::url).collect()
 }
 
 impl Conn {

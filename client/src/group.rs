@@ -60,7 +60,7 @@ async fn raft_client(url: &str) -> Result<RaftServiceClient<Channel>> {
 }
 
 fn url_of(addr: &str) -> String {
-    if addr.contains("://") { addr.to_string() } else { format!("http://{addr}") }
+    hdfs_proto::grpc::url(addr)
 }
 
 async fn ask(url: String) -> (String, Result<pb::GroupStatusResponse>) {

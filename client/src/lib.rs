@@ -66,3 +66,10 @@ pub use hdfs_proto::perm::Access;
 pub use hdfs_proto::user::current_user;
 pub use reader::FileReader;
 pub use writer::{FileWriter, PACKET_SIZE};
+
+/// Trusts the CA certificate(s) in the PEM file `ca` for every connection this process makes:
+/// a cluster with TLS is then reached at its `https://` namenode URLs, and its datanodes over
+/// TLS too. Once per process (the `hdfs` command's `--tls-ca`).
+pub fn trust_ca(ca: &std::path::Path) -> std::result::Result<(), String> {
+    hdfs_proto::tls::trust(ca)
+}

@@ -25,11 +25,20 @@ fn main() -> ExitCode {
             }
         };
         init_logging(invocation.verbose);
+        // Hadoop's spellings take no flag for it: the environment's CA, if any.
+        if let Err(e) = trust(std::env::var_os("HDFS_TLS_CA").map(Into::into).as_ref()) {
+            eprintln!("hdfs: {e}");
+            return ExitCode::from(255);
+        }
         let Some(runtime) = runtime() else { return ExitCode::FAILURE };
         return ExitCode::from(runtime.block_on(cli::dfs::run(invocation)));
     }
     let args = cli::Args::parse_from(fsck_spelling(argv));
     init_logging(args.verbose);
+    if let Err(e) = trust(args.tls_ca.as_ref()) {
+        eprintln!("hdfs: {e}");
+        return ExitCode::FAILURE;
+    }
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let name = args.command.name();
     match runtime.block_on(cli::run(args)) {
@@ -39,6 +48,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Trusts the cluster's CA (TLS) for every connection, if one is given.
+fn trust(ca: Option<&std::path::PathBuf>) -> Result<(), String> {
+    ca.map_or(Ok(()), |ca| hdfs_client::trust_ca(ca))
 }
 
 fn init_logging(verbose: bool) {

@@ -27,6 +27,12 @@ pub struct Config {
     pub cluster_secret: ClusterSecret,
     /// Bytes of the volume kept free of replicas (HDFS's `dfs.datanode.du.reserved`).
     pub reserved: u64,
+    /// TLS on this node's ports: its certificate chain and key (PEM files).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The CA (PEM) namenodes and other datanodes are checked against; with it, this node
+    /// reaches them over TLS.
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -41,6 +47,9 @@ impl Config {
             scan_period: Duration::from_secs(6 * 3600),
             cluster_secret,
             reserved: 0,
+            tls_cert: None,
+            tls_key: None,
+            tls_ca: None,
         }
     }
 
@@ -55,6 +64,9 @@ impl Config {
         }
         if self.block_report_interval < self.heartbeat_interval {
             return Err("--block-report-interval must not be shorter than the heartbeat interval".into());
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         if self.namenodes().is_empty() {
             return Err("--namenode: no URL given".into());

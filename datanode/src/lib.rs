@@ -136,6 +136,11 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
+    if let Some(ca) = &config.tls_ca {
+        hdfs_proto::tls::trust(ca).map_err(anyhow::Error::msg)?;
+    }
+    let tls = hdfs_proto::tls::ServerTls::from_flags(config.tls_cert.as_deref(), config.tls_key.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let dir = config.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || BlockStore::open(&dir)).await??;
     store.set_reserved(config.reserved);
@@ -224,14 +229,15 @@ pub async fn run(
             scan,
             node,
         };
-        let serve = hdfs_proto::http::serve_until(http::router(web), http, shutdown.clone(), SHUTDOWN_GRACE);
+        let web_tls = tls.as_ref().map(|t| t.http.clone());
+        let serve = hdfs_proto::http::serve_until(http::router(web), http, web_tls, shutdown.clone(), SHUTDOWN_GRACE);
         tracker.spawn(async move {
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "http port failed");
             }
         });
     }
-    let router = hdfs_proto::grpc::server().add_service(
+    let router = hdfs_proto::grpc::server(tls.as_ref())?.add_service(
         DataTransferServer::new(transfer)
             .max_decoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(hdfs_proto::grpc::MAX_MESSAGE_SIZE),

@@ -125,8 +125,7 @@ impl ReplicaEventsRx {
 
 /// A namenode's URL from `host:port` or a URL, so the same member is named once.
 pub(crate) fn namenode_url(addr: &str) -> String {
-    let a = addr.trim().trim_end_matches('/');
-    if a.contains("://") { a.to_string() } else { format!("http://{a}") }
+    hdfs_proto::grpc::url(addr)
 }
 
 /// A replica as the namenode names it.

@@ -49,6 +49,17 @@ struct Args {
     /// `dfs.datanode.du.reserved`). The datanode also keeps 32 MiB free for its index.
     #[arg(long, env = "DATANODE_RESERVED", default_value = "0", value_parser = hdfs_proto::units::parse_size)]
     reserved: u64,
+    /// TLS on the data-transfer and HTTP ports: this node's certificate chain (PEM), with
+    /// --tls-key.
+    #[arg(long, env = "DATANODE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "DATANODE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) namenodes and datanodes are checked against; with it, this
+    /// node reaches them over TLS (give the namenodes as https:// URLs).
+    #[arg(long, env = "HDFS_TLS_CA")]
+    tls_ca: Option<PathBuf>,
     /// A file holding the cluster's secret, e.g. a copy of the namenode's `cluster-secret`.
     #[arg(long, env = "HDFS_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
     cluster_secret_file: Option<PathBuf>,
@@ -80,6 +91,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     config.scan_bytes_per_sec = args.scan_bytes_per_sec;
     config.scan_period = args.scan_period;
     config.reserved = args.reserved;
+    (config.tls_cert, config.tls_key, config.tls_ca) = (args.tls_cert, args.tls_key, args.tls_ca);
     config.validate().map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(&args.rpc_addr)
         .await

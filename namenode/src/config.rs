@@ -128,6 +128,16 @@ pub struct Config {
     /// A file holding the cluster's secret.
     #[arg(long, env = "HDFS_CLUSTER_SECRET_FILE", conflicts_with = "cluster_secret")]
     pub cluster_secret_file: Option<PathBuf>,
+    /// TLS on the RPC and HTTP ports: this server's certificate chain (PEM), with --tls-key.
+    #[arg(long, env = "NAMENODE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "NAMENODE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The CA certificate (PEM) other members and datanodes are checked against; with it, this
+    /// namenode reaches them over TLS.
+    #[arg(long, env = "HDFS_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// Users' groups given on the command line (`--group-mapping`).
@@ -239,6 +249,9 @@ impl Config {
                 self.max_component_length,
                 hdfs_proto::path::MAX_COMPONENT_LEN
             ));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
         }
         if self.checkpoint_every == 0 {
             return Err("checkpoint interval must be positive".into());

@@ -69,6 +69,7 @@ mod namesystem;
 mod raft;
 mod rpc;
 
+use hdfs_proto::tls::ServerTls;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -131,18 +132,28 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
     tracing::info!(%addr, ?http_addr, "namenode serving");
+    let config = ns.config();
+    let tls =
+        ServerTls::from_flags(config.tls_cert.as_deref(), config.tls_key.as_deref()).map_err(anyhow::Error::msg)?;
     let tracker = TaskTracker::new();
     tracker.spawn(namesystem::ReplicationMonitor { ns: ns.clone() }.run(shutdown.clone()));
     if let Some(http) = http {
-        let serve = hdfs_proto::http::serve_until(http::router(ns.clone()), http, shutdown.clone(), SHUTDOWN_GRACE);
+        let web_tls = tls.as_ref().map(|t| t.http.clone());
+        let serve =
+            hdfs_proto::http::serve_until(http::router(ns.clone()), http, web_tls, shutdown.clone(), SHUTDOWN_GRACE);
         tracker.spawn(async move {
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "http port failed");
             }
         });
     }
-    let served =
-        hdfs_proto::grpc::serve_until(rpc::router(ns.clone()), listener, shutdown.clone(), SHUTDOWN_GRACE).await;
+    let served = hdfs_proto::grpc::serve_until(
+        rpc::router(ns.clone(), tls.as_ref())?,
+        listener,
+        shutdown.clone(),
+        SHUTDOWN_GRACE,
+    )
+    .await;
     shutdown.cancel();
     tracker.close();
     tracker.wait().await;

@@ -22,11 +22,32 @@ pub const MAX_MESSAGE_SIZE: usize = 64 << 20;
 /// makes a connect hang rather than fail (notes/containers.md), so every connect needs one.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An endpoint with the shared tuning. `url` is `http://host:port` (a bare `host:port` is
-/// accepted too).
+/// `addr` as a URL: as it is if it has a scheme, else with this process's (`https` in a TLS
+/// cluster, see [`crate::tls`]).
+pub fn url(addr: &str) -> String {
+    let addr = addr.trim().trim_end_matches('/');
+    if addr.contains("://") { addr.to_string() } else { format!("{}://{addr}", crate::tls::scheme()) }
+}
+
+/// The host of a URL or `host:port` (brackets of an IPv6 address removed).
+fn host_of(url: &str) -> &str {
+    let authority = url.split_once("://").map_or(url, |(_, a)| a);
+    let authority = authority.split('/').next().unwrap_or_default();
+    authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']'])
+}
+
+/// An endpoint with the shared tuning. `url` is `http://host:port` or `https://host:port`; a bare
+/// `host:port` takes this process's scheme ([`url`]). An `https` endpoint trusts the CA this
+/// process was given ([`crate::tls::trust`]).
 pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
-    let url = if url.contains("://") { url.to_string() } else { format!("http://{url}") };
-    Ok(Endpoint::from_shared(url)?
+    let url = self::url(url);
+    let tls = if url.starts_with("https://") { crate::tls::client_config(host_of(&url)) } else { None };
+    let endpoint = Endpoint::from_shared(url)?;
+    let endpoint = match tls {
+        Some(tls) => endpoint.tls_config(tls)?,
+        None => endpoint,
+    };
+    Ok(endpoint
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
         .max_frame_size(MAX_FRAME_SIZE)
@@ -63,16 +84,20 @@ pub async fn serve_until(
     }
 }
 
-/// A server builder with the shared tuning.
+/// A server builder with the shared tuning, presenting `tls` if given.
 /// (`TCP_NODELAY` is set on the listener by [`incoming`]: the builder's setting does not apply
 /// to an incoming stream.)
-pub fn server() -> Server {
-    Server::builder()
+pub fn server(tls: Option<&crate::tls::ServerTls>) -> Result<Server, tonic::transport::Error> {
+    let server = Server::builder()
         .max_frame_size(MAX_FRAME_SIZE)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keepalive_interval(Some(Duration::from_secs(10)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)));
+    match tls {
+        Some(t) => server.tls_config(t.grpc.clone()),
+        None => Ok(server),
+    }
 }
 
 /// Metadata key naming the datanode a failed write pipeline should drop.
@@ -92,4 +117,17 @@ pub fn blame(mut status: tonic::Status, addr: &str) -> tonic::Status {
 /// The datanode a pipeline error names, if any.
 pub fn bad_node(status: &tonic::Status) -> Option<String> {
     status.metadata().get(BAD_NODE_KEY).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn hosts_of_urls() {
+        assert_eq!(host_of("https://nn1:8020"), "nn1");
+        assert_eq!(host_of("127.0.0.1:9866"), "127.0.0.1");
+        assert_eq!(host_of("https://[::1]:8020/"), "::1");
+        assert_eq!(host_of("http://host"), "host");
+    }
 }

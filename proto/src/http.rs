@@ -10,6 +10,7 @@
 //!   at most `grace` for them.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio_rustls::{TlsAcceptor, rustls};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -38,14 +40,16 @@ pub async fn bind(flag: &str, addr: &str) -> std::io::Result<Option<TcpListener>
     Ok(Some(listener))
 }
 
-/// Serves `router` on `listener` until `shutdown` is cancelled, then lets open requests finish
-/// for up to `grace`.
+/// Serves `router` on `listener` (over TLS with `tls`) until `shutdown` is cancelled, then lets
+/// open requests finish for up to `grace`.
 pub async fn serve_until(
     router: Router,
     listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
     grace: Duration,
 ) -> std::io::Result<()> {
+    let tls = tls.map(TlsAcceptor::from);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -71,15 +75,16 @@ pub async fn serve_until(
         let service = TowerToHyperService::new(router.clone());
         let builder = builder.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = shutdown.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
+            let result = match tls {
+                None => serve_connection(&builder, TokioIo::new(stream), service, &shutdown).await,
+                // The handshake is bounded like a request head.
+                Some(tls) => match tokio::time::timeout(HEAD_TIMEOUT, tls.accept(stream)).await {
+                    Ok(Ok(stream)) => serve_connection(&builder, TokioIo::new(stream), service, &shutdown).await,
+                    Ok(Err(e)) => Err(e.into()),
+                    Err(_) => Err("TLS handshake timed out".into()),
+                },
             };
             if let Err(e) = result {
                 tracing::debug!(%peer, error = %e, "http connection ended with an error");
@@ -91,6 +96,30 @@ pub async fn serve_until(
         tracing::warn!(?grace, "http requests still open after shutdown; closing them");
     }
     Ok(())
+}
+
+type Service = TowerToHyperService<Router>;
+type ConnError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One connection's requests, until it closes or shutdown asks it to finish.
+async fn serve_connection<I>(
+    builder: &auto::Builder<TokioExecutor>,
+    io: I,
+    service: Service,
+    shutdown: &CancellationToken,
+) -> Result<(), ConnError>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    }
 }
 
 /// A router's fallback: 404 with a plain message.

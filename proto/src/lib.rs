@@ -16,6 +16,7 @@
 //!   parameters, paths and `RemoteException` errors, shared by the namenode and the datanodes.
 //! - [`auth`]: the cluster secret, the member credential servers present to each other, and
 //!   block access tokens.
+//! - [`tls`]: TLS on every port when a cluster has certificates (rustls).
 //! - [`html`]: the status pages' escaping, skeleton, JSON answers and time formats.
 
 pub mod auth;
@@ -29,6 +30,7 @@ pub mod ids;
 pub mod packet;
 pub mod path;
 pub mod perm;
+pub mod tls;
 pub mod units;
 pub mod user;
 pub mod webhdfs;

@@ -21,9 +21,12 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+mod certs;
 pub mod clients;
 pub mod group;
 pub mod http;
+
+pub use certs::TlsFiles;
 
 /// Short intervals so that tests run quickly; stale after three missed heartbeats.
 pub const TEST_HEARTBEAT: Duration = Duration::from_millis(250);
@@ -78,6 +81,8 @@ pub struct ClusterOptions {
     pub group_mapping: String,
     /// Each datanode's `--reserved`, by index (missing: 0).
     pub datanode_reserved: Vec<u64>,
+    /// TLS on every port of every node (this process then trusts the CA: one per process).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for ClusterOptions {
@@ -99,6 +104,7 @@ impl Default for ClusterOptions {
             permissions: true,
             group_mapping: String::new(),
             datanode_reserved: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -160,6 +166,9 @@ impl MiniCluster {
 
     pub async fn with_options(opts: ClusterOptions) -> anyhow::Result<Self> {
         init_tracing();
+        if let Some(tls) = &opts.tls {
+            hdfs_proto::tls::trust(&tls.ca).map_err(anyhow::Error::msg)?;
+        }
         let root = tempfile::Builder::new().prefix("hdfs-minicluster-").tempdir()?;
         let mut listeners = Vec::new();
         for _ in 0..opts.namenodes.max(1) {
@@ -198,7 +207,7 @@ impl MiniCluster {
     /// `http://127.0.0.1:PORT` of the namenode; of every member, comma-separated, for a group
     /// (what clients and datanodes are given).
     pub fn namenode_url(&self) -> String {
-        self.namenode_addrs.iter().map(|a| format!("http://{a}")).collect::<Vec<_>>().join(",")
+        self.namenode_addrs.iter().map(|a| hdfs_proto::grpc::url(&a.to_string())).collect::<Vec<_>>().join(",")
     }
 
     /// The (first) namenode's data directory.
@@ -221,12 +230,12 @@ impl MiniCluster {
 
     /// `http://127.0.0.1:PORT` of namenode `i`'s HTTP port (WebHDFS, pages, metrics), if it runs.
     pub fn namenode_http(&self, i: usize) -> Option<String> {
-        self.namenodes.get(i)?.as_ref().map(|r| format!("http://{}", r.http))
+        self.namenodes.get(i)?.as_ref().map(|r| hdfs_proto::grpc::url(&r.http.to_string()))
     }
 
     /// `http://127.0.0.1:PORT` of datanode `i`'s HTTP port, if it runs.
     pub fn datanode_http(&self, i: usize) -> Option<String> {
-        self.datanodes.get(i)?.as_ref().map(|r| format!("http://{}", r.http))
+        self.datanodes.get(i)?.as_ref().map(|r| hdfs_proto::grpc::url(&r.http.to_string()))
     }
 
     /// The data-transfer address of datanode `i`, if it runs.
@@ -247,6 +256,10 @@ impl MiniCluster {
         config.safemode_extension = self.opts.safemode_extension;
         config.advertise_addr = Some(self.namenode_addrs[i].to_string());
         config.cluster_secret = Some(self.secret.clone());
+        if let Some(tls) = &self.opts.tls {
+            (config.tls_cert, config.tls_key, config.tls_ca) =
+                (Some(tls.cert.clone()), Some(tls.key.clone()), Some(tls.ca.clone()));
+        }
         config.permissions = self.opts.permissions;
         config.group_mapping =
             hdfs_namenode::parse_group_mapping(&self.opts.group_mapping).map_err(anyhow::Error::msg)?;
@@ -287,6 +300,10 @@ impl MiniCluster {
         config.scan_bytes_per_sec = self.opts.scan_bytes_per_sec;
         config.scan_period = self.opts.scan_period;
         config.reserved = self.opts.datanode_reserved.get(i).copied().unwrap_or(0);
+        if let Some(tls) = &self.opts.tls {
+            (config.tls_cert, config.tls_key, config.tls_ca) =
+                (Some(tls.cert.clone()), Some(tls.key.clone()), Some(tls.ca.clone()));
+        }
         let shutdown = CancellationToken::new();
         let http_listener = TcpListener::bind("127.0.0.1:0").await?;
         let http = http_listener.local_addr()?;
@@ -348,7 +365,7 @@ impl MiniCluster {
             1 => self.namenode_addrs[0],
             _ => self.namenode_addrs[self.leader().context("no namenode leads")?],
         };
-        let channel = hdfs_proto::grpc::endpoint(&format!("http://{addr}"))?.connect().await?;
+        let channel = hdfs_proto::grpc::endpoint(&addr.to_string())?.connect().await?;
         Ok(namenode_client(channel, &current_user()))
     }
 

@@ -31,6 +31,10 @@ pub struct Args {
     /// No progress bars or warnings.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// The CA certificate (PEM) of a cluster with TLS: its namenodes are https:// URLs, and
+    /// every node is checked against this CA.
+    #[arg(long, global = true, env = "HDFS_TLS_CA")]
+    pub tls_ca: Option<std::path::PathBuf>,
     /// Log what the client does (to stderr).
     #[arg(long, global = true)]
     pub verbose: bool,

@@ -164,7 +164,8 @@ fn render_file(out: &mut String, f: &FileView, q: &Query) {
             } else {
                 write!(
                     replicas,
-                    "{sep}<a class=\"replica mono\" href=\"http://{}/\">{}</a>",
+                    "{sep}<a class=\"replica mono\" href=\"{}://{}/\">{}</a>",
+                    hdfs_proto::tls::scheme(),
                     esc(&r.http_address),
                     esc(&r.address)
                 )

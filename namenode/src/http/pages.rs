@@ -173,7 +173,8 @@ fn render_datanodes(out: &mut String, d: &Datanodes, o: &Overview) {
         let address = if n.http_address.is_empty() {
             esc(&n.address).to_string()
         } else {
-            format!("<a href=\"http://{}/\">{}</a>", esc(&n.http_address), esc(&n.address))
+            let scheme = hdfs_proto::tls::scheme();
+            format!("<a href=\"{scheme}://{}/\">{}</a>", esc(&n.http_address), esc(&n.address))
         };
         let _ = writeln!(
             out,

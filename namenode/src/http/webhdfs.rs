@@ -218,7 +218,8 @@ impl Call<'_> {
         }
         query.extend(extra);
         let location = format!(
-            "http://{dn}{}{}?{}",
+            "{}://{dn}{}{}?{}",
+            hdfs_proto::tls::scheme(),
             webhdfs::PREFIX,
             webhdfs::encode_path(self.path.as_str()),
             Params::encode(&query)

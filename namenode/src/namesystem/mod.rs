@@ -124,13 +124,18 @@ impl Namesystem {
     pub async fn open(config: Config) -> Result<Self> {
         let (mut log, guard) = EditLog::open(&config.data_dir)?;
         let secret = config.secret().map_err(Error::storage_refused)?;
+        if let Some(ca) = &config.tls_ca {
+            hdfs_proto::tls::trust(ca).map_err(Error::storage_refused)?;
+        }
         if config.cluster_secret.is_none() && config.cluster_secret_file.is_none() {
             let file = config.data_dir.join(hdfs_proto::auth::SECRET_FILE);
             tracing::info!(file = %file.display(), "the cluster secret is kept in the data directory: give datanodes (and other members) a copy with --cluster-secret-file");
         }
-        tracing::warn!(
-            "no TLS: the RPC and HTTP ports are plaintext, so block tokens and the member credential can be read on the network; keep the ports on a private network"
-        );
+        if config.tls_cert.is_none() {
+            tracing::warn!(
+                "no TLS (--tls-cert): the RPC and HTTP ports are plaintext, so block tokens and the member credential can be read on the network"
+            );
+        }
         let replay_to = log.last_index();
         if config.peers.is_some() {
             step_down_on_restart(&mut log, config.id).await?;

@@ -97,7 +97,7 @@ impl Peers {
             if id == 0 {
                 return Err("member ids start at 1".into());
             }
-            let addr = addr.trim().trim_start_matches("http://").to_string();
+            let addr = addr.trim().trim_start_matches("http://").trim_start_matches("https://").to_string();
             if !addr.contains(':') {
                 return Err(format!("{addr:?} (member {id}) is not HOST:PORT"));
             }
@@ -119,13 +119,9 @@ impl fmt::Display for Peers {
     }
 }
 
-/// A member's client URL from its address.
+/// A member's client URL from its address (`https` in a TLS cluster).
 pub fn url_of(addr: &str) -> String {
-    if addr.starts_with("http://") || addr.starts_with("https://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    }
+    hdfs_proto::grpc::url(addr)
 }
 
 /// A non-leader's answer: who leads, as openraft last heard.

@@ -33,12 +33,15 @@ pub const CLIENT_ID_HEADER: &str = "x-hdfs-client-id";
 pub const CALL_ID_HEADER: &str = "x-hdfs-call-id";
 use crate::namesystem::{Caller, LocatedBlock, Namesystem};
 
-/// Both services on one router, for [`serve`](crate::serve).
-pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
+/// Both services on one router (presenting `tls` if given), for [`serve`](crate::serve).
+pub(crate) fn router(
+    ns: Arc<Namesystem>,
+    tls: Option<&hdfs_proto::tls::ServerTls>,
+) -> Result<tonic::transport::server::Router, tonic::transport::Error> {
     let metrics = ns.metrics().rpc.clone();
     let tokens = BlockTokens::new(ns.secret().clone());
     let svc = Service { ns, tokens };
-    hdfs_proto::grpc::server()
+    Ok(hdfs_proto::grpc::server(tls)?
         .add_service(Metered::new(
             ClientProtocolServer::new(svc.clone())
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -56,7 +59,7 @@ pub(crate) fn router(ns: Arc<Namesystem>) -> tonic::transport::server::Router {
                 .max_decoding_message_size(MAX_MESSAGE_SIZE)
                 .max_encoding_message_size(MAX_MESSAGE_SIZE),
             metrics,
-        ))
+        )))
 }
 
 /// The handlers of both services, sharing the namesystem.

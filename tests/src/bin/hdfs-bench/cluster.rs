@@ -92,16 +92,30 @@ pub struct Cluster {
     namenode_args: Vec<String>,
     namenode_log: PathBuf,
     pub datanodes: Vec<Datanode>,
+    /// The certificates (`deploy/make-certs.sh`'s directory) of a cluster with TLS on.
+    tls: Option<PathBuf>,
 }
 
 impl Cluster {
     /// Starts a namenode (with `namenode_args` after the benchmark's own flags) and `datanodes`
     /// datanodes under `root`; returns once all of them are live.
     pub fn start(bins: Binaries, root: &Path, datanodes: usize, namenode_args: &[String]) -> anyhow::Result<Self> {
+        Self::start_with(bins, root, datanodes, namenode_args, None)
+    }
+
+    /// As [`Self::start`], with TLS on every port when `tls` names a directory of certificates
+    /// (the caller's process must trust its `ca.pem`: the probe talks to the namenode).
+    pub fn start_with(
+        bins: Binaries,
+        root: &Path,
+        datanodes: usize,
+        namenode_args: &[String],
+        tls: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         let logs = root.join("logs");
         std::fs::create_dir_all(&logs).with_context(|| format!("create {}", logs.display()))?;
         let nn_addr = free_port()?;
-        let namenode_url = format!("http://{nn_addr}");
+        let namenode_url = format!("{}://{nn_addr}", if tls.is_some() { "https" } else { "http" });
         let mut cluster = Self {
             bins,
             root: root.to_path_buf(),
@@ -113,6 +127,7 @@ impl Cluster {
             namenode_args: namenode_args.to_vec(),
             namenode_log: logs.join("namenode.log"),
             datanodes: Vec::new(),
+            tls: tls.map(Path::to_path_buf),
         };
         cluster.start_namenode()?;
         for i in 0..datanodes {
@@ -139,7 +154,7 @@ impl Cluster {
         S: AsRef<OsStr>,
     {
         let mut cmd = Command::new(&self.bins.hdfs);
-        cmd.args(["--namenode", &self.namenode_url, "--quiet"]).args(args);
+        self.with_tls(&mut cmd).args(["--namenode", &self.namenode_url, "--quiet"]).args(args);
         let err = File::options()
             .create(true)
             .append(true)
@@ -147,6 +162,21 @@ impl Cluster {
             .with_context(|| format!("open {}", stderr_log.display()))?;
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
         Ok(cmd)
+    }
+
+    /// `cmd` with this cluster's certificates in its environment, if it has TLS on.
+    fn with_tls<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        Self::tls_vars(self.tls.as_deref(), cmd)
+    }
+
+    fn tls_vars<'c>(tls: Option<&Path>, cmd: &'c mut Command) -> &'c mut Command {
+        if let Some(dir) = tls {
+            let (cert, key) = (dir.join("node.pem"), dir.join("node.key"));
+            cmd.env("NAMENODE_TLS_CERT", &cert).env("NAMENODE_TLS_KEY", &key);
+            cmd.env("DATANODE_TLS_CERT", &cert).env("DATANODE_TLS_KEY", &key);
+            cmd.env("HDFS_TLS_CA", dir.join("ca.pem"));
+        }
+        cmd
     }
 
     /// Where `hdfs` commands log their stderr.
@@ -157,7 +187,11 @@ impl Cluster {
     /// Starts the namenode on its port and data dir (again, after [`Self::stop_namenode`]).
     pub fn start_namenode(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.bins.namenode);
-        with_secret(&mut cmd).arg("--rpc-addr").arg(&self.namenode_addr).arg("--http-addr").arg(&self.namenode_http);
+        self.with_tls(with_secret(&mut cmd))
+            .arg("--rpc-addr")
+            .arg(&self.namenode_addr)
+            .arg("--http-addr")
+            .arg(&self.namenode_http);
         cmd.arg("--data-dir").arg(self.root.join("namenode"));
         cmd.args(["--heartbeat-interval", HEARTBEAT, "--dead-after", DEAD_AFTER]);
         cmd.args(&self.namenode_args);
@@ -190,7 +224,14 @@ impl Cluster {
     pub fn start_datanode(&mut self, i: usize) -> anyhow::Result<()> {
         let dn = &mut self.datanodes[i];
         let mut cmd = Command::new(&self.bins.datanode);
-        with_secret(&mut cmd).args(["--namenode", &self.namenode_url, "--rpc-addr", &dn.addr, "--http-addr", &dn.http]);
+        Self::tls_vars(self.tls.as_deref(), with_secret(&mut cmd)).args([
+            "--namenode",
+            &self.namenode_url,
+            "--rpc-addr",
+            &dn.addr,
+            "--http-addr",
+            &dn.http,
+        ]);
         cmd.arg("--data-dir").arg(&dn.dir);
         cmd.args(["--heartbeat-interval", HEARTBEAT]);
         dn.proc = Some(Proc::spawn(format!("datanode-{i}"), logged(cmd, &dn.log)?)?);

@@ -3,7 +3,7 @@
 //! It exists because throughput figures on these VMs swing several-fold from run to run
 //! (docs/BENCHMARKS.md), so a figure alone says little; a ratio to what the same disk and the
 //! same loopback did minutes earlier, on the same filesystem, says how much of the machine the
-//! system uses. Seven phases, each on clusters of its own (the page phase's namenode runs in
+//! system uses. Eight phases, each on clusters of its own (the page phase's namenode runs in
 //! this process) and each a file here that measures and then makes its rows of the table:
 //!
 //! - `main` (`main_phase.rs`): put and get against the raw disk and loopback baselines, memory,
@@ -22,6 +22,7 @@
 //!   of scraping `/metrics`.
 //! - `page` (`page.rs`): the namenode's status page and its JSON with a thousand fake datanodes
 //!   registered, fetched over loopback; the only phase that needs no other binary.
+//! - `tls` (`tls.rs`): put and get on a cluster with TLS on every port against a plaintext one.
 //!
 //! `--phases` runs any of them alone. This file parses the options, runs the chosen phases and
 //! prints the table.
@@ -56,6 +57,7 @@ mod small;
 mod steps;
 mod timeline;
 mod tiny;
+mod tls;
 mod web;
 
 use std::path::{Path, PathBuf};
@@ -135,6 +137,9 @@ fn run(opts: &Options) -> anyhow::Result<()> {
     if opts.page {
         println!("page: {}", page::setup(opts));
     }
+    if opts.tls {
+        println!("tls: {}", tls::setup(opts));
+    }
     println!("load average before: {}, after: {}\n", report.load_average_before, report.load_average_after);
     print!("{}", report.table());
     if let Some(path) = &opts.json {
@@ -154,6 +159,7 @@ struct Measured {
     ha: Option<ha::Ha>,
     web: Option<web::Web>,
     page: Option<page::Page>,
+    tls: Option<tls::Tls>,
 }
 
 fn measure(opts: &Options, bins: Option<Binaries>, root: &Path) -> anyhow::Result<Measured> {
@@ -167,8 +173,10 @@ fn measure(opts: &Options, bins: Option<Binaries>, root: &Path) -> anyhow::Resul
     let ha = opts.ha.then(|| ha::run(opts, bins(), root, &step)).transpose()?;
     let web = opts.webhdfs.then(|| web::run(opts, bins(), root, &step)).transpose()?;
     let page = opts.page.then(|| page::run(opts, root, &step)).transpose()?;
+    // Last: it has this process trust a CA, which makes bare addresses https from then on.
+    let tls = opts.tls.then(|| tls::run(opts, bins(), root, &step)).transpose()?;
     step("done");
-    Ok(Measured { main, repair, meta, small, ha, web, page })
+    Ok(Measured { main, repair, meta, small, ha, web, page, tls })
 }
 
 impl Measured {
@@ -181,7 +189,8 @@ impl Measured {
         let ha = self.ha.iter().flat_map(ha::Ha::rows);
         let web = self.web.iter().flat_map(web::Web::rows);
         let page = self.page.iter().flat_map(page::Page::rows);
-        main.chain(repair).chain(meta).chain(small).chain(ha).chain(web).chain(page).collect()
+        let tls = self.tls.iter().flat_map(tls::Tls::rows);
+        main.chain(repair).chain(meta).chain(small).chain(ha).chain(web).chain(page).chain(tls).collect()
     }
 }
 

@@ -33,12 +33,14 @@ on clusters of its own:
   page    1 namenode in this process with --page-datanodes fake datanodes registered and
           heartbeating: the status page /, /api/datanodes and /api/overview fetched
           --page-requests times each; p50, p99, max (needs no other binary)
+  tls     2 clusters of 1 namenode + 3 datanodes, one with TLS on every port: hdfs put and
+          get of --size on each (A B B A), TLS against plaintext
 
 options:
   --size SIZE          file for the throughput and repair figures (default 1GiB)
   --big-size SIZE      file for the memory, disk-space and restart figures (default 4GiB)
   --phases LIST        phases to run, comma-separated: main, repair, meta, small, ha, webhdfs,
-                       page
+                       page, tls
                        (default all)
   --clients N          meta, small and ha phases: concurrent clients (default 16)
   --meta-files N       meta phase: single-block files in the namespace (default 1000000)
@@ -71,6 +73,7 @@ pub struct Options {
     pub ha: bool,
     pub webhdfs: bool,
     pub page: bool,
+    pub tls: bool,
     pub clients: usize,
     pub meta_files: u64,
     pub meta_ops: u64,
@@ -100,6 +103,7 @@ impl Default for Options {
             ha: true,
             webhdfs: true,
             page: true,
+            tls: true,
             clients: 16,
             meta_files: 1_000_000,
             meta_ops: 100_000,
@@ -130,6 +134,7 @@ impl Options {
             ("ha", self.ha),
             ("webhdfs", self.webhdfs),
             ("page", self.page),
+            ("tls", self.tls),
         ]
         .into_iter()
         .filter(|(_, on)| *on)
@@ -201,7 +206,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<Option<
 
 /// `--phases main,repair`: exactly the phases listed run.
 fn set_phases(opts: &mut Options, list: &str) -> anyhow::Result<()> {
-    let mut on = [false; 7];
+    let mut on = [false; 8];
     for p in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some(i) = PHASES.iter().position(|&known| known == p) else {
             bail!("--phases: unknown phase {p:?} (known: {})", PHASES.join(", "));
@@ -211,12 +216,12 @@ fn set_phases(opts: &mut Options, list: &str) -> anyhow::Result<()> {
     if !on.contains(&true) {
         bail!("--phases {list:?}: no phase to run");
     }
-    [opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.webhdfs, opts.page] = on;
+    [opts.main, opts.repair, opts.meta, opts.small, opts.ha, opts.webhdfs, opts.page, opts.tls] = on;
     Ok(())
 }
 
 /// Every phase, in the order they run.
-const PHASES: [&str; 7] = ["main", "repair", "meta", "small", "ha", "webhdfs", "page"];
+const PHASES: [&str; 8] = ["main", "repair", "meta", "small", "ha", "webhdfs", "page", "tls"];
 
 /// A positive whole number.
 fn count(flag: &str, v: &str) -> anyhow::Result<u64> {
