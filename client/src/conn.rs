@@ -341,6 +341,9 @@ pub(crate) fn describe_transport(e: &tonic::transport::Error) -> String {
         msg = s.to_string();
         src = s.source();
     }
+    if msg.contains("HTTPS without TLS") {
+        msg = "an https:// namenode needs the cluster's CA to check it against (--tls-ca or HDFS_TLS_CA)".into();
+    }
     msg
 }
 

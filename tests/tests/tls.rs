@@ -46,6 +46,8 @@ async fn every_port_speaks_tls_and_only_tls() {
     // Without the CA it cannot check the servers, and says so.
     let out = Command::new(&hdfs).args(["--namenode", &url, "ls", "/"]).env_remove("HDFS_TLS_CA").output().unwrap();
     assert!(!out.status.success(), "an https namenode reached without a CA");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--tls-ca or HDFS_TLS_CA"), "{said}");
 
     // curl: WebHDFS over https, following the redirect to a datanode's https port.
     let http = cluster.namenode_http(0).unwrap();
