@@ -112,6 +112,13 @@ pub enum Error {
          from {address} (two datanodes with one id: a copied data directory?)"
     )]
     DuplicateDatanode { id: String, live_at: String, address: String, heard_ms: u64 },
+    /// A block id or length out of range (ids run out at `u64::MAX`; a block holds at most
+    /// `MAX_BLOCK_SIZE`).
+    #[error("{path}: block {block}: {reason}")]
+    BadBlock { path: HdfsPath, block: hdfs_proto::BlockId, reason: String },
+    /// A client op on a file that a truncate left to block recovery to close.
+    #[error("{0}: being truncated; block recovery closes it")]
+    BeingTruncated(HdfsPath),
 }
 
 fn not_leader_message(id: u64, leader: &Option<(u64, String)>) -> String {
@@ -166,7 +173,8 @@ impl From<Error> for Status {
             | Error::InvalidMode(_)
             | Error::TruncateBeyondEnd { .. }
             | Error::Concat(_)
-            | Error::BlockMismatch { .. } => Code::InvalidArgument,
+            | Error::BlockMismatch { .. }
+            | Error::BadBlock { .. } => Code::InvalidArgument,
             Error::NotFound(_) | Error::ParentNotFound(_) | Error::UnknownDatanode(_) | Error::UnknownBlock(_) => {
                 Code::NotFound
             }
@@ -177,6 +185,7 @@ impl From<Error> for Status {
             | Error::LeaseHeldByOther(_)
             | Error::NoLease { .. }
             | Error::NotUnderConstruction(_)
+            | Error::BeingTruncated(_)
             | Error::BlocksNotReported(_)
             | Error::SafeMode(_)
             | Error::DirectoryItemLimit { .. }

@@ -31,6 +31,10 @@ impl<T> Default for IdMap<T> {
     }
 }
 
+/// The largest id a decoded map may hold: 68 billion ids handed out, a page index of 1.6 GB. A
+/// larger one is damage, whose page index could not be allocated.
+const MAX_DECODED_ID: u64 = 1 << 36;
+
 fn split(id: u64) -> (usize, usize) {
     ((id >> PAGE_BITS) as usize, (id as usize) & (PAGE - 1))
 }
@@ -79,6 +83,17 @@ impl<T> IdMap<T> {
             self.pages[p] = None;
         }
         Some(old)
+    }
+
+    /// Inserts a value read from an image at `id`, which may be damaged: refused past
+    /// [`MAX_DECODED_ID`], or when its page index cannot be allocated.
+    pub fn insert_decoded(&mut self, id: u64, value: T) -> Result<(), String> {
+        let more = (split(id).0 + 1).saturating_sub(self.pages.len());
+        if id > MAX_DECODED_ID || self.pages.try_reserve(more).is_err() {
+            return Err(format!("id {id} out of range"));
+        }
+        self.insert(id, value);
+        Ok(())
     }
 
     /// Entries in id order.
@@ -142,10 +157,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for IdMap<T> {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<IdMap<T>, A::Error> {
                 let mut map = IdMap::default();
+                let mut last = None;
                 while let Some((id, value)) = seq.next_element::<(u64, T)>()? {
-                    if map.insert(id, value).is_some() {
-                        return Err(serde::de::Error::custom(format!("id {id} appears twice")));
+                    // Written in id order: an id out of order is damage.
+                    if last.is_some_and(|last| id <= last) {
+                        return Err(serde::de::Error::custom(format!("id {id} out of order")));
                     }
+                    map.insert_decoded(id, value).map_err(serde::de::Error::custom)?;
+                    last = Some(id);
                 }
                 Ok(map)
             }
@@ -174,6 +193,17 @@ mod tests {
         assert!(m.pages[0].is_none(), "a page with no live id is freed");
         assert_eq!(m.iter().next(), Some((PAGE as u64, &(PAGE as u64 * 2))));
         assert_eq!(m.remove(1), None);
+    }
+
+    /// Found by the damaged-image property: one flipped bit in an id made decoding allocate its
+    /// page index (hundreds of petabytes: the process aborted).
+    #[test]
+    fn a_decoded_id_out_of_range_or_order_is_refused() {
+        let decode = |entries: &[(u64, u8)]| bincode::deserialize::<IdMap<u8>>(&bincode::serialize(entries).unwrap());
+        assert!(decode(&[(1, 1), (1 << 56, 2)]).unwrap_err().to_string().contains("out of range"));
+        assert!(decode(&[(5, 1), (3, 2)]).is_err());
+        assert!(decode(&[(5, 1), (5, 2)]).is_err());
+        assert_eq!(decode(&[(1, 1), (1 << 20, 2)]).unwrap().ids().collect::<Vec<_>>(), [1, 1 << 20]);
     }
 
     #[test]

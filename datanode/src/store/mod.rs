@@ -344,6 +344,22 @@ mod tests {
         (dir, store)
     }
 
+    /// The store in `dir` opened again after the last handle was dropped. sled's flusher
+    /// thread lets go of the directory's lock a moment after the last handle goes, so a
+    /// reopen at once can find it held: wait for it (bounded), as a restarted datanode would.
+    pub(crate) fn reopen(dir: &Path) -> BlockStore {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match BlockStore::open(dir) {
+                Ok(store) => return store,
+                Err(e) if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => panic!("reopen {}: {e}", dir.display()),
+            }
+        }
+    }
+
     /// Writes and finalizes a replica of `block` at generation 1.
     pub(super) fn write(store: &BlockStore, block: u64, data: &[u8]) -> ReplicaInfo {
         let mut w = store.create(BlockRef::new(block, 1)).unwrap();
@@ -361,7 +377,7 @@ mod tests {
             assert_eq!(info.len, data.len() as u64);
             store.datanode_id().unwrap()
         };
-        let store = BlockStore::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.datanode_id().unwrap(), id, "identity is stable");
         assert_eq!(store.used_bytes(), data.len() as u64);
         assert_eq!(store.counts().finalized, 1, "counted again at open");
@@ -397,7 +413,7 @@ mod tests {
         store.delete(BlockId(1), GenStamp(1)).unwrap();
         assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 });
         drop(store);
-        let store = BlockStore::open(dir.path()).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.counts(), ReplicaCounts { finalized: 1, unfinished: 1 }, "counted again at open");
     }
 }

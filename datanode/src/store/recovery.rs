@@ -134,7 +134,7 @@ mod tests {
         store.finalize_recovered(BlockRef::new(1, 3), cut - 10).unwrap();
         assert_eq!((store.counts().finalized, store.used_bytes()), (1, cut - 10));
         drop(store);
-        let store = BlockStore::open(dir.path()).unwrap();
+        let store = crate::store::tests::reopen(dir.path());
         assert_eq!(store.list().unwrap().0.len(), 1, "survives a restart");
     }
 

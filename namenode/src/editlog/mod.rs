@@ -431,4 +431,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
+mod prop_files;
+#[cfg(test)]
 mod tests;

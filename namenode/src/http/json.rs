@@ -64,12 +64,14 @@ pub fn remote(e: Error) -> RemoteError {
         Error::LeaseHeldByOther(_) => RemoteError::io("AlreadyBeingCreatedException", message),
         Error::NoLease { .. } | Error::NotUnderConstruction(_) => RemoteError::io("LeaseExpiredException", message),
         Error::SafeMode(_) => RemoteError::io("SafeModeException", message),
+        Error::BeingTruncated(_) => RemoteError::io("RecoveryInProgressException", message),
         Error::BlocksNotReported(_) => RemoteError::io("RetriableException", message),
         Error::NotLeader { .. } | Error::NoQuorum(_) | Error::Stopped { .. } => standby(&message),
         Error::RenameIntoSelf { .. } | Error::DirectoryItemLimit { .. } | Error::NoLiveDatanodes => {
             RemoteError::io("IOException", message)
         }
         Error::BlockMismatch { .. }
+        | Error::BadBlock { .. }
         | Error::UnknownBlock(_)
         | Error::UnknownDatanode(_)
         | Error::DuplicateDatanode { .. }

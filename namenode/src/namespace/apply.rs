@@ -46,18 +46,23 @@ impl Namespace {
             }
             Op::AddBlock { path, previous, block, generation_stamp } => {
                 let path = parse(path)?;
+                // The next id is handed out after this one: there must be one.
+                let Some(next) = block.0.checked_add(1).map(BlockId) else {
+                    let reason = "block id out of range (no id may follow it)".to_string();
+                    return Err(Error::BadBlock { path, block: *block, reason });
+                };
                 let id = self.resolve(&path)?;
-                let file = self.open_file_mut(id, &path)?;
+                let file = self.written_file_mut(id, &path)?;
                 commit_last(file, &path, *previous)?;
                 let b = Block { id: *block, generation_stamp: *generation_stamp, num_bytes: 0 };
                 file.blocks.push(b);
-                self.next_block = self.next_block.max(block.next());
+                self.next_block = self.next_block.max(next);
                 fx.added_block = Some((id, b));
             }
             Op::Complete { path, last, mtime_ms } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
-                let file = self.open_file_mut(id, &path)?;
+                let file = self.written_file_mut(id, &path)?;
                 commit_last(file, &path, *last)?;
                 let writer = self.writers.remove(&id).map(String::from).unwrap_or_default();
                 self.inodes.get_mut(id).expect("resolved").mtime_ms = *mtime_ms;
@@ -66,14 +71,14 @@ impl Namespace {
             Op::UpdateBlock { path, block, generation_stamp } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
-                let last = last_block_mut(self.open_file_mut(id, &path)?, &path, *block)?;
+                let last = last_block_mut(self.written_file_mut(id, &path)?, &path, *block)?;
                 last.generation_stamp = *generation_stamp;
                 fx.updated_block = Some(*last);
             }
             Op::AbandonBlock { path, block } => {
                 let path = parse(path)?;
                 let id = self.resolve(&path)?;
-                let file = self.open_file_mut(id, &path)?;
+                let file = self.written_file_mut(id, &path)?;
                 last_block_mut(file, &path, *block)?;
                 fx.dropped_block = file.blocks.pop();
             }
@@ -82,6 +87,7 @@ impl Namespace {
                 let id = self.resolve(&path)?;
                 let file = self.open_file_mut(id, &path)?;
                 let last = last_block_mut(file, &path, *block)?;
+                check_length(&path, *block, *num_bytes)?;
                 if *num_bytes == 0 {
                     fx.dropped_block = file.blocks.pop();
                 } else {
@@ -365,6 +371,15 @@ impl Namespace {
         }
     }
 
+    /// A file open for its writer's blocks: not one being truncated, whose last block only its
+    /// recovery may change and which only [`Op::CommitRecovery`] closes.
+    fn written_file_mut(&mut self, id: InodeId, path: &HdfsPath) -> Result<&mut File> {
+        if self.truncating.contains_key(&id) {
+            return Err(Error::BeingTruncated(path.clone()));
+        }
+        self.open_file_mut(id, path)
+    }
+
     fn add_inode(&mut self, parent: InodeId, name: &str, mtime_ms: u64, perm: Perm, kind: InodeKind) -> InodeId {
         let id = self.next_inode;
         self.next_inode += 1;
@@ -412,7 +427,7 @@ fn commit_last(file: &mut File, path: &HdfsPath, block: Option<CommittedBlock>) 
     match (file.blocks.last_mut(), block) {
         (None, None) => Ok(()),
         (Some(last), Some(c)) if last.id == c.id => {
-            last.num_bytes = c.num_bytes;
+            last.num_bytes = check_length(path, c.id, c.num_bytes)?;
             Ok(())
         }
         (last, got) => Err(Error::BlockMismatch {
@@ -421,6 +436,16 @@ fn commit_last(file: &mut File, path: &HdfsPath, block: Option<CommittedBlock>) 
             got: got.map_or(BlockId(0), |c| c.id),
         }),
     }
+}
+
+/// A block length as committed by a writer or a recovery: no block holds more than the largest
+/// block size (a larger one would overflow the file's length).
+fn check_length(path: &HdfsPath, block: BlockId, num_bytes: u64) -> Result<u64> {
+    if num_bytes > hdfs_proto::MAX_BLOCK_SIZE {
+        let reason = format!("length {num_bytes} exceeds the largest block size ({})", hdfs_proto::MAX_BLOCK_SIZE);
+        return Err(Error::BadBlock { path: path.clone(), block, reason });
+    }
+    Ok(num_bytes)
 }
 
 /// How a new file is made: its writer, owner (`None`: the superuser) and modes.

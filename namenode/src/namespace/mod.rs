@@ -128,6 +128,7 @@ pub struct ContentSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "Decoded")]
 pub struct Namespace {
     inodes: IdMap<Inode>,
     /// The client writing each file under construction.
@@ -139,6 +140,37 @@ pub struct Namespace {
     /// Files being truncated inside a block, with the length their last block is cut to once
     /// block recovery has its replicas agree (HDFS's truncate block).
     truncating: HashMap<InodeId, u64>,
+}
+
+/// A namespace as an image holds it (the same fields; the inodes as the `(id, inode)` pairs an
+/// [`IdMap`] is written as), checked before its inodes are placed: each id above the one before
+/// and below the next to be handed out, so a damaged id is refused instead of allocating its
+/// page index.
+#[derive(Deserialize)]
+struct Decoded {
+    inodes: Vec<(InodeId, Inode)>,
+    writers: HashMap<InodeId, Box<str>>,
+    next_inode: InodeId,
+    next_block: BlockId,
+    names: Names,
+    truncating: HashMap<InodeId, u64>,
+}
+
+impl TryFrom<Decoded> for Namespace {
+    type Error = String;
+    fn try_from(d: Decoded) -> std::result::Result<Self, String> {
+        let mut inodes = IdMap::default();
+        let mut last = 0;
+        for (id, inode) in d.inodes {
+            if id <= last || id >= d.next_inode {
+                return Err(format!("inode id {id} out of order or not below the next one ({})", d.next_inode));
+            }
+            inodes.insert_decoded(id, inode)?;
+            last = id;
+        }
+        let Decoded { writers, next_inode, next_block, names, truncating, .. } = d;
+        Ok(Namespace { inodes, writers, next_inode, next_block, names, truncating })
+    }
 }
 
 impl Default for Namespace {
@@ -347,6 +379,53 @@ impl Namespace {
         Ok((out, children.len() - from - page.len()))
     }
 
+    /// Checks the structure every lookup relies on, which a damaged image could break (an
+    /// image has no checksum of its own): the root a directory; each child an inode other than
+    /// the root, whose parent is the directory listing it, with a valid name, in name order
+    /// without repeats; every inode reachable from the root once; blocks no longer than a block
+    /// can be; writers and truncations on files.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if !self.inodes.get(ROOT).is_some_and(Inode::is_dir) {
+            return Err("the root is missing or not a directory".into());
+        }
+        let (mut seen, mut stack) = (1, vec![ROOT]);
+        while let Some(dir) = stack.pop() {
+            let mut prev: Option<&str> = None;
+            for &c in self.children_of(dir) {
+                let child = self.inodes.get(c).filter(|_| c != ROOT);
+                let child = child.ok_or_else(|| format!("directory {dir} lists inode {c}, which is not its child"))?;
+                if child.parent != dir || seen >= self.inodes.len() {
+                    return Err(format!("inode {c} is listed in directory {dir}, its parent is {}", child.parent));
+                }
+                let name = &*child.name;
+                let valid = !matches!(name, "" | "." | "..")
+                    && name.len() <= hdfs_proto::path::MAX_COMPONENT_LEN
+                    && !name.contains(['/', '\0']);
+                if !valid || prev.is_some_and(|p| p >= name) {
+                    return Err(format!("directory {dir}: entry {:?} invalid, out of order or repeated", child.name));
+                }
+                prev = Some(&child.name);
+                seen += 1;
+                match &child.kind {
+                    InodeKind::Directory(_) => stack.push(c),
+                    InodeKind::File(f) => {
+                        if let Some(b) = f.blocks.iter().find(|b| b.num_bytes > hdfs_proto::MAX_BLOCK_SIZE) {
+                            return Err(format!("inode {c}: block {} of {} bytes", b.id, b.num_bytes));
+                        }
+                    }
+                }
+            }
+        }
+        if seen != self.inodes.len() {
+            return Err(format!("{} inodes not reachable from the root", self.inodes.len() - seen));
+        }
+        let not_file = |id: &InodeId| self.inodes.get(*id).is_none_or(|i| i.as_file().is_none());
+        if let Some(id) = self.writers.keys().chain(self.truncating.keys()).find(|id| not_file(id)) {
+            return Err(format!("inode {id} is open for writing but is not a file"));
+        }
+        Ok(())
+    }
+
     pub fn content_summary(&self, path: &HdfsPath) -> Result<ContentSummary> {
         let mut walk = SummaryWalk::new(self, path)?;
         loop {
@@ -391,5 +470,9 @@ impl SummaryWalk {
     }
 }
 
+#[cfg(test)]
+mod prop_image;
+#[cfg(test)]
+mod prop_ops;
 #[cfg(test)]
 mod tests;

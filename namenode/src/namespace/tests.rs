@@ -358,3 +358,87 @@ fn a_content_summary_in_steps_matches_one_at_once_and_skips_what_went_meanwhile(
     let after = walk.step(&ns, usize::MAX).unwrap();
     assert_eq!((after.directories, after.files), (59, 29));
 }
+
+/// Found by the op-sequence property: the next block id after `u64::MAX` overflowed (a panic).
+#[test]
+fn a_block_id_with_no_successor_is_refused() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    let e = ns.apply(&add_block(None, u64::MAX)).unwrap_err();
+    assert!(matches!(e, Error::BadBlock { .. }) && e.to_string().contains("out of range"), "{e}");
+    assert_eq!(ns.next_block_id(), BlockId(1));
+}
+
+/// Committed lengths beyond any block size summed past `u64::MAX` in the file's length (a panic
+/// in truncate, the content summary, block locations).
+#[test]
+fn a_committed_length_beyond_the_largest_block_is_refused() {
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    ns.apply(&add_block(None, 1)).unwrap();
+    let e = ns.apply(&add_block(Some((1, u64::MAX)), 2)).unwrap_err();
+    assert!(e.to_string().contains("exceeds the largest block size"), "{e}");
+    ns.apply(&add_block(Some((1, hdfs_proto::MAX_BLOCK_SIZE)), 2)).unwrap();
+    let recover = |num_bytes| Op::CommitRecovery {
+        path: "/f".into(),
+        block: BlockId(2),
+        generation_stamp: GenStamp(2),
+        num_bytes,
+        mtime_ms: 1,
+    };
+    assert!(matches!(ns.apply(&recover(u64::MAX)), Err(Error::BadBlock { .. })));
+    ns.apply(&recover(5)).unwrap();
+    assert_eq!(ns.content_summary(&p("/f")).unwrap().length, hdfs_proto::MAX_BLOCK_SIZE + 5);
+}
+
+/// Found by the op-sequence property: a file cut inside a block could be closed by `Complete`
+/// (with any length) and kept its truncate target, which a later recovery of the file would
+/// have used.
+#[test]
+fn a_file_being_truncated_is_closed_only_by_its_recovery() {
+    let complete = |n| Op::Complete {
+        path: "/f".into(),
+        last: Some(CommittedBlock { id: BlockId(1), num_bytes: n }),
+        mtime_ms: 2,
+    };
+    let mut ns = Namespace::default();
+    create(&mut ns, "/f", false).unwrap();
+    ns.apply(&add_block(None, 1)).unwrap();
+    ns.apply(&complete(4)).unwrap();
+    ns.apply(&Op::Truncate { path: "/f".into(), client: "c1".into(), new_length: 1, mtime_ms: 3 }).unwrap();
+    assert!(matches!(ns.apply(&complete(0)), Err(Error::BeingTruncated(_))));
+    assert!(matches!(ns.apply(&add_block(Some((1, 1)), 2)), Err(Error::BeingTruncated(_))));
+    assert!(matches!(
+        ns.apply(&Op::AbandonBlock { path: "/f".into(), block: BlockId(1) }),
+        Err(Error::BeingTruncated(_))
+    ));
+    let recover = Op::CommitRecovery {
+        path: "/f".into(),
+        block: BlockId(1),
+        generation_stamp: GenStamp(2),
+        num_bytes: 1,
+        mtime_ms: 4,
+    };
+    ns.apply(&recover).unwrap();
+    let id = ns.resolve(&p("/f")).unwrap();
+    assert_eq!((ns.writer(id), ns.truncating(id)), (None, None));
+    assert_eq!(ns.content_summary(&p("/f")).unwrap().length, 1);
+}
+
+#[test]
+fn check_finds_what_a_damaged_image_breaks() {
+    let mut ns = Namespace::default();
+    mkdirs(&mut ns, "/a/b").unwrap();
+    create(&mut ns, "/a/f", false).unwrap();
+    assert_eq!(ns.check(), Ok(()));
+    let b = ns.resolve(&p("/a/b")).unwrap();
+    let mut lost = ns.clone();
+    lost.inodes.remove(b);
+    assert!(lost.check().unwrap_err().contains("not its child"));
+    let mut moved = ns.clone();
+    moved.inodes.get_mut(b).unwrap().parent = ROOT;
+    assert!(moved.check().unwrap_err().contains("its parent is"));
+    let mut renamed = ns.clone();
+    renamed.inodes.get_mut(b).unwrap().name = "g".into();
+    assert!(renamed.check().unwrap_err().contains("out of order"));
+}

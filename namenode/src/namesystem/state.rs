@@ -70,14 +70,17 @@ impl State {
 
 /// Decodes an fsimage body of either version.
 pub(super) fn decode_image(bytes: &[u8]) -> std::result::Result<Image, bincode::Error> {
-    match bytes.strip_prefix(&IMAGE_V2.to_le_bytes()) {
-        Some(body) => bincode::deserialize(body),
+    let image = match bytes.strip_prefix(&IMAGE_V2.to_le_bytes()) {
+        Some(body) => bincode::deserialize(body)?,
         None => {
             let old: LegacyImage = bincode::deserialize(bytes)?;
             tracing::info!("upgrading an fsimage from before owners and modes: entries become the superuser's");
-            Ok(Image { namespace: old.namespace.into(), retry: old.retry })
+            Image { namespace: old.namespace.into(), retry: old.retry }
         }
-    }
+    };
+    // The image has no checksum: a damaged one must not reach the tree's lookups.
+    image.namespace.check().map_err(|e| bincode::ErrorKind::Custom(format!("inconsistent namespace: {e}")))?;
+    Ok(image)
 }
 
 impl State {

@@ -288,4 +288,6 @@ fn find_variable(s: &str) -> Option<(usize, usize)> {
 }
 
 #[cfg(test)]
+mod prop_xml;
+#[cfg(test)]
 mod tests;
