@@ -71,7 +71,7 @@ impl ClusterSecret {
                 s.len()
             )
         };
-        if s.len() != 64 || !s.is_ascii() {
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         let mut key = [0u8; 32];
@@ -375,6 +375,7 @@ mod tests {
         assert_eq!(ClusterSecret::parse(&format!(" {}\n", s.to_hex())).unwrap(), s);
         assert!(ClusterSecret::parse("abc").unwrap_err().contains("64 hex digits"));
         assert!(ClusterSecret::parse(&"zz".repeat(32)).is_err());
+        assert!(ClusterSecret::parse(&format!("+a{}", "0".repeat(62))).is_err(), "a sign is not a digit");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(SECRET_FILE);
         let made = ClusterSecret::read_or_create(&path).unwrap();
