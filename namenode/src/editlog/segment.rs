@@ -65,6 +65,18 @@ pub(super) fn read_at(path: &Path, offset: u64) -> Result<Entry> {
     bincode::deserialize(&body).map_err(|e| corrupt(format!("undecodable at offset {offset}: {e}")))
 }
 
+/// The offset of a whole record (its CRC matches, its entry decodes, its index is at least
+/// `expected`) somewhere after the record header at `at`, if there is one.
+fn whole_record_after(bytes: &[u8], at: usize, expected: Option<u64>) -> Option<usize> {
+    (at + 1..bytes.len().saturating_sub(HEADER)).find(|&o| {
+        let len = u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes")) as usize;
+        let crc = u32::from_le_bytes(bytes[o + 4..o + HEADER].try_into().expect("4 bytes"));
+        let Some(body) = bytes.get(o + HEADER..o + HEADER + len).filter(|b| !b.is_empty()) else { return false };
+        crc32c::crc32c(body) == crc
+            && bincode::deserialize::<Entry>(body).is_ok_and(|e| e.log_id.index >= expected.unwrap_or(0))
+    })
+}
+
 /// The records of one segment with their offsets. In the last segment, a record cut short by
 /// the end of the file is dropped and the file truncated before it.
 pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Entry)>> {
@@ -89,6 +101,14 @@ pub(super) fn read_segment(path: &Path, is_last: bool) -> Result<Vec<(u64, Entry
         if torn {
             if !is_last {
                 return Err(corrupt(format!("cut short at offset {at}")));
+            }
+            // A crash leaves its torn write last; a whole record further on means this one's
+            // length field was damaged instead, and dropping the rest would drop acknowledged
+            // entries.
+            if let Some(next) = whole_record_after(&bytes, at, expected) {
+                return Err(corrupt(format!(
+                    "the record at offset {at} claims to run past the end, but a whole record follows at offset {next}"
+                )));
             }
             tracing::warn!(segment = %path.display(), offset = at, dropped = rest.len(), "dropping a record cut short by a crash");
             let f = fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::storage("open", path, e))?;

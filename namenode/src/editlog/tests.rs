@@ -106,6 +106,23 @@ async fn a_record_cut_short_at_the_end_is_dropped() {
     assert_eq!(indexes(&mut log).await, [0, 1, 2, 3], "appending after the cut gives a whole log");
 }
 
+/// A damaged length that makes an acknowledged record look torn, with whole records after it:
+/// refused, not dropped with everything after it (found by the property tests).
+#[tokio::test]
+async fn a_length_damaged_mid_segment_is_not_taken_for_a_torn_tail() {
+    let dir = log_of(3).await;
+    let path = segment_path(dir.path(), 0);
+    let mut bytes = fs::read(&path).unwrap();
+    let before = bytes.len();
+    bytes[2] ^= 0x40; // record 0 now claims 4 MiB more than it has
+    fs::write(&path, &bytes).unwrap();
+    match open_error(dir.path()) {
+        Error::CorruptLog { reason, .. } => assert!(reason.contains("a whole record follows"), "{reason}"),
+        e => panic!("expected a corrupt log, got {e}"),
+    }
+    assert_eq!(fs::metadata(&path).unwrap().len(), before as u64, "nothing was cut");
+}
+
 #[tokio::test]
 async fn refuses_a_garbled_record_naming_the_file() {
     let dir = log_of(3).await;
