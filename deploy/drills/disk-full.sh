@@ -41,7 +41,8 @@ scenario_disk_full() {
     say "$addr has $(report_q remaining "$addr") bytes for replicas again, no restart"
     in_client 120 "head -c $((16 << 20)) /dev/urandom >/scratch/r5 && \$H put -f -r 5 -b 8MiB /scratch/r5 /drill/r5" \
         || fail "a put at replication 5 (every node, $addr too) failed after space was freed"
-    fsck_q inventory | grep -q "^$addr " || fail "$addr holds no replica of /drill/r5"
+    # Acknowledged once a namenode heard of the replicas; fsck lists them once the one it asks has.
+    wait_until 30 "$addr to be listed as a holder of /drill/r5" holds_r5 "$addr"
     say "a file at replication 5 was written to every node, $addr too"
     verify_set base
     verify_set later
@@ -51,4 +52,5 @@ scenario_disk_full() {
 env_of() { docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$1" | sed -n "s/^$2=//p"; }
 full_now() { [ "$(report_q remaining "$1")" -lt $((8 << 20)) ]; }
 room_now() { [ "$(report_q remaining "$1")" -ge $((64 << 20)) ]; }
+holds_r5() { FSCK_PATH=/drill/r5 fsck_q inventory | grep -q "^$1 "; }
 held_by() { fsck_q inventory | awk -v a="$1" '$1 == a' | wc -l; }
