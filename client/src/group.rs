@@ -59,10 +59,6 @@ async fn raft_client(url: &str) -> Result<RaftServiceClient<Channel>> {
     Ok(RaftServiceClient::new(channel))
 }
 
-fn url_of(addr: &str) -> String {
-    hdfs_proto::grpc::url(addr)
-}
-
 async fn ask(url: String) -> (String, Result<pb::GroupStatusResponse>) {
     let answer = async {
         let mut c = raft_client(&url).await?;
@@ -82,7 +78,7 @@ pub(crate) async fn group_status(conn: &Conn) -> Vec<NamenodeStatus> {
             let Ok((url, answer)) = a.await else { continue };
             if let Ok(g) = &answer {
                 for m in &g.members {
-                    let u = url_of(&m.address);
+                    let u = hdfs_proto::grpc::url(&m.address);
                     if !m.address.is_empty() && !answers.contains_key(&u) && !to_ask.contains(&u) && u != url {
                         to_ask.push(u);
                     }

@@ -56,7 +56,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
-use link::{Fencing, NamenodeLink, ReplicaEvents, namenode_url};
+use link::{Fencing, NamenodeLink, ReplicaEvents};
 use reports::{HeartbeatLoop, IncrementalReportLoop};
 use scanner::{BlockScanner, ScanProgress};
 use store::BlockStore;
@@ -186,8 +186,8 @@ pub async fn run(
     let mut known = HashSet::new();
     let mut links = Vec::new();
     for url in config.namenodes() {
-        if known.insert(namenode_url(&url)) {
-            links.push(reporters.start(&namenode_url(&url))?);
+        if known.insert(hdfs_proto::grpc::url(&url)) {
+            links.push(reporters.start(&hdfs_proto::grpc::url(&url))?);
         }
     }
     let scan = Arc::new(ScanProgress { errors: metrics.scan_errors.clone(), ..ScanProgress::default() });
@@ -208,7 +208,7 @@ pub async fn run(
                     u = discoveries.recv() => match u { Some(u) => u, None => return },
                     _ = shutdown.cancelled() => return,
                 };
-                for url in urls.iter().map(|u| namenode_url(u)) {
+                for url in urls.iter().map(|u| hdfs_proto::grpc::url(u)) {
                     if known.insert(url.clone()) {
                         tracing::info!(namenode = %url, "a namenode joined the group; reporting to it too");
                         if let Err(e) = reporters.start(&url) {

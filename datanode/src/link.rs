@@ -123,11 +123,6 @@ impl ReplicaEventsRx {
     }
 }
 
-/// A namenode's URL from `host:port` or a URL, so the same member is named once.
-pub(crate) fn namenode_url(addr: &str) -> String {
-    hdfs_proto::grpc::url(addr)
-}
-
 /// A replica as the namenode names it.
 pub(crate) fn extended(i: &ReplicaInfo) -> pb::ExtendedBlock {
     pb::ExtendedBlock { num_bytes: i.len, ..i.block.into() }

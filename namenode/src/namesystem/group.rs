@@ -12,7 +12,7 @@ use openraft::{BasicNode, ServerState};
 
 use super::Namesystem;
 use crate::error::{Error, Result};
-use crate::raft::{NodeId, not_leader, url_of};
+use crate::raft::{NodeId, not_leader};
 
 /// A membership change's answer, or its timeout.
 type Timed<T> = std::result::Result<
@@ -93,7 +93,7 @@ impl Namesystem {
                 }
             })
             .collect();
-        let leader = m.current_leader.map(|id| (id, url_of(&addr(id))));
+        let leader = m.current_leader.map(|id| (id, hdfs_proto::grpc::url(&addr(id))));
         GroupStatus { id: self.id, leader, me, members }
     }
 
@@ -118,7 +118,8 @@ impl Namesystem {
             return Ok(());
         }
         let membership = m.membership_config.membership();
-        let leader = m.current_leader.and_then(|l| membership.get_node(&l).map(|n| (l, url_of(&n.addr))));
+        let leader =
+            m.current_leader.and_then(|l| membership.get_node(&l).map(|n| (l, hdfs_proto::grpc::url(&n.addr))));
         Err(Error::NotLeader { id: self.id, leader })
     }
 

@@ -119,13 +119,8 @@ impl fmt::Display for Peers {
     }
 }
 
-/// A member's client URL from its address (`https` in a TLS cluster).
-pub fn url_of(addr: &str) -> String {
-    hdfs_proto::grpc::url(addr)
-}
-
 /// A non-leader's answer: who leads, as openraft last heard.
 pub fn not_leader(me: NodeId, f: &openraft::error::ForwardToLeader<NodeId, openraft::BasicNode>) -> Error {
-    let leader = f.leader_id.zip(f.leader_node.as_ref()).map(|(id, node)| (id, url_of(&node.addr)));
+    let leader = f.leader_id.zip(f.leader_node.as_ref()).map(|(id, node)| (id, hdfs_proto::grpc::url(&node.addr)));
     Error::NotLeader { id: me, leader }
 }

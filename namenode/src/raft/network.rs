@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tonic::transport::Channel;
 
-use super::{NodeId, TypeConfig, url_of};
+use super::{NodeId, TypeConfig};
 
 /// Links a test has cut or slowed, as seen from one member.
 #[derive(Default)]
@@ -99,7 +99,7 @@ impl Network {
         if let Some(c) = channels.get(addr) {
             return Ok(c.clone());
         }
-        let channel = hdfs_proto::grpc::endpoint(&url_of(addr)).map_err(|e| e.to_string())?.connect_lazy();
+        let channel = hdfs_proto::grpc::endpoint(addr).map_err(|e| e.to_string())?.connect_lazy();
         channels.insert(addr.to_string(), channel.clone());
         Ok(channel)
     }

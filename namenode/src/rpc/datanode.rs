@@ -14,16 +14,12 @@ use crate::error::Error;
 impl Service {
     /// A command on the wire; a copy carries the token its targets accept the replica with.
     fn command(&self, c: Command) -> pb::DatanodeCommand {
-        let copy = match &c {
-            Command::Replicate { block, .. } => {
-                let b = BlockRef::new(block.id.0, block.generation_stamp.0);
-                Some(self.tokens.issue(b, BlockAccess::COPY, "datanode"))
-            }
-            _ => None,
-        };
         let mut cmd = pb::DatanodeCommand::from(c);
-        if let Some(pb::datanode_command::Command::Replicate(r)) = cmd.command.as_mut() {
-            r.token = copy;
+        if let Some(pb::datanode_command::Command::Replicate(r)) = cmd.command.as_mut()
+            && let Some(b) = r.block
+        {
+            let block = BlockRef::new(b.block_id, b.generation_stamp);
+            r.token = Some(self.tokens.issue(block, BlockAccess::COPY, "datanode"));
         }
         cmd
     }
